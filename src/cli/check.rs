@@ -1,0 +1,36 @@
+//! `microsim check`: validate only, print the capacity table.
+
+use super::{capacity_report, CliError, ScenarioArgs};
+use crate::engine::time::fmt_ns;
+use crate::report::table::capacity_table;
+use clap::Args;
+
+/// Arguments of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+}
+
+/// Validates the scenario and prints what it would run and its capacity.
+pub fn check(args: &CheckArgs) -> Result<(), CliError> {
+    let sc = args.scenario.load()?;
+    let m = &sc.model;
+    println!(
+        "{}: ok ({} services, {} endpoints, {} workloads; {} simulated, {} warm-up, seed {})",
+        sc.file,
+        m.services.len(),
+        m.endpoints.len(),
+        m.workloads.len(),
+        fmt_ns(m.duration),
+        fmt_ns(m.warmup),
+        m.seed
+    );
+    let (rows, warnings) = capacity_report(m);
+    println!("\ncapacity (peak offered load vs. workers; hold time excludes queueing):");
+    println!("{}", capacity_table(&rows));
+    for w in warnings {
+        eprintln!("{w}");
+    }
+    Ok(())
+}

@@ -1,0 +1,84 @@
+//! `microsim run`: simulate and report.
+
+use super::{capacity_report, CliError, ScenarioArgs};
+use crate::report::{csv, json, output, table};
+use crate::simulation;
+use clap::Args;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Arguments of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Print the summary as JSON on stdout instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Write summary.json, workloads.csv, services.csv and timeseries.csv
+    /// into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print nothing on stderr but errors and warnings.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// Runs the scenario and writes the requested outputs.
+pub fn run(args: &RunArgs) -> Result<(), CliError> {
+    let sc = args.scenario.load()?;
+    let model = &sc.model;
+    let (rows, warnings) = capacity_report(model);
+    if !args.quiet {
+        eprintln!("capacity (peak offered load vs. workers; hold time excludes queueing):");
+        eprintln!("{}", table::capacity_table(&rows));
+    }
+    for w in &warnings {
+        eprintln!("{w}");
+    }
+
+    let started = Instant::now();
+    let result =
+        simulation::run(model).map_err(|e| CliError::Failed(format!("{}: {e}", sc.file)))?;
+    let wall = started.elapsed().as_secs_f64();
+    let s = &result.summary;
+    if !args.quiet {
+        eprintln!(
+            "simulated {:.0}s in {:.3}s wall: {} events ({:.2}M events/s)",
+            s.simulated_seconds,
+            wall,
+            s.events,
+            s.events as f64 / wall.max(1e-9) / 1e6
+        );
+    }
+
+    if let Some(dir) = &args.out {
+        let fail =
+            |e: &dyn std::fmt::Display| CliError::Failed(format!("writing {}: {e}", dir.display()));
+        let files = [
+            ("summary.json", json::summary_json(s).into_bytes()),
+            (
+                "workloads.csv",
+                csv::workloads_csv(s).map_err(|e| fail(&e))?,
+            ),
+            ("services.csv", csv::services_csv(s).map_err(|e| fail(&e))?),
+            (
+                "timeseries.csv",
+                csv::timeseries_csv(&result.timeseries).map_err(|e| fail(&e))?,
+            ),
+        ];
+        output::write_all(dir, &files).map_err(|e| fail(&e))?;
+        if !args.quiet {
+            eprintln!(
+                "wrote summary.json, workloads.csv, services.csv, timeseries.csv to {}",
+                dir.display()
+            );
+        }
+    }
+    if args.json {
+        print!("{}", json::summary_json(s));
+    } else {
+        print!("{}", table::summary_tables(s));
+    }
+    Ok(())
+}

@@ -1,0 +1,117 @@
+//! Latency accumulation: an HdrHistogram for percentiles (3 significant
+//! digits, so any percentile is within 0.1%) plus exact count, sum and max.
+
+use hdrhistogram::Histogram;
+use serde::{Deserialize, Serialize};
+
+/// Streaming latency statistics of successful requests, in nanoseconds.
+#[derive(Debug, Clone)]
+pub struct LatencyStats {
+    hist: Histogram<u64>,
+    count: u64,
+    sum: u128,
+    max: u64,
+}
+
+impl Default for LatencyStats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LatencyStats {
+    /// Empty statistics. The histogram starts at one hour of range and grows
+    /// if a longer latency is ever recorded.
+    pub fn new() -> Self {
+        let mut hist = Histogram::new_with_bounds(1, 3_600_000_000_000, 3)
+            .expect("static histogram bounds are valid");
+        hist.auto(true);
+        LatencyStats {
+            hist,
+            count: 0,
+            sum: 0,
+            max: 0,
+        }
+    }
+
+    /// Records one latency.
+    #[inline]
+    pub fn record(&mut self, ns: u64) {
+        // A zero latency is recorded as 1 ns, the histogram's lowest value.
+        self.hist.saturating_record(ns.max(1));
+        self.count += 1;
+        self.sum += u128::from(ns);
+        self.max = self.max.max(ns);
+    }
+
+    /// Number of recorded values.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The `q` quantile (0..=1) in ns, or `None` if nothing was recorded.
+    pub fn quantile(&self, q: f64) -> Option<u64> {
+        if self.count == 0 {
+            return None;
+        }
+        // HdrHistogram reports the highest value equivalent to the bucket;
+        // never report more than the true maximum.
+        Some(self.hist.value_at_quantile(q).min(self.max))
+    }
+
+    /// Forgets everything (for per-window statistics), keeping the memory.
+    pub fn reset(&mut self) {
+        self.hist.reset();
+        self.count = 0;
+        self.sum = 0;
+        self.max = 0;
+    }
+
+    /// The summary in milliseconds, or `None` if nothing was recorded.
+    pub fn summary(&self) -> Option<LatencySummary> {
+        if self.count == 0 {
+            return None;
+        }
+        let ms = |ns: u64| ns as f64 / 1e6;
+        let q = |x: f64| ms(self.quantile(x).expect("count > 0"));
+        Some(LatencySummary {
+            mean: self.sum as f64 / self.count as f64 / 1e6,
+            p50: q(0.5),
+            p90: q(0.9),
+            p99: q(0.99),
+            p999: q(0.999),
+            max: ms(self.max),
+        })
+    }
+}
+
+/// Latency percentiles in milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LatencySummary {
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    pub p999: f64,
+    pub max: f64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_within_histogram_precision() {
+        let mut s = LatencyStats::new();
+        for i in 1..=10_000u64 {
+            s.record(i * 1_000);
+        }
+        let sum = s.summary().unwrap();
+        assert!((sum.p50 - 5.0).abs() / 5.0 < 0.002, "{sum:?}");
+        assert!((sum.p99 - 9.9).abs() / 9.9 < 0.002, "{sum:?}");
+        assert_eq!(sum.max, 10.0);
+        assert!((sum.mean - 5.0005).abs() < 1e-9);
+        s.reset();
+        assert!(s.summary().is_none());
+    }
+}

@@ -1,0 +1,12 @@
+//! Streaming statistics: everything the engine measures is accumulated in
+//! constant memory per workload, service and time window, then turned into
+//! a plain-data [`RunResult`].
+
+pub mod integral;
+pub mod latency;
+pub mod result;
+pub mod timeseries;
+
+pub use integral::TimeIntegral;
+pub use latency::LatencyStats;
+pub use result::*;

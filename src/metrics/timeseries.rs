@@ -1,0 +1,113 @@
+//! Meters the world updates as it runs: per workload and per service, both
+//! the measured-period totals and the current time-series window. Memory is
+//! constant per meter; closed windows become rows of [`TimeSeries`].
+
+use super::integral::{mean_between, TimeIntegral};
+use super::latency::LatencyStats;
+use super::result::{ServiceWindow, TimeSeries, WorkloadWindow};
+use crate::engine::SimTime;
+use crate::model::Model;
+
+/// Number of distinct failure causes a meter counts.
+pub const CAUSES: usize = crate::world::outcome::Cause::ALL.len();
+
+/// Counters for one workload.
+#[derive(Debug, Clone, Default)]
+pub struct WorkloadMeter {
+    /// Measured period (requests issued after the warm-up).
+    pub requests: u64,
+    pub ok: u64,
+    pub failures: [u64; CAUSES],
+    pub in_flight: u64,
+    pub latency: LatencyStats,
+    /// Current window (all requests, warm-up included).
+    pub win_requests: u64,
+    pub win_ok: u64,
+    pub win_failed: u64,
+    pub win_latency: LatencyStats,
+}
+
+/// Counters and integrals for one service.
+#[derive(Debug, Clone, Default)]
+pub struct ServiceMeter {
+    pub busy: TimeIntegral,
+    pub queued: TimeIntegral,
+    pub requests: u64,
+    pub completed: u64,
+    pub rejected: u64,
+    /// Areas when the measured period began.
+    pub busy_at_warmup: u128,
+    pub queued_at_warmup: u128,
+    /// Areas when the current window began.
+    pub busy_at_window: u128,
+    pub queued_at_window: u128,
+}
+
+/// Closes windows into rows.
+#[derive(Debug, Clone)]
+pub struct Windows {
+    pub width: SimTime,
+    pub start: SimTime,
+    pub series: TimeSeries,
+}
+
+impl Windows {
+    pub fn new(width: SimTime) -> Self {
+        Windows {
+            width,
+            start: 0,
+            series: TimeSeries {
+                window_seconds: width as f64 / 1e9,
+                ..TimeSeries::default()
+            },
+        }
+    }
+
+    /// Closes the window `[self.start, now)` and opens the next one.
+    pub fn close(
+        &mut self,
+        now: SimTime,
+        model: &Model,
+        workloads: &mut [WorkloadMeter],
+        services: &mut [ServiceMeter],
+    ) {
+        let span = now - self.start;
+        if span == 0 {
+            return;
+        }
+        let (start_s, end_s) = (self.start as f64 / 1e9, now as f64 / 1e9);
+        for (w, m) in model.workloads.iter().zip(workloads.iter_mut()) {
+            self.series.workloads.push(WorkloadWindow {
+                start_s,
+                end_s,
+                workload: w.name.clone(),
+                requests: m.win_requests,
+                ok: m.win_ok,
+                failed: m.win_failed,
+                throughput_rps: m.win_ok as f64 / (span as f64 / 1e9),
+                p50_ms: m.win_latency.quantile(0.5).map(|v| v as f64 / 1e6),
+                p99_ms: m.win_latency.quantile(0.99).map(|v| v as f64 / 1e6),
+            });
+            m.win_requests = 0;
+            m.win_ok = 0;
+            m.win_failed = 0;
+            m.win_latency.reset();
+        }
+        for (s, m) in model.services.iter().zip(services.iter_mut()) {
+            let busy = m.busy.area_at(now);
+            let queued = m.queued.area_at(now);
+            let workers = f64::from(s.replicas) * f64::from(s.concurrency);
+            self.series.services.push(ServiceWindow {
+                start_s,
+                end_s,
+                service: s.name.clone(),
+                utilization: mean_between(m.busy_at_window, busy, span) / workers,
+                queue_length: mean_between(m.queued_at_window, queued, span),
+                replicas: s.replicas,
+            });
+            m.busy_at_window = busy;
+            m.queued_at_window = queued;
+        }
+        self.start = now;
+    }
+}

@@ -1,0 +1,150 @@
+//! The validated model the engine runs: ids instead of names, nanoseconds
+//! instead of strings, ready-to-sample distributions. Built only by
+//! [`crate::scenario`], so every `Model` is internally consistent (every
+//! call resolves, no call cycles, counts are positive).
+
+pub mod capacity;
+
+use crate::dist::Dist;
+use crate::engine::SimTime;
+
+/// Index of a service in [`Model::services`].
+pub type ServiceId = u32;
+/// Index of an endpoint in [`Model::endpoints`].
+pub type EndpointId = u32;
+/// Index of a workload in [`Model::workloads`].
+pub type WorkloadId = u32;
+
+/// A whole validated scenario.
+#[derive(Debug, Clone)]
+pub struct Model {
+    pub name: String,
+    pub description: Option<String>,
+    /// Master seed of every random stream.
+    pub seed: u64,
+    /// The run ends at this time.
+    pub duration: SimTime,
+    /// Summary statistics ignore everything before this time.
+    pub warmup: SimTime,
+    /// Width of a time-series window.
+    pub window: SimTime,
+    /// One-way latency of every network hop.
+    pub network: Dist,
+    pub services: Vec<Service>,
+    pub endpoints: Vec<Endpoint>,
+    pub workloads: Vec<Workload>,
+}
+
+/// How a load balancer picks the replica for each incoming call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Balancer {
+    /// Each replica in turn.
+    RoundRobin,
+    /// Uniformly at random.
+    Random,
+    /// The replica with the fewest requests in progress or queued.
+    LeastOutstanding,
+    /// Two random replicas, the less loaded one wins.
+    PowerOfTwo,
+}
+
+/// What a worker does while its request waits on a downstream call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Io {
+    /// Thread-per-request: the worker is held for the whole request, so
+    /// slow dependencies exhaust the pool (and the failure cascades).
+    Blocking,
+    /// Async I/O: the worker is released during calls and the request needs
+    /// one again only for its next `work` step.
+    Async,
+}
+
+/// A service: identical replicas behind a load balancer.
+#[derive(Debug, Clone)]
+pub struct Service {
+    pub name: String,
+    pub replicas: u32,
+    /// Workers per replica.
+    pub concurrency: u32,
+    /// Waiting requests per replica; `None` is unbounded.
+    pub queue_capacity: Option<u32>,
+    pub balancer: Balancer,
+    pub io: Io,
+    pub endpoints: Vec<EndpointId>,
+}
+
+/// One step of an endpoint's program.
+#[derive(Debug, Clone)]
+pub enum Step {
+    /// Hold a worker for a sampled time.
+    Work(Dist),
+    /// A synchronous call over the network.
+    Call(EndpointId),
+    /// Concurrent calls; the step ends when all have answered.
+    Parallel(Vec<EndpointId>),
+}
+
+/// An endpoint of a service: a small program of steps.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub service: ServiceId,
+    /// `service.endpoint`.
+    pub name: String,
+    pub steps: Vec<Step>,
+}
+
+/// Open arrival processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenProcess {
+    /// Exponential gaps.
+    Poisson,
+    /// Evenly spaced arrivals.
+    Constant,
+}
+
+/// How a workload's requests arrive.
+#[derive(Debug, Clone)]
+pub enum Arrival {
+    /// Arrivals independent of the system's state. `schedule` lists
+    /// `(from, rate)` changes in increasing time order; rates are per second.
+    Open {
+        process: OpenProcess,
+        rate: f64,
+        schedule: Vec<(SimTime, f64)>,
+    },
+    /// `users` clients, each sending its next request a think time after
+    /// the previous one completed.
+    Closed { users: u32, think: Dist },
+}
+
+impl Arrival {
+    /// The arrival rate in force at `t` (open processes).
+    pub fn rate_at(&self, t: SimTime) -> f64 {
+        match self {
+            Arrival::Open { rate, schedule, .. } => schedule
+                .iter()
+                .take_while(|(from, _)| *from <= t)
+                .last()
+                .map_or(*rate, |(_, r)| *r),
+            Arrival::Closed { .. } => 0.0,
+        }
+    }
+}
+
+/// A source of requests aimed at one entry endpoint.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub name: String,
+    pub target: EndpointId,
+    pub arrival: Arrival,
+}
+
+impl Model {
+    /// The endpoint called `service.endpoint`, if any.
+    pub fn endpoint_id(&self, full_name: &str) -> Option<EndpointId> {
+        self.endpoints
+            .iter()
+            .position(|e| e.name == full_name)
+            .map(|i| i as EndpointId)
+    }
+}

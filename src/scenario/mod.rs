@@ -1,0 +1,112 @@
+//! Reading scenarios: TOML text -> value tree -> `--set` overrides -> raw
+//! schema -> validated [`Model`]. Every failure is a [`ScenarioError`] that
+//! names the file, line, column and field.
+
+pub mod error;
+pub mod locate;
+pub mod overrides;
+pub mod schema;
+pub mod validate;
+
+pub use error::{FieldPath, ScenarioError, Seg};
+pub use overrides::Override;
+
+use crate::model::Model;
+use std::path::Path;
+
+/// A scenario that has been read and validated.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// The file name as given (for messages and reports).
+    pub file: String,
+    /// The source text as written (before overrides).
+    pub source: String,
+    /// The validated model, overrides applied.
+    pub model: Model,
+}
+
+/// Reads, overrides and validates the scenario file at `path`.
+pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let source = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+        file: file.clone(),
+        location: None,
+        field: None,
+        set_arg: None,
+        message: format!("cannot read the scenario file: {e}"),
+    })?;
+    let stem = path.file_stem().map_or_else(
+        || "scenario".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let model = from_str(&source, &file, &stem, overrides)?;
+    Ok(Scenario {
+        file,
+        source,
+        model,
+    })
+}
+
+/// Parses and validates scenario text. `file` is used in messages and
+/// `default_name` names a scenario that has no `name`.
+pub fn from_str(
+    source: &str,
+    file: &str,
+    default_name: &str,
+    overrides: &[Override],
+) -> Result<Model, ScenarioError> {
+    let error = |location, field: Option<&FieldPath>, set_arg, message| ScenarioError {
+        file: file.to_string(),
+        location,
+        field: field.map(ToString::to_string),
+        set_arg,
+        message,
+    };
+    let mut tree: toml::Table = toml::from_str(source).map_err(|e: toml::de::Error| {
+        let location = e.span().map(|s| locate::line_col(source, s.start));
+        error(
+            location,
+            None,
+            None,
+            format!("not valid TOML: {}", e.message()),
+        )
+    })?;
+    let set_paths = overrides::apply_all(&mut tree, overrides)
+        .map_err(|(arg, msg)| error(None, None, Some(arg), msg))?;
+
+    // Blame an error on the `--set` that wrote the value, if one did (the
+    // last one wins, as it does when applying them).
+    let blame = |path: &FieldPath| -> Option<String> {
+        set_paths
+            .iter()
+            .zip(overrides)
+            .rev()
+            .find(|(p, _)| path.starts_with(p))
+            .map(|(_, o)| o.arg.clone())
+    };
+    let place = |path: &FieldPath, message: String| {
+        let set_arg = blame(path);
+        let location = if set_arg.is_some() {
+            None
+        } else {
+            locate::locate(source, path)
+        };
+        error(location, Some(path), set_arg, message)
+    };
+
+    let raw: schema::RawScenario = serde_path_to_error::deserialize(toml::Value::Table(tree))
+        .map_err(|e| {
+            let path = FieldPath(
+                e.path()
+                    .iter()
+                    .filter_map(|s| match s {
+                        serde_path_to_error::Segment::Seq { index } => Some(Seg::Index(*index)),
+                        serde_path_to_error::Segment::Map { key } => Some(Seg::Key(key.clone())),
+                        _ => None,
+                    })
+                    .collect(),
+            );
+            place(&path, e.into_inner().message().to_string())
+        })?;
+    validate::validate(&raw, default_name).map_err(|inv| place(&inv.path, inv.message))
+}

@@ -1,0 +1,117 @@
+//! The raw scenario file as serde reads it: names and strings, no ids yet.
+//!
+//! Every table refuses unknown keys (serde then lists the valid ones), and
+//! fields whose checks need context (durations, distributions, counts that
+//! must be positive) are kept loose here and checked in
+//! [`super::validate`], where a precise message can be given.
+
+use indexmap::IndexMap;
+use serde::Deserialize;
+
+/// A whole scenario file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// Scenario name used in reports; defaults to the file stem.
+    pub name: Option<String>,
+    /// Free text shown in reports.
+    pub description: Option<String>,
+    /// Run length, warm-up, seed and time-series window.
+    #[serde(default)]
+    pub simulation: RawSimulation,
+    /// The network between services.
+    #[serde(default)]
+    pub network: RawNetwork,
+    /// Services by name, in file order.
+    #[serde(default)]
+    pub services: IndexMap<String, RawService>,
+    /// Workloads driving entry endpoints.
+    #[serde(default)]
+    pub workloads: Vec<RawWorkload>,
+}
+
+/// `[simulation]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSimulation {
+    /// Total simulated time, e.g. "5m".
+    pub duration: Option<String>,
+    /// Initial period excluded from summary statistics.
+    pub warmup: Option<String>,
+    /// Master seed of all random streams.
+    pub seed: Option<i64>,
+    /// Time-series window; chosen automatically when absent.
+    pub window: Option<String>,
+}
+
+/// `[network]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNetwork {
+    /// One-way latency of each hop (a distribution).
+    pub latency: Option<toml::Value>,
+}
+
+/// `[services.NAME]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawService {
+    pub replicas: Option<i64>,
+    pub concurrency: Option<i64>,
+    pub queue_capacity: Option<i64>,
+    pub balancer: Option<String>,
+    pub io: Option<String>,
+    #[serde(default)]
+    pub endpoints: IndexMap<String, RawEndpoint>,
+}
+
+/// `[services.NAME.endpoints.EP]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEndpoint {
+    /// Shorthand for a single work step.
+    pub work: Option<toml::Value>,
+    pub steps: Option<Vec<RawStep>>,
+}
+
+/// One step of an endpoint: exactly one of the fields is set.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub work: Option<toml::Value>,
+    pub call: Option<String>,
+    pub parallel: Option<Vec<RawStep>>,
+}
+
+/// `[[workloads]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkload {
+    pub name: String,
+    pub target: String,
+    pub arrival: RawArrival,
+}
+
+/// A workload's arrival process.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawArrival {
+    /// "poisson", "constant" or "closed".
+    pub process: String,
+    /// Requests per second (open processes).
+    pub rate: Option<f64>,
+    /// Rate changes over time (open processes).
+    pub schedule: Option<Vec<RawRateStep>>,
+    /// Concurrent users (closed process).
+    pub users: Option<i64>,
+    /// Think time between a user's requests (closed process).
+    pub think: Option<toml::Value>,
+}
+
+/// `{ at = "1m", rate = 300 }`: from `at` on, arrivals come at `rate`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRateStep {
+    pub at: String,
+    pub rate: f64,
+}

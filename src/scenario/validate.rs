@@ -1,0 +1,771 @@
+//! Raw scenario -> [`Model`]: resolves names to ids, parses durations and
+//! distributions, and checks everything a run relies on. Each problem is an
+//! [`Invalid`] naming the field and what was expected.
+
+use super::error::{FieldPath, Invalid};
+use super::schema::*;
+use crate::dist::Dist;
+use crate::engine::time::{parse_duration, NS_PER_SEC};
+use crate::model::*;
+use toml::Value;
+
+/// Upper bounds that keep a typo from asking for absurd memory.
+const MAX_REPLICAS: i64 = 10_000;
+const MAX_CONCURRENCY: i64 = 100_000;
+const MAX_WORKERS: i64 = 10_000_000;
+const MAX_USERS: i64 = 10_000_000;
+/// One arrival per nanosecond is the finest simulated time can express.
+const MAX_RATE: f64 = 1e9;
+/// Time-series windows kept when the window is chosen automatically.
+const AUTO_WINDOWS: u64 = 1_000;
+/// Hard limit on windows when the user sets the width.
+const MAX_WINDOWS: u64 = 100_000;
+
+type R<T> = Result<T, Invalid>;
+
+/// Validates `raw`; `default_name` names a scenario without a `name`.
+pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
+    let root = FieldPath::default();
+    let name = match &raw.name {
+        Some(n) if n.trim().is_empty() => {
+            return Err(Invalid::new(&root.key("name"), "must not be empty"))
+        }
+        Some(n) => n.clone(),
+        None => default_name.to_string(),
+    };
+
+    let sim = root.key("simulation");
+    let run = match &raw.simulation.duration {
+        Some(d) => duration(d, &sim.key("duration"))?,
+        None => {
+            return Err(Invalid::new(
+                &sim,
+                "missing field `duration` (how long to simulate, e.g. duration = \"5m\")",
+            ))
+        }
+    };
+    if run == 0 {
+        return Err(Invalid::new(
+            &sim.key("duration"),
+            "must be greater than zero",
+        ));
+    }
+    let warmup = match &raw.simulation.warmup {
+        Some(w) => duration(w, &sim.key("warmup"))?,
+        None => 0,
+    };
+    if warmup >= run {
+        return Err(Invalid::new(
+            &sim.key("warmup"),
+            format!(
+                "warm-up ({}) must be shorter than the duration ({})",
+                crate::engine::time::fmt_ns(warmup),
+                crate::engine::time::fmt_ns(run)
+            ),
+        ));
+    }
+    let seed = match raw.simulation.seed {
+        Some(s) if s < 0 => {
+            return Err(Invalid::new(
+                &sim.key("seed"),
+                format!("must be zero or more, got {s}"),
+            ))
+        }
+        Some(s) => s as u64,
+        None => 0,
+    };
+    let window = match &raw.simulation.window {
+        Some(w) => {
+            let w = duration(w, &sim.key("window"))?;
+            if w == 0 {
+                return Err(Invalid::new(
+                    &sim.key("window"),
+                    "must be greater than zero",
+                ));
+            }
+            if run / w > MAX_WINDOWS {
+                return Err(Invalid::new(
+                    &sim.key("window"),
+                    format!(
+                        "gives more than {MAX_WINDOWS} windows over the run; choose a wider window"
+                    ),
+                ));
+            }
+            w
+        }
+        None => auto_window(run),
+    };
+
+    let network = match &raw.network.latency {
+        Some(v) => dist(v, &root.key("network").key("latency"))?,
+        None => Dist::constant(0),
+    };
+
+    let services_path = root.key("services");
+    if raw.services.is_empty() {
+        return Err(Invalid::new(
+            &root,
+            "no services: add at least one [services.NAME] table with an endpoint",
+        ));
+    }
+    // First pass: names and ids, so calls can refer to any endpoint.
+    let mut services = Vec::new();
+    let mut endpoints = Vec::new();
+    for (si, (sname, s)) in raw.services.iter().enumerate() {
+        let sp = services_path.key(sname);
+        check_name(sname, &sp, "service")?;
+        if s.endpoints.is_empty() {
+            return Err(Invalid::new(
+                &sp,
+                format!(
+                    "service `{sname}` has no endpoints: add [services.{sname}.endpoints.NAME]"
+                ),
+            ));
+        }
+        let mut ids = Vec::new();
+        for ename in s.endpoints.keys() {
+            check_name(ename, &sp.key("endpoints").key(ename), "endpoint")?;
+            ids.push(endpoints.len() as EndpointId);
+            endpoints.push(Endpoint {
+                service: si as ServiceId,
+                name: format!("{sname}.{ename}"),
+                steps: Vec::new(),
+            });
+        }
+        services.push(service(sname, s, &sp, ids)?);
+    }
+    let names: Vec<String> = endpoints.iter().map(|e| e.name.clone()).collect();
+    let mut next = 0usize;
+    for (sname, s) in &raw.services {
+        for (ename, e) in &s.endpoints {
+            let ep = services_path.key(sname).key("endpoints").key(ename);
+            endpoints[next].steps = steps(e, &ep, &names)?;
+            next += 1;
+        }
+    }
+    check_cycles(&endpoints, &services_path)?;
+
+    let wp = root.key("workloads");
+    if raw.workloads.is_empty() {
+        return Err(Invalid::new(
+            &root,
+            "no workloads: add a [[workloads]] table with name, target and arrival",
+        ));
+    }
+    let mut workloads: Vec<Workload> = Vec::new();
+    for (i, w) in raw.workloads.iter().enumerate() {
+        let p = wp.index(i);
+        if w.name.trim().is_empty() {
+            return Err(Invalid::new(&p.key("name"), "must not be empty"));
+        }
+        if workloads.iter().any(|o| o.name == w.name) {
+            return Err(Invalid::new(
+                &p.key("name"),
+                format!(
+                    "workload name `{}` is used twice; names must be unique",
+                    w.name
+                ),
+            ));
+        }
+        let target = resolve(&w.target, &p.key("target"), &names)?;
+        let arrival = arrival(&w.arrival, &p.key("arrival"), run)?;
+        workloads.push(Workload {
+            name: w.name.clone(),
+            target,
+            arrival,
+        });
+    }
+
+    Ok(Model {
+        name,
+        description: raw.description.clone(),
+        seed,
+        duration: run,
+        warmup,
+        window,
+        network,
+        services,
+        endpoints,
+        workloads,
+    })
+}
+
+/// The narrowest "round" window that keeps the run within
+/// [`AUTO_WINDOWS`] windows, and at least one second.
+fn auto_window(duration: u64) -> u64 {
+    const NICE_SECS: [u64; 14] = [
+        1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200,
+    ];
+    let min = duration.div_ceil(AUTO_WINDOWS);
+    NICE_SECS
+        .iter()
+        .map(|s| s * NS_PER_SEC)
+        .find(|w| *w >= min)
+        .unwrap_or_else(|| min.div_ceil(3600 * NS_PER_SEC) * 3600 * NS_PER_SEC)
+}
+
+fn service(name: &str, s: &RawService, p: &FieldPath, endpoints: Vec<EndpointId>) -> R<Service> {
+    let replicas = count(s.replicas, &p.key("replicas"), 1, 1, MAX_REPLICAS)?;
+    let concurrency = count(s.concurrency, &p.key("concurrency"), 1, 1, MAX_CONCURRENCY)?;
+    if replicas as i64 * concurrency as i64 > MAX_WORKERS {
+        return Err(Invalid::new(
+            &p.key("concurrency"),
+            format!("replicas x concurrency must be at most {MAX_WORKERS}"),
+        ));
+    }
+    let queue_capacity = match s.queue_capacity {
+        None => None,
+        Some(q) if q < 0 => {
+            return Err(Invalid::new(
+                &p.key("queue_capacity"),
+                format!("must be zero or more (0 = no queue), got {q}"),
+            ))
+        }
+        Some(q) => Some(u32::try_from(q).map_err(|_| {
+            Invalid::new(
+                &p.key("queue_capacity"),
+                format!("must be at most {}", u32::MAX),
+            )
+        })?),
+    };
+    let balancer = match s.balancer.as_deref() {
+        None | Some("round_robin") => Balancer::RoundRobin,
+        Some("random") => Balancer::Random,
+        Some("least_outstanding") => Balancer::LeastOutstanding,
+        Some("power_of_two") => Balancer::PowerOfTwo,
+        Some(o) => {
+            return Err(Invalid::new(
+                &p.key("balancer"),
+                format!("unknown balancer `{o}`; expected one of round_robin, random, least_outstanding, power_of_two"),
+            ))
+        }
+    };
+    let io = match s.io.as_deref() {
+        None | Some("blocking") => Io::Blocking,
+        Some("async") => Io::Async,
+        Some(o) => {
+            return Err(Invalid::new(
+                &p.key("io"),
+                format!("unknown io model `{o}`; expected `blocking` (a worker is held during calls) or `async` (released)"),
+            ))
+        }
+    };
+    Ok(Service {
+        name: name.to_string(),
+        replicas,
+        concurrency,
+        queue_capacity,
+        balancer,
+        io,
+        endpoints,
+    })
+}
+
+fn steps(e: &RawEndpoint, p: &FieldPath, names: &[String]) -> R<Vec<Step>> {
+    match (&e.work, &e.steps) {
+        (Some(_), Some(_)) => Err(Invalid::new(
+            p,
+            "give either `work` (a single work step) or `steps`, not both",
+        )),
+        (None, None) => Err(Invalid::new(
+            p,
+            "endpoint does nothing: give `work = {...}` or `steps = [...]`",
+        )),
+        (Some(w), None) => Ok(vec![Step::Work(dist(w, &p.key("work"))?)]),
+        (None, Some(list)) => {
+            if list.is_empty() {
+                return Err(Invalid::new(&p.key("steps"), "must have at least one step"));
+            }
+            list.iter()
+                .enumerate()
+                .map(|(i, s)| step(s, &p.key("steps").index(i), names, false))
+                .collect()
+        }
+    }
+}
+
+fn step(s: &RawStep, p: &FieldPath, names: &[String], in_parallel: bool) -> R<Step> {
+    let set = [s.work.is_some(), s.call.is_some(), s.parallel.is_some()]
+        .iter()
+        .filter(|b| **b)
+        .count();
+    if set != 1 {
+        return Err(Invalid::new(
+            p,
+            "a step is exactly one of { work = DIST }, { call = \"service.endpoint\" } or { parallel = [calls] }",
+        ));
+    }
+    if in_parallel && s.call.is_none() {
+        return Err(Invalid::new(
+            p,
+            "a parallel group holds only calls: { call = \"service.endpoint\" }",
+        ));
+    }
+    if let Some(w) = &s.work {
+        return Ok(Step::Work(dist(w, &p.key("work"))?));
+    }
+    if let Some(c) = &s.call {
+        return Ok(Step::Call(resolve(c, &p.key("call"), names)?));
+    }
+    let group = s.parallel.as_ref().expect("counted above");
+    if group.is_empty() {
+        return Err(Invalid::new(
+            &p.key("parallel"),
+            "must hold at least one call",
+        ));
+    }
+    let calls = group
+        .iter()
+        .enumerate()
+        .map(
+            |(i, c)| match step(c, &p.key("parallel").index(i), names, true)? {
+                Step::Call(id) => Ok(id),
+                _ => unreachable!("in_parallel admits only calls"),
+            },
+        )
+        .collect::<R<Vec<_>>>()?;
+    Ok(Step::Parallel(calls))
+}
+
+fn resolve(target: &str, p: &FieldPath, names: &[String]) -> R<EndpointId> {
+    names
+        .iter()
+        .position(|n| n == target)
+        .map(|i| i as EndpointId)
+        .ok_or_else(|| {
+            let hint = if target.contains('.') {
+                ""
+            } else {
+                " (write service.endpoint)"
+            };
+            Invalid::new(
+                p,
+                format!(
+                    "unknown endpoint `{target}`{hint}; expected one of: {}",
+                    names.join(", ")
+                ),
+            )
+        })
+}
+
+/// Refuses call cycles (a request would recurse forever), printing one.
+fn check_cycles(endpoints: &[Endpoint], services_path: &FieldPath) -> R<()> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    fn callees(e: &Endpoint) -> impl Iterator<Item = EndpointId> + '_ {
+        e.steps.iter().flat_map(|s| match s {
+            Step::Work(_) => Vec::new(),
+            Step::Call(c) => vec![*c],
+            Step::Parallel(cs) => cs.clone(),
+        })
+    }
+    fn visit(
+        at: usize,
+        eps: &[Endpoint],
+        marks: &mut [Mark],
+        stack: &mut Vec<usize>,
+    ) -> Option<Vec<usize>> {
+        marks[at] = Mark::Active;
+        stack.push(at);
+        for c in callees(&eps[at]) {
+            let c = c as usize;
+            match marks[c] {
+                Mark::Active => {
+                    let from = stack
+                        .iter()
+                        .position(|&x| x == c)
+                        .expect("active is on the stack");
+                    let mut cycle = stack[from..].to_vec();
+                    cycle.push(c);
+                    return Some(cycle);
+                }
+                Mark::New => {
+                    if let Some(cy) = visit(c, eps, marks, stack) {
+                        return Some(cy);
+                    }
+                }
+                Mark::Done => {}
+            }
+        }
+        stack.pop();
+        marks[at] = Mark::Done;
+        None
+    }
+    let mut marks = vec![Mark::New; endpoints.len()];
+    for start in 0..endpoints.len() {
+        if marks[start] != Mark::New {
+            continue;
+        }
+        if let Some(cycle) = visit(start, endpoints, &mut marks, &mut Vec::new()) {
+            let text: Vec<&str> = cycle.iter().map(|&i| endpoints[i].name.as_str()).collect();
+            let first = &endpoints[cycle[0]].name;
+            let (s, e) = first.split_once('.').expect("names are service.endpoint");
+            return Err(Invalid::new(
+                &services_path.key(s).key("endpoints").key(e),
+                format!(
+                    "call cycle: {} (a request would never finish)",
+                    text.join(" -> ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn arrival(a: &RawArrival, p: &FieldPath, run: u64) -> R<Arrival> {
+    let open = |process| -> R<Arrival> {
+        for (field, present) in [("users", a.users.is_some()), ("think", a.think.is_some())] {
+            if present {
+                return Err(Invalid::new(
+                    &p.key(field),
+                    format!("`{field}` belongs to closed workloads (process = \"closed\"); open ones take rate and schedule"),
+                ));
+            }
+        }
+        let Some(r) = a.rate else {
+            return Err(Invalid::new(
+                p,
+                "missing field `rate` (requests per second)",
+            ));
+        };
+        let rate = rate(r, &p.key("rate"), false)?;
+        let mut schedule: Vec<(u64, f64)> = Vec::new();
+        for (i, s) in a.schedule.iter().flatten().enumerate() {
+            let sp = p.key("schedule").index(i);
+            let at = duration(&s.at, &sp.key("at"))?;
+            if schedule.last().is_some_and(|(prev, _)| *prev >= at) {
+                return Err(Invalid::new(
+                    &sp.key("at"),
+                    "schedule steps must be in increasing time order",
+                ));
+            }
+            if at >= run {
+                return Err(Invalid::new(
+                    &sp.key("at"),
+                    "is at or after the end of the run",
+                ));
+            }
+            schedule.push((at, rate_or_zero(s.rate, &sp.key("rate"))?));
+        }
+        Ok(Arrival::Open {
+            process,
+            rate,
+            schedule,
+        })
+    };
+    match a.process.as_str() {
+        "poisson" => open(OpenProcess::Poisson),
+        "constant" => open(OpenProcess::Constant),
+        "closed" => {
+            for (field, present) in [
+                ("rate", a.rate.is_some()),
+                ("schedule", a.schedule.is_some()),
+            ] {
+                if present {
+                    return Err(Invalid::new(
+                        &p.key(field),
+                        format!(
+                            "`{field}` belongs to open workloads; closed ones take users and think"
+                        ),
+                    ));
+                }
+            }
+            let Some(users) = a.users else {
+                return Err(Invalid::new(
+                    p,
+                    "missing field `users` (number of concurrent users)",
+                ));
+            };
+            let users = count(Some(users), &p.key("users"), 1, 1, MAX_USERS)?;
+            let think = match &a.think {
+                Some(t) => dist(t, &p.key("think"))?,
+                None => return Err(Invalid::new(
+                    p,
+                    "missing field `think` (time between a user's requests, e.g. think = \"1s\")",
+                )),
+            };
+            Ok(Arrival::Closed { users, think })
+        }
+        other => Err(Invalid::new(
+            &p.key("process"),
+            format!("unknown arrival process `{other}`; expected poisson, constant or closed"),
+        )),
+    }
+}
+
+fn rate(r: f64, p: &FieldPath, zero_ok: bool) -> R<f64> {
+    if !r.is_finite() || r < 0.0 || (r == 0.0 && !zero_ok) {
+        return Err(Invalid::new(
+            p,
+            format!("must be a number of requests per second greater than zero, got {r}"),
+        ));
+    }
+    if r > MAX_RATE {
+        return Err(Invalid::new(
+            p,
+            format!("must be at most {MAX_RATE} per second"),
+        ));
+    }
+    Ok(r)
+}
+
+fn rate_or_zero(r: f64, p: &FieldPath) -> R<f64> {
+    rate(r, p, true).map_err(|_| {
+        Invalid::new(
+            p,
+            format!("must be a number of requests per second, zero or more (at most {MAX_RATE}), got {r}"),
+        )
+    })
+}
+
+fn count(v: Option<i64>, p: &FieldPath, default: u32, min: i64, max: i64) -> R<u32> {
+    match v {
+        None => Ok(default),
+        Some(n) if n < min || n > max => Err(Invalid::new(
+            p,
+            format!("must be a whole number from {min} to {max}, got {n}"),
+        )),
+        Some(n) => Ok(n as u32),
+    }
+}
+
+fn check_name(name: &str, p: &FieldPath, what: &str) -> R<()> {
+    let ok = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ok {
+        Ok(())
+    } else {
+        Err(Invalid::new(
+            p,
+            format!("{what} name `{name}` may use only letters, digits, `_` and `-`"),
+        ))
+    }
+}
+
+fn duration(s: &str, p: &FieldPath) -> R<u64> {
+    parse_duration(s).map_err(|e| Invalid::new(p, e))
+}
+
+/// Reads a distribution: a duration string (a constant) or a table with a
+/// `dist` key and that distribution's parameters.
+pub fn dist(v: &Value, p: &FieldPath) -> R<Dist> {
+    let t = match v {
+        Value::String(s) => return Ok(Dist::constant(duration(s, p)?)),
+        Value::Table(t) => t,
+        other => {
+            return Err(Invalid::new(
+                p,
+                format!(
+                    "expected a distribution, e.g. {{ dist = \"exponential\", mean = \"3ms\" }} or a duration string, found a {}",
+                    other.type_str()
+                ),
+            ))
+        }
+    };
+    let Some(kind) = t.get("dist") else {
+        return Err(Invalid::new(
+            p,
+            "missing field `dist`; expected one of constant, uniform, exponential, normal, lognormal, gamma, weibull, pareto, empirical",
+        ));
+    };
+    let Some(kind) = kind.as_str() else {
+        return Err(Invalid::new(
+            &p.key("dist"),
+            "expected a string naming the distribution",
+        ));
+    };
+    let params = Params { t, p };
+    let d = match kind {
+        "constant" => {
+            params.only(&["value"])?;
+            Ok(Dist::constant(params.dur("value")?))
+        }
+        "uniform" => {
+            params.only(&["min", "max"])?;
+            Dist::uniform(params.dur("min")?, params.dur("max")?)
+        }
+        "exponential" => {
+            params.only(&["mean"])?;
+            Dist::exponential(params.dur("mean")?)
+        }
+        "normal" => {
+            params.only(&["mean", "sd"])?;
+            Dist::normal(params.dur("mean")?, params.dur("sd")?)
+        }
+        "lognormal" => {
+            params.only(&["median", "p99", "mean", "cv"])?;
+            if t.contains_key("median") || t.contains_key("p99") {
+                params.none_of(&["mean", "cv"], "median and p99")?;
+                Dist::lognormal_median_p99(params.dur("median")?, params.dur("p99")?)
+            } else {
+                Dist::lognormal_mean_cv(params.dur("mean")?, params.num("cv")?)
+            }
+        }
+        "gamma" => {
+            params.only(&["mean", "cv"])?;
+            Dist::gamma(params.dur("mean")?, params.num("cv")?)
+        }
+        "weibull" => {
+            params.only(&["scale", "shape"])?;
+            Dist::weibull(params.dur("scale")?, params.num("shape")?)
+        }
+        "pareto" => {
+            params.only(&["scale", "shape"])?;
+            Dist::pareto(params.dur("scale")?, params.num("shape")?)
+        }
+        "empirical" => Dist::empirical(params.percentiles()?),
+        other => {
+            return Err(Invalid::new(
+                &p.key("dist"),
+                format!("unknown distribution `{other}`; expected one of constant, uniform, exponential, normal, lognormal, gamma, weibull, pareto, empirical"),
+            ))
+        }
+    };
+    d.map_err(|e| Invalid::new(p, format!("invalid {kind} distribution: {}", e.0)))
+}
+
+struct Params<'a> {
+    t: &'a toml::Table,
+    p: &'a FieldPath,
+}
+
+impl Params<'_> {
+    fn kind(&self) -> &str {
+        self.t.get("dist").and_then(Value::as_str).unwrap_or("?")
+    }
+
+    fn only(&self, allowed: &[&str]) -> R<()> {
+        for k in self.t.keys() {
+            if k != "dist" && !allowed.contains(&k.as_str()) {
+                return Err(Invalid::new(
+                    &self.p.key(k),
+                    format!(
+                        "unknown parameter `{k}` for a {} distribution; expected: {}",
+                        self.kind(),
+                        allowed.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn none_of(&self, keys: &[&str], given: &str) -> R<()> {
+        for k in keys {
+            if self.t.contains_key(*k) {
+                return Err(Invalid::new(
+                    &self.p.key(k),
+                    format!("give a lognormal either by median and p99 or by mean and cv; `{k}` cannot go with {given}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn dur(&self, k: &str) -> R<u64> {
+        match self.t.get(k) {
+            Some(Value::String(s)) => duration(s, &self.p.key(k)),
+            Some(other) => Err(Invalid::new(
+                &self.p.key(k),
+                format!(
+                    "expected a duration string like \"5ms\", found a {}",
+                    other.type_str()
+                ),
+            )),
+            None => Err(Invalid::new(
+                self.p,
+                format!("missing parameter `{k}` for a {} distribution", self.kind()),
+            )),
+        }
+    }
+
+    fn num(&self, k: &str) -> R<f64> {
+        match self.t.get(k) {
+            Some(Value::Float(f)) => Ok(*f),
+            Some(Value::Integer(i)) => Ok(*i as f64),
+            Some(other) => Err(Invalid::new(
+                &self.p.key(k),
+                format!("expected a number, found a {}", other.type_str()),
+            )),
+            None => Err(Invalid::new(
+                self.p,
+                format!("missing parameter `{k}` for a {} distribution", self.kind()),
+            )),
+        }
+    }
+
+    /// `min`, `max` and `pNN` keys (p50, p90, p99, p999 = 99.9%, p9999 ...).
+    fn percentiles(&self) -> R<Vec<(f64, u64)>> {
+        let mut pts = Vec::new();
+        for k in self.t.keys() {
+            if k == "dist" {
+                continue;
+            }
+            let q = match k.as_str() {
+                "min" => Some(0.0),
+                "max" => Some(1.0),
+                _ => k.strip_prefix('p').and_then(percentile_of),
+            };
+            let Some(q) = q else {
+                return Err(Invalid::new(
+                    &self.p.key(k),
+                    format!("unknown parameter `{k}` for an empirical distribution; expected min, max or percentiles such as p50, p90, p99, p999"),
+                ));
+            };
+            pts.push((q, self.dur(k)?));
+        }
+        Ok(pts)
+    }
+}
+
+/// "50" -> 0.5, "99" -> 0.99, "999" -> 0.999, "9999" -> 0.9999, "100" -> 1.
+fn percentile_of(digits: &str) -> Option<f64> {
+    if digits.is_empty() || digits.len() > 6 || !digits.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    if digits == "100" {
+        return Some(1.0);
+    }
+    if digits.len() == 1 {
+        // p5 = 5%.
+        return digits.parse::<f64>().ok().map(|d| d / 100.0);
+    }
+    let v: f64 = digits.parse().ok()?;
+    // Two digits are a percentage; each further digit is one more decimal
+    // place of it (p999 = 99.9%, p9999 = 99.99%).
+    let q = v / 10f64.powi(digits.len() as i32);
+    if q > 0.0 && q < 1.0 {
+        Some(q)
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_keys() {
+        assert_eq!(percentile_of("50"), Some(0.5));
+        assert_eq!(percentile_of("99"), Some(0.99));
+        assert_eq!(percentile_of("999"), Some(0.999));
+        assert_eq!(percentile_of("9999"), Some(0.9999));
+        assert_eq!(percentile_of("5"), Some(0.05));
+        assert_eq!(percentile_of("100"), Some(1.0));
+        assert_eq!(percentile_of("x"), None);
+    }
+
+    #[test]
+    fn auto_window_keeps_at_most_a_thousand() {
+        assert_eq!(auto_window(300 * NS_PER_SEC), NS_PER_SEC);
+        assert_eq!(auto_window(3_600 * NS_PER_SEC), 5 * NS_PER_SEC);
+        assert!(auto_window(1_000_000 * NS_PER_SEC) * 1_000 >= 1_000_000 * NS_PER_SEC);
+    }
+}

@@ -1,0 +1,180 @@
+//! The event loop: pops events in `(time, seq)` order and lets the
+//! [`World`] handle them until the end of the run, then turns the meters
+//! into a [`RunResult`].
+
+use crate::engine::SimTime;
+use crate::metrics::integral::mean_between;
+use crate::metrics::*;
+use crate::model::capacity::capacity;
+use crate::model::Model;
+use crate::world::outcome::Cause;
+use crate::world::World;
+use indexmap::IndexMap;
+
+/// Invocations in flight beyond which a run is stopped: an overloaded
+/// system with unbounded queues would otherwise grow until memory runs out.
+pub const MAX_IN_FLIGHT: usize = 20_000_000;
+/// Events at one instant beyond which the run is declared stuck (a loop of
+/// zero-time work and zero think time never advances the clock).
+const MAX_EVENTS_AT_ONE_INSTANT: u64 = 50_000_000;
+
+/// Why a run could not complete.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SimError {
+    #[error("more than {MAX_IN_FLIGHT} requests in flight at {at_s:.3}s of simulated time: the system cannot keep up with its load (see the capacity table); bound queues with queue_capacity or lower the load")]
+    Overloaded { at_s: f64 },
+    #[error("simulated time stopped advancing at {at_s:.3}s: a loop of zero-duration steps (zero think time with zero work and network latency?)")]
+    Stuck { at_s: f64 },
+}
+
+/// A simulation in progress. Most users want [`run`]; stepping is for
+/// tools that observe the run as it goes.
+pub struct Simulation<'m> {
+    world: World<'m>,
+    events: u64,
+    same_instant: u64,
+}
+
+impl<'m> Simulation<'m> {
+    /// A simulation of `model` at time 0 with its first events scheduled.
+    pub fn new(model: &'m Model) -> Self {
+        Simulation {
+            world: World::new(model),
+            events: 0,
+            same_instant: 0,
+        }
+    }
+
+    /// Current simulated time.
+    pub fn now(&self) -> SimTime {
+        self.world.now
+    }
+
+    /// Events handled so far.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// Handles every event up to and including time `until`.
+    pub fn run_until(&mut self, until: SimTime) -> Result<(), SimError> {
+        while let Some(t) = self.world.queue.peek_time() {
+            if t > until {
+                break;
+            }
+            self.step()?;
+        }
+        Ok(())
+    }
+
+    /// Handles the next event, if any.
+    #[inline]
+    pub fn step(&mut self) -> Result<bool, SimError> {
+        let Some((t, event)) = self.world.queue.pop() else {
+            return Ok(false);
+        };
+        if t == self.world.now {
+            self.same_instant += 1;
+            if self.same_instant > MAX_EVENTS_AT_ONE_INSTANT {
+                return Err(SimError::Stuck {
+                    at_s: t as f64 / 1e9,
+                });
+            }
+        } else {
+            self.same_instant = 0;
+            // Checked when time moves, not per event: cheap and enough.
+            if self.world.invs.live() > MAX_IN_FLIGHT {
+                return Err(SimError::Overloaded {
+                    at_s: t as f64 / 1e9,
+                });
+            }
+        }
+        self.world.now = t;
+        self.events += 1;
+        self.world.handle(event);
+        Ok(true)
+    }
+
+    /// Closes the run at the model's duration and collects the results.
+    pub fn finish(mut self) -> RunResult {
+        let model = self.world.model;
+        let end = model.duration;
+        self.world.now = end;
+        if self.world.windows.start < end {
+            self.world.close_window();
+        }
+        let measured = end - model.warmup;
+        let secs = measured as f64 / 1e9;
+        let w = &self.world;
+        let workloads: IndexMap<String, WorkloadSummary> = model
+            .workloads
+            .iter()
+            .zip(&w.workload_meters)
+            .map(|(wl, m)| {
+                let failed: u64 = m.failures.iter().sum();
+                let done = m.ok + failed;
+                let failures = Cause::ALL
+                    .iter()
+                    .filter(|c| m.failures[c.index()] > 0)
+                    .map(|c| (c.name().to_string(), m.failures[c.index()]))
+                    .collect();
+                let summary = WorkloadSummary {
+                    target: model.endpoints[wl.target as usize].name.clone(),
+                    requests: m.requests,
+                    ok: m.ok,
+                    failed,
+                    in_flight: m.in_flight,
+                    availability: (done > 0).then(|| m.ok as f64 / done as f64),
+                    throughput_rps: m.ok as f64 / secs,
+                    latency_ms: m.latency.summary(),
+                    failures,
+                };
+                (wl.name.clone(), summary)
+            })
+            .collect();
+        let services = model
+            .services
+            .iter()
+            .zip(&w.service_meters)
+            .map(|(s, m)| {
+                let workers = f64::from(s.replicas) * f64::from(s.concurrency);
+                let busy = mean_between(m.busy_at_warmup, m.busy.area_at(end), measured);
+                let summary = ServiceSummary {
+                    replicas: s.replicas,
+                    concurrency: s.concurrency,
+                    requests: m.requests,
+                    completed: m.completed,
+                    rejected: m.rejected,
+                    utilization: busy / workers,
+                    mean_busy_workers: busy,
+                    mean_queue_length: mean_between(
+                        m.queued_at_warmup,
+                        m.queued.area_at(end),
+                        measured,
+                    ),
+                };
+                (s.name.clone(), summary)
+            })
+            .collect();
+        RunResult {
+            summary: Summary {
+                name: model.name.clone(),
+                seed: model.seed,
+                simulated_seconds: end as f64 / 1e9,
+                warmup_seconds: model.warmup as f64 / 1e9,
+                measured_seconds: secs,
+                events: self.events,
+                workloads,
+                services,
+                capacity: capacity(model),
+            },
+            timeseries: self.world.windows.series,
+        }
+    }
+}
+
+/// Runs `model` from start to end.
+pub fn run(model: &Model) -> Result<RunResult, SimError> {
+    let mut sim = Simulation::new(model);
+    sim.run_until(model.duration)?;
+    Ok(sim.finish())
+}

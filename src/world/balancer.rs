@@ -1,0 +1,114 @@
+//! Load balancing: which replica of a service gets an incoming call.
+
+use super::service::Replica;
+use crate::engine::Stream;
+use crate::model::Balancer;
+use rand::Rng;
+
+/// Picks a replica among `replicas` (a service's slice) and returns its
+/// offset in the slice. `rr` is the service's round-robin cursor.
+#[inline]
+pub fn pick(policy: Balancer, replicas: &[Replica], rr: &mut u32, rng: &mut Stream) -> usize {
+    let n = replicas.len();
+    if n == 1 {
+        return 0;
+    }
+    match policy {
+        Balancer::RoundRobin => {
+            let i = *rr as usize % n;
+            *rr = ((i + 1) % n) as u32;
+            i
+        }
+        Balancer::Random => below(rng, n),
+        Balancer::LeastOutstanding => {
+            // Ties go to the replica after the last one chosen, so equal
+            // replicas share load instead of the first taking it all.
+            let start = *rr as usize % n;
+            let mut best = start;
+            for k in 1..n {
+                let i = (start + k) % n;
+                if replicas[i].outstanding < replicas[best].outstanding {
+                    best = i;
+                }
+            }
+            *rr = ((best + 1) % n) as u32;
+            best
+        }
+        Balancer::PowerOfTwo => {
+            let a = below(rng, n);
+            let mut b = below(rng, n - 1);
+            if b >= a {
+                b += 1;
+            }
+            if replicas[b].outstanding < replicas[a].outstanding {
+                b
+            } else {
+                a
+            }
+        }
+    }
+}
+
+/// Uniform integer in `0..n` (Lemire's multiply-shift; the bias is below
+/// 2^-32 for any replica count this tool allows).
+#[inline]
+fn below(rng: &mut Stream, n: usize) -> usize {
+    ((u128::from(rng.next_u64()) * n as u128) >> 64) as usize
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::rng::stream;
+
+    fn replicas(outstanding: &[u32]) -> Vec<Replica> {
+        outstanding
+            .iter()
+            .map(|&o| Replica {
+                outstanding: o,
+                ..Replica::new(0)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn round_robin_cycles() {
+        let r = replicas(&[0, 0, 0]);
+        let mut rr = 0;
+        let mut rng = stream(1, "t");
+        let picks: Vec<usize> = (0..6)
+            .map(|_| pick(Balancer::RoundRobin, &r, &mut rr, &mut rng))
+            .collect();
+        assert_eq!(picks, vec![0, 1, 2, 0, 1, 2]);
+    }
+
+    #[test]
+    fn least_outstanding_picks_the_idlest() {
+        let r = replicas(&[3, 1, 2]);
+        let mut rr = 0;
+        let mut rng = stream(1, "t");
+        assert_eq!(pick(Balancer::LeastOutstanding, &r, &mut rr, &mut rng), 1);
+    }
+
+    #[test]
+    fn power_of_two_never_picks_the_busiest_of_two() {
+        let r = replicas(&[10, 0]);
+        let mut rr = 0;
+        let mut rng = stream(1, "t");
+        for _ in 0..100 {
+            assert_eq!(pick(Balancer::PowerOfTwo, &r, &mut rr, &mut rng), 1);
+        }
+    }
+
+    #[test]
+    fn random_covers_all_replicas() {
+        let r = replicas(&[0, 0, 0, 0]);
+        let mut rr = 0;
+        let mut rng = stream(1, "t");
+        let mut seen = [0; 4];
+        for _ in 0..4_000 {
+            seen[pick(Balancer::Random, &r, &mut rr, &mut rng)] += 1;
+        }
+        assert!(seen.iter().all(|&c| c > 800), "{seen:?}");
+    }
+}

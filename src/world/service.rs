@@ -1,0 +1,53 @@
+//! Services at run time: replicas with workers and FIFO queues.
+
+use super::request::InvId;
+use crate::engine::Stream;
+use crate::model::{Balancer, Io};
+use std::collections::VecDeque;
+
+/// One replica: `concurrency` workers and a queue of waiting requests.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    pub service: u32,
+    /// Workers in use.
+    pub busy: u32,
+    /// Requests admitted and not yet answered (in service, queued or
+    /// waiting on calls); what load balancers compare.
+    pub outstanding: u32,
+    /// New requests waiting for a worker (bounded by the queue capacity).
+    pub queue: VecDeque<InvId>,
+    /// Admitted requests of an async service waiting for a worker to run
+    /// their next `work` step; served before new requests.
+    pub resume: VecDeque<InvId>,
+}
+
+impl Replica {
+    pub fn new(service: u32) -> Self {
+        Replica {
+            service,
+            busy: 0,
+            outstanding: 0,
+            queue: VecDeque::new(),
+            resume: VecDeque::new(),
+        }
+    }
+}
+
+/// A service's run-time state and its random streams.
+#[derive(Debug, Clone)]
+pub struct ServiceState {
+    /// First global replica index; replicas are contiguous.
+    pub first: u32,
+    pub replicas: u32,
+    pub concurrency: u32,
+    /// `u32::MAX` when unbounded.
+    pub queue_capacity: u32,
+    pub balancer: Balancer,
+    pub io: Io,
+    /// Round-robin cursor.
+    pub rr: u32,
+    /// Work times (`service/NAME`).
+    pub work_rng: Stream,
+    /// Balancer choices (`balancer/NAME`).
+    pub lb_rng: Stream,
+}
