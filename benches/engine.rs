@@ -1,1 +1,77 @@
-fn main() {}
+//! Engine throughput: simulated requests (and events) per second of wall
+//! time, on the two reference models of the core-engine issue:
+//!
+//! - M/M/10 at utilisation 0.9, 1,000,000 requests (goal: under 0.25 s);
+//! - the checkout scenario, 1,000,000 checkout requests (goal: under 1.5 s).
+//!
+//! Run with `cargo bench --bench engine`. Criterion reports time per run
+//! and requests/s (its "elements"); each bench also prints events/s.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use microsim::model::Model;
+use microsim::scenario::{self, Override};
+use std::path::Path;
+use std::time::Instant;
+
+/// M/M/10: ten workers, exponential 10 ms work, Poisson 900/s (rho = 0.9),
+/// zero network latency. 1,111.1 s of simulated time is 1,000,000 arrivals.
+const MM10: &str = r#"
+[simulation]
+duration = "1111111ms"
+seed = 1
+[services.server]
+concurrency = 10
+[services.server.endpoints.serve]
+work = { dist = "exponential", mean = "10ms" }
+[[workloads]]
+name = "requests"
+target = "server.serve"
+arrival = { process = "poisson", rate = 900 }
+"#;
+
+fn mm10() -> Model {
+    scenario::from_str(MM10, "mm10", "mm10", &[]).expect("valid bench model")
+}
+
+/// The bundled checkout scenario stretched to 1,000,000 checkout requests
+/// (150/s for 6,666.7 s; order-status adds 50/s on top).
+fn checkout() -> Model {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/checkout.toml");
+    let set = [Override::parse("simulation.duration=6666667ms").unwrap()];
+    scenario::load(&path, &set).expect("valid bundled scenario").model
+}
+
+/// Prints events/s and requests/s of one timed run outside criterion.
+fn report(name: &str, model: &Model, requests_of: &str) {
+    let t = Instant::now();
+    let r = microsim::simulation::run(model).unwrap();
+    let wall = t.elapsed().as_secs_f64();
+    let req = r.summary.workloads[requests_of].requests;
+    eprintln!(
+        "{name}: {} {requests_of} requests, {} events in {wall:.3}s: {:.2}M events/s, {:.2}M requests/s",
+        req,
+        r.summary.events,
+        r.summary.events as f64 / wall / 1e6,
+        req as f64 / wall / 1e6
+    );
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("engine");
+    g.sample_size(10);
+    for (name, model, wl) in [("mm10_rho0.9_1M", mm10(), "requests"), ("checkout_1M", checkout(), "checkout")] {
+        report(name, &model, wl);
+        g.throughput(Throughput::Elements(1_000_000));
+        g.bench_function(name, |b| {
+            b.iter_batched(
+                || (),
+                |()| microsim::simulation::run(&model).unwrap().summary.events,
+                BatchSize::PerIteration,
+            )
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -104,13 +104,9 @@ pub fn summary_tables(s: &Summary) -> String {
     let failures: Vec<String> = s
         .workloads
         .iter()
-        .filter(|(_, r)| r.failed > 0 || r.in_flight > 0)
+        .filter(|(_, r)| r.failed > 0)
         .map(|(n, r)| {
-            let mut causes: Vec<String> =
-                r.failures.iter().map(|(c, k)| format!("{c} {k}")).collect();
-            if r.in_flight > 0 {
-                causes.push(format!("still in flight at the end {}", r.in_flight));
-            }
+            let causes: Vec<String> = r.failures.iter().map(|(c, k)| format!("{c} {k}")).collect();
             format!("  {n}: {}", causes.join(", "))
         })
         .collect();
@@ -118,6 +114,18 @@ pub fn summary_tables(s: &Summary) -> String {
         out.push_str("failures by cause:\n");
         out.push_str(&failures.join("\n"));
         out.push('\n');
+    }
+    let in_flight: Vec<String> = s
+        .workloads
+        .iter()
+        .filter(|(_, r)| r.in_flight > 0)
+        .map(|(n, r)| format!("{n} {}", r.in_flight))
+        .collect();
+    if !in_flight.is_empty() {
+        out.push_str(&format!(
+            "still in flight at the end (neither ok nor failed): {}\n",
+            in_flight.join(", ")
+        ));
     }
     out.push('\n');
     let mut t = table(&[

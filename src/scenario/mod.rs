@@ -106,7 +106,15 @@ pub fn from_str(
                     })
                     .collect(),
             );
-            place(&path, e.into_inner().message().to_string())
+            place(&path, plain_types(e.into_inner().message()))
         })?;
     validate::validate(&raw, default_name).map_err(|inv| place(&inv.path, inv.message))
+}
+
+/// serde names Rust types ("expected i64"); users wrote TOML.
+fn plain_types(message: &str) -> String {
+    message
+        .replace("expected i64", "expected a whole number")
+        .replace("expected f64", "expected a number")
+        .replace("expected a string", "expected a string (in quotes)")
 }

@@ -168,7 +168,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
             ));
         }
         let target = resolve(&w.target, &p.key("target"), &names)?;
-        let arrival = arrival(&w.arrival, &p.key("arrival"), run)?;
+        let arrival = arrival(&w.arrival, &p.key("arrival"))?;
         workloads.push(Workload {
             name: w.name.clone(),
             target,
@@ -416,7 +416,7 @@ fn check_cycles(endpoints: &[Endpoint], services_path: &FieldPath) -> R<()> {
     Ok(())
 }
 
-fn arrival(a: &RawArrival, p: &FieldPath, run: u64) -> R<Arrival> {
+fn arrival(a: &RawArrival, p: &FieldPath) -> R<Arrival> {
     let open = |process| -> R<Arrival> {
         for (field, present) in [("users", a.users.is_some()), ("think", a.think.is_some())] {
             if present {
@@ -441,12 +441,6 @@ fn arrival(a: &RawArrival, p: &FieldPath, run: u64) -> R<Arrival> {
                 return Err(Invalid::new(
                     &sp.key("at"),
                     "schedule steps must be in increasing time order",
-                ));
-            }
-            if at >= run {
-                return Err(Invalid::new(
-                    &sp.key("at"),
-                    "is at or after the end of the run",
                 ));
             }
             schedule.push((at, rate_or_zero(s.rate, &sp.key("rate"))?));

@@ -1,1 +1,8 @@
+//! Integration tests: one binary, one module per concern.
 
+mod bad_input;
+mod common;
+mod determinism;
+mod fuzz;
+mod queueing;
+mod scenarios;

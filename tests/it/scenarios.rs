@@ -1,0 +1,177 @@
+//! Every bundled scenario runs, and the claims their comments make hold.
+
+use super::common::*;
+use microsim::metrics::Summary;
+use microsim::scenario::{self, Override};
+use microsim::simulation;
+
+/// Loads a bundled scenario with `--set`-style overrides.
+fn load(name: &str, sets: &[&str]) -> microsim::model::Model {
+    let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
+    scenario::load(&scenario(name), &overrides)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .model
+}
+
+fn run(name: &str, sets: &[&str]) -> Summary {
+    simulation::run(&load(name, sets)).unwrap().summary
+}
+
+/// Each file in scenarios/ validates, and runs (shortened) through the CLI
+/// with every workload completing requests.
+#[test]
+fn every_bundled_scenario_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut names: Vec<_> = std::fs::read_dir(root().join("scenarios"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    names.sort();
+    assert!(names.len() >= 4, "bundled scenarios: {names:?}");
+    for path in names {
+        let p = path.to_str().unwrap();
+        let check = microsim(dir.path(), &["check", p]);
+        assert_eq!(check.status.code(), Some(0), "check {p}: {}", texts(&check).1);
+        let out = microsim(
+            dir.path(),
+            &[
+                "run",
+                p,
+                "--json",
+                "--quiet",
+                "--set",
+                "simulation.duration=20s",
+                "--set",
+                "simulation.warmup=2s",
+            ],
+        );
+        let (stdout, stderr) = texts(&out);
+        assert_eq!(out.status.code(), Some(0), "run {p}: {stderr}");
+        let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        for (name, w) in v["workloads"].as_object().unwrap() {
+            assert!(w["ok"].as_u64().unwrap() > 0, "{p}: workload {name} completed nothing");
+        }
+    }
+}
+
+/// The checkout scenario is stable and healthy: capacity well under 1,
+/// all requests succeed, and the table names every part.
+#[test]
+fn checkout_runs_with_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario("checkout.toml");
+    let out = microsim(dir.path(), &["run", file.to_str().unwrap()]);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for word in ["checkout", "order-status", "user", "payment", "order", "p99 ms", "availability"] {
+        assert!(stdout.contains(word), "table lacks {word}:\n{stdout}");
+    }
+    assert!(stderr.contains("capacity") && stderr.contains("events/s"), "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let s = run("checkout.toml", &[]);
+    assert!(s.capacity.iter().all(|r| r.utilization < 0.5));
+    for w in s.workloads.values() {
+        assert_eq!(w.failed, 0);
+        assert!(w.requests > 10_000);
+    }
+}
+
+/// An overloaded variant is warned about before the run (the capacity
+/// table computes utilisation from rates and mean work times).
+#[test]
+fn overload_is_warned_about_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = scenario("checkout.toml");
+    let out = microsim(
+        dir.path(),
+        &[
+            "check",
+            file.to_str().unwrap(),
+            "--set",
+            "services.payment.replicas=1",
+            "--set",
+            "services.payment.concurrency=2",
+        ],
+    );
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout.contains("UNSTABLE"), "{stdout}");
+    assert!(stderr.contains("warning: service `payment` is overloaded"), "{stderr}");
+}
+
+/// thread-pool-exhaustion.toml: browse's p99 is at least 5x lower when the
+/// gateway switches to async I/O, and the blocking gateway runs hot.
+#[test]
+fn thread_pool_exhaustion_claims() {
+    let blocking = run("thread-pool-exhaustion.toml", &[]);
+    let asynchronous = run("thread-pool-exhaustion.toml", &["services.gateway.io=async"]);
+    let p99 = |s: &Summary| s.workloads["browse"].latency_ms.as_ref().unwrap().p99;
+    assert!(
+        p99(&blocking) >= 5.0 * p99(&asynchronous),
+        "browse p99: blocking {} vs async {}",
+        p99(&blocking),
+        p99(&asynchronous)
+    );
+    let gw = |s: &Summary| s.capacity.iter().find(|r| r.service == "gateway").unwrap().utilization;
+    assert!(gw(&blocking) >= 0.8 && gw(&blocking) < 1.0, "{}", gw(&blocking));
+    assert!(gw(&asynchronous) < 0.1);
+    // The measured utilisation agrees with the capacity estimate's story.
+    assert!(blocking.services["gateway"].utilization > 0.85);
+}
+
+/// fanout.toml: search waits for the slowest of five shard calls, so its
+/// median sits near a shard call's 87th percentile: above lookup's median,
+/// at most lookup's p90, and closer to the latter; the lookup spike at 2m
+/// doubles its arrivals in the time series.
+#[test]
+fn fanout_claims() {
+    let m = load("fanout.toml", &[]);
+    let r = simulation::run(&m).unwrap();
+    let l = r.summary.workloads["lookup"].latency_ms.clone().unwrap();
+    let s = r.summary.workloads["search"].latency_ms.clone().unwrap();
+    assert!(s.p50 > l.p50 && s.p50 <= l.p90, "search p50 {} vs lookup {l:?}", s.p50);
+    assert!(s.p50 - l.p50 > l.p90 - s.p50, "search p50 {} vs lookup {l:?}", s.p50);
+    let rate = |from: f64, to: f64| {
+        let rows: Vec<_> = r
+            .timeseries
+            .workloads
+            .iter()
+            .filter(|w| w.workload == "lookup" && w.start_s >= from && w.end_s <= to)
+            .collect();
+        rows.iter().map(|w| w.requests as f64).sum::<f64>() / rows.len() as f64
+    };
+    let ratio = rate(120.0, 240.0) / rate(0.0, 120.0);
+    // 120 windows of Poisson counts: the ratio's standard error is ~1.2%.
+    assert!((ratio - 2.0).abs() < 0.1, "spike ratio {ratio}");
+}
+
+/// mm1.toml: mean response 1/(mu - lambda) = 50ms and p99 ln(100)/(mu -
+/// lambda) = 230ms. Five one-hour replications (about 1.4M customers); the
+/// tolerance is the 99.9% Student-t interval of their mean (t = 8.61 for 4
+/// degrees of freedom) plus HdrHistogram's 0.1% quantisation for p99.
+#[test]
+fn mm1_matches_theory() {
+    let mut means = Vec::new();
+    let mut p99s = Vec::new();
+    for seed in 1..=5u64 {
+        let mut m = load("mm1.toml", &[]);
+        m.seed = seed;
+        let l = simulation::run(&m).unwrap().summary.workloads["requests"]
+            .latency_ms
+            .clone()
+            .unwrap();
+        means.push(l.mean);
+        p99s.push(l.p99);
+    }
+    let check = |xs: &[f64], theory: f64, extra: f64| {
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
+        let half = 8.61 * sd / n.sqrt() + extra * theory;
+        assert!((mean - theory).abs() < half, "{xs:?}: mean {mean} vs theory {theory} +- {half}");
+    };
+    check(&means, 50.0, 0.0);
+    // mu - lambda = 20/s.
+    check(&p99s, 100f64.ln() / 20.0 * 1000.0, 0.001);
+}
