@@ -38,7 +38,9 @@ fn mm10() -> Model {
 fn checkout() -> Model {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/checkout.toml");
     let set = [Override::parse("simulation.duration=6666667ms").unwrap()];
-    scenario::load(&path, &set).expect("valid bundled scenario").model
+    scenario::load(&path, &set)
+        .expect("valid bundled scenario")
+        .model
 }
 
 /// Prints events/s and requests/s of one timed run outside criterion.
@@ -59,7 +61,10 @@ fn report(name: &str, model: &Model, requests_of: &str) {
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("engine");
     g.sample_size(10);
-    for (name, model, wl) in [("mm10_rho0.9_1M", mm10(), "requests"), ("checkout_1M", checkout(), "checkout")] {
+    for (name, model, wl) in [
+        ("mm10_rho0.9_1M", mm10(), "requests"),
+        ("checkout_1M", checkout(), "checkout"),
+    ] {
         report(name, &model, wl);
         g.throughput(Throughput::Elements(1_000_000));
         g.bench_function(name, |b| {

@@ -54,7 +54,12 @@ fn two_runs_write_identical_files() {
         let o = microsim(dir.path(), &args);
         assert_eq!(o.status.code(), Some(0), "{}", texts(&o).1);
     }
-    for f in ["summary.json", "workloads.csv", "services.csv", "timeseries.csv"] {
+    for f in [
+        "summary.json",
+        "workloads.csv",
+        "services.csv",
+        "timeseries.csv",
+    ] {
         let a = fs::read(dir.path().join("a").join(f)).unwrap();
         let b = fs::read(dir.path().join("b").join(f)).unwrap();
         assert!(!a.is_empty(), "{f} is empty");
@@ -96,7 +101,11 @@ fn streams_are_independent_across_components() {
             "{w}: arrivals changed"
         );
     }
-    let mean = |v: &serde_json::Value| v["workloads"]["checkout"]["latency_ms"]["mean"].as_f64().unwrap();
+    let mean = |v: &serde_json::Value| {
+        v["workloads"]["checkout"]["latency_ms"]["mean"]
+            .as_f64()
+            .unwrap()
+    };
     assert!(mean(&slow) > mean(&base));
     // User's work times come from its own stream: same number of calls, and
     // with no queueing at User its busy time is unchanged to the last digit.

@@ -32,7 +32,12 @@ fn every_bundled_scenario_runs() {
     for path in names {
         let p = path.to_str().unwrap();
         let check = microsim(dir.path(), &["check", p]);
-        assert_eq!(check.status.code(), Some(0), "check {p}: {}", texts(&check).1);
+        assert_eq!(
+            check.status.code(),
+            Some(0),
+            "check {p}: {}",
+            texts(&check).1
+        );
         let out = microsim(
             dir.path(),
             &[
@@ -50,7 +55,10 @@ fn every_bundled_scenario_runs() {
         assert_eq!(out.status.code(), Some(0), "run {p}: {stderr}");
         let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
         for (name, w) in v["workloads"].as_object().unwrap() {
-            assert!(w["ok"].as_u64().unwrap() > 0, "{p}: workload {name} completed nothing");
+            assert!(
+                w["ok"].as_u64().unwrap() > 0,
+                "{p}: workload {name} completed nothing"
+            );
         }
     }
 }
@@ -64,10 +72,21 @@ fn checkout_runs_with_the_table() {
     let out = microsim(dir.path(), &["run", file.to_str().unwrap()]);
     let (stdout, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    for word in ["checkout", "order-status", "user", "payment", "order", "p99 ms", "availability"] {
+    for word in [
+        "checkout",
+        "order-status",
+        "user",
+        "payment",
+        "order",
+        "p99 ms",
+        "availability",
+    ] {
         assert!(stdout.contains(word), "table lacks {word}:\n{stdout}");
     }
-    assert!(stderr.contains("capacity") && stderr.contains("events/s"), "{stderr}");
+    assert!(
+        stderr.contains("capacity") && stderr.contains("events/s"),
+        "{stderr}"
+    );
     assert!(!stderr.contains("warning"), "{stderr}");
     let s = run("checkout.toml", &[]);
     assert!(s.capacity.iter().all(|r| r.utilization < 0.5));
@@ -97,7 +116,10 @@ fn overload_is_warned_about_before_the_run() {
     let (stdout, stderr) = texts(&out);
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout.contains("UNSTABLE"), "{stdout}");
-    assert!(stderr.contains("warning: service `payment` is overloaded"), "{stderr}");
+    assert!(
+        stderr.contains("warning: service `payment` is overloaded"),
+        "{stderr}"
+    );
 }
 
 /// thread-pool-exhaustion.toml: browse's p99 is at least 5x lower when the
@@ -105,7 +127,10 @@ fn overload_is_warned_about_before_the_run() {
 #[test]
 fn thread_pool_exhaustion_claims() {
     let blocking = run("thread-pool-exhaustion.toml", &[]);
-    let asynchronous = run("thread-pool-exhaustion.toml", &["services.gateway.io=async"]);
+    let asynchronous = run(
+        "thread-pool-exhaustion.toml",
+        &["services.gateway.io=async"],
+    );
     let p99 = |s: &Summary| s.workloads["browse"].latency_ms.as_ref().unwrap().p99;
     assert!(
         p99(&blocking) >= 5.0 * p99(&asynchronous),
@@ -113,8 +138,18 @@ fn thread_pool_exhaustion_claims() {
         p99(&blocking),
         p99(&asynchronous)
     );
-    let gw = |s: &Summary| s.capacity.iter().find(|r| r.service == "gateway").unwrap().utilization;
-    assert!(gw(&blocking) >= 0.8 && gw(&blocking) < 1.0, "{}", gw(&blocking));
+    let gw = |s: &Summary| {
+        s.capacity
+            .iter()
+            .find(|r| r.service == "gateway")
+            .unwrap()
+            .utilization
+    };
+    assert!(
+        gw(&blocking) >= 0.8 && gw(&blocking) < 1.0,
+        "{}",
+        gw(&blocking)
+    );
     assert!(gw(&asynchronous) < 0.1);
     // The measured utilisation agrees with the capacity estimate's story.
     assert!(blocking.services["gateway"].utilization > 0.85);
@@ -130,8 +165,16 @@ fn fanout_claims() {
     let r = simulation::run(&m).unwrap();
     let l = r.summary.workloads["lookup"].latency_ms.clone().unwrap();
     let s = r.summary.workloads["search"].latency_ms.clone().unwrap();
-    assert!(s.p50 > l.p50 && s.p50 <= l.p90, "search p50 {} vs lookup {l:?}", s.p50);
-    assert!(s.p50 - l.p50 > l.p90 - s.p50, "search p50 {} vs lookup {l:?}", s.p50);
+    assert!(
+        s.p50 > l.p50 && s.p50 <= l.p90,
+        "search p50 {} vs lookup {l:?}",
+        s.p50
+    );
+    assert!(
+        s.p50 - l.p50 > l.p90 - s.p50,
+        "search p50 {} vs lookup {l:?}",
+        s.p50
+    );
     let rate = |from: f64, to: f64| {
         let rows: Vec<_> = r
             .timeseries
@@ -169,7 +212,10 @@ fn mm1_matches_theory() {
         let mean = xs.iter().sum::<f64>() / n;
         let sd = (xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt();
         let half = 8.61 * sd / n.sqrt() + extra * theory;
-        assert!((mean - theory).abs() < half, "{xs:?}: mean {mean} vs theory {theory} +- {half}");
+        assert!(
+            (mean - theory).abs() < half,
+            "{xs:?}: mean {mean} vs theory {theory} +- {half}"
+        );
     };
     check(&means, 50.0, 0.0);
     // mu - lambda = 20/s.
