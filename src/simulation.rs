@@ -11,18 +11,32 @@ use crate::world::outcome::Cause;
 use crate::world::World;
 use indexmap::IndexMap;
 
-/// Invocations in flight beyond which a run is stopped: an overloaded
-/// system with unbounded queues would otherwise grow until memory runs out.
-pub const MAX_IN_FLIGHT: usize = 20_000_000;
-/// Events at one instant beyond which the run is declared stuck (a loop of
-/// zero-time work and zero think time never advances the clock).
-const MAX_EVENTS_AT_ONE_INSTANT: u64 = 50_000_000;
+/// Safety limits that stop a run which cannot end well.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Invocations in flight beyond which a run is stopped: an overloaded
+    /// system with unbounded queues would otherwise grow until memory runs
+    /// out (each costs a few dozen bytes).
+    pub max_in_flight: usize,
+    /// Events at one instant beyond which the run is declared stuck (a
+    /// loop of zero-time work and zero think time never advances the clock).
+    pub max_events_at_one_instant: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_in_flight: 20_000_000,
+            max_events_at_one_instant: 50_000_000,
+        }
+    }
+}
 
 /// Why a run could not complete.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SimError {
-    #[error("more than {MAX_IN_FLIGHT} requests in flight at {at_s:.3}s of simulated time: the system cannot keep up with its load (see the capacity table); bound queues with queue_capacity or lower the load")]
-    Overloaded { at_s: f64 },
+    #[error("more than {limit} requests in flight at {at_s:.3}s of simulated time: the system cannot keep up with its load (see the capacity table); bound queues with queue_capacity or lower the load")]
+    Overloaded { at_s: f64, limit: usize },
     #[error("simulated time stopped advancing at {at_s:.3}s: a loop of zero-duration steps (zero think time with zero work and network latency?)")]
     Stuck { at_s: f64 },
 }
@@ -33,15 +47,22 @@ pub struct Simulation<'m> {
     world: World<'m>,
     events: u64,
     same_instant: u64,
+    limits: Limits,
 }
 
 impl<'m> Simulation<'m> {
     /// A simulation of `model` at time 0 with its first events scheduled.
     pub fn new(model: &'m Model) -> Self {
+        Self::with_limits(model, Limits::default())
+    }
+
+    /// Like [`Simulation::new`] with explicit safety limits.
+    pub fn with_limits(model: &'m Model, limits: Limits) -> Self {
         Simulation {
             world: World::new(model),
             events: 0,
             same_instant: 0,
+            limits,
         }
     }
 
@@ -74,7 +95,7 @@ impl<'m> Simulation<'m> {
         };
         if t == self.world.now {
             self.same_instant += 1;
-            if self.same_instant > MAX_EVENTS_AT_ONE_INSTANT {
+            if self.same_instant > self.limits.max_events_at_one_instant {
                 return Err(SimError::Stuck {
                     at_s: t as f64 / 1e9,
                 });
@@ -82,9 +103,10 @@ impl<'m> Simulation<'m> {
         } else {
             self.same_instant = 0;
             // Checked when time moves, not per event: cheap and enough.
-            if self.world.invs.live() > MAX_IN_FLIGHT {
+            if self.world.invs.live() > self.limits.max_in_flight {
                 return Err(SimError::Overloaded {
                     at_s: t as f64 / 1e9,
+                    limit: self.limits.max_in_flight,
                 });
             }
         }
@@ -177,4 +199,62 @@ pub fn run(model: &Model) -> Result<RunResult, SimError> {
     let mut sim = Simulation::new(model);
     sim.run_until(model.duration)?;
     Ok(sim.finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(toml: &str) -> Model {
+        crate::scenario::from_str(toml, "t.toml", "t", &[]).unwrap()
+    }
+
+    #[test]
+    fn an_overloaded_run_stops_with_a_clear_error() {
+        let m = model(
+            r#"
+            [simulation]
+            duration = "1h"
+            [services.s.endpoints.e]
+            work = "10ms"
+            [[workloads]]
+            name = "w"
+            target = "s.e"
+            arrival = { process = "constant", rate = 1000 }
+            "#,
+        );
+        let limits = Limits {
+            max_in_flight: 10_000,
+            ..Limits::default()
+        };
+        let mut sim = Simulation::with_limits(&m, limits);
+        let err = sim.run_until(m.duration).unwrap_err();
+        assert!(matches!(err, SimError::Overloaded { .. }), "{err}");
+        // 1000/s in, 100/s out: 10,000 in flight after about 11 s.
+        assert!(sim.now() < 12_000_000_000, "stopped at {}", sim.now());
+    }
+
+    #[test]
+    fn a_zero_time_loop_is_detected() {
+        let m = model(
+            r#"
+            [simulation]
+            duration = "1s"
+            [services.s.endpoints.e]
+            work = "0s"
+            [[workloads]]
+            name = "w"
+            target = "s.e"
+            arrival = { process = "closed", users = 1, think = "0s" }
+            "#,
+        );
+        let limits = Limits {
+            max_events_at_one_instant: 1_000,
+            ..Limits::default()
+        };
+        let err = Simulation::with_limits(&m, limits)
+            .run_until(m.duration)
+            .unwrap_err();
+        assert!(matches!(err, SimError::Stuck { .. }), "{err}");
+    }
 }

@@ -116,39 +116,51 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
         "queue_length",
         "replicas",
     ])?;
-    for r in &t.workloads {
-        w.write_record([
-            r.start_s.to_string(),
-            r.end_s.to_string(),
-            "workload".into(),
-            r.workload.clone(),
-            r.requests.to_string(),
-            r.ok.to_string(),
-            r.failed.to_string(),
-            r.throughput_rps.to_string(),
-            opt(r.p50_ms),
-            opt(r.p99_ms),
-            String::new(),
-            String::new(),
-            String::new(),
-        ])?;
-    }
-    for r in &t.services {
-        w.write_record([
-            r.start_s.to_string(),
-            r.end_s.to_string(),
-            "service".into(),
-            r.service.clone(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            r.utilization.to_string(),
-            r.queue_length.to_string(),
-            r.replicas.to_string(),
-        ])?;
+    // Both lists are in window order; merge them so each window's rows
+    // stand together (workloads first, then services).
+    let (mut wi, mut si) = (0, 0);
+    while wi < t.workloads.len() || si < t.services.len() {
+        let take_workload = match (t.workloads.get(wi), t.services.get(si)) {
+            (Some(a), Some(b)) => a.start_s <= b.start_s,
+            (a, _) => a.is_some(),
+        };
+        if take_workload {
+            let r = &t.workloads[wi];
+            wi += 1;
+            w.write_record([
+                r.start_s.to_string(),
+                r.end_s.to_string(),
+                "workload".into(),
+                r.workload.clone(),
+                r.requests.to_string(),
+                r.ok.to_string(),
+                r.failed.to_string(),
+                r.throughput_rps.to_string(),
+                opt(r.p50_ms),
+                opt(r.p99_ms),
+                String::new(),
+                String::new(),
+                String::new(),
+            ])?;
+        } else {
+            let r = &t.services[si];
+            si += 1;
+            w.write_record([
+                r.start_s.to_string(),
+                r.end_s.to_string(),
+                "service".into(),
+                r.service.clone(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                String::new(),
+                r.utilization.to_string(),
+                r.queue_length.to_string(),
+                r.replicas.to_string(),
+            ])?;
+        }
     }
     finish(w)
 }
