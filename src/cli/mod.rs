@@ -47,8 +47,9 @@ impl ScenarioArgs {
     pub fn load(&self) -> Result<Scenario, CliError> {
         let mut overrides = Vec::with_capacity(self.set.len());
         for s in &self.set {
-            overrides
-                .push(Override::parse(s).map_err(|e| CliError::Input(format!("--set {s}: {e}")))?);
+            overrides.push(Override::parse(s).map_err(|e| {
+                CliError::Input(format!("{}: in --set {s}: {e}", self.scenario.display()))
+            })?);
         }
         let mut sc = scenario::load(&self.scenario, &overrides)
             .map_err(|e| CliError::Input(e.to_string()))?;

@@ -81,7 +81,9 @@ pub fn from_str(
             .iter()
             .zip(overrides)
             .rev()
-            .find(|(p, _)| path.starts_with(p))
+            // The error may be reported at the overridden value or at an
+            // enclosing field checked as a whole (a distribution's table).
+            .find(|(p, _)| path.starts_with(p) || (!path.0.is_empty() && p.starts_with(path)))
             .map(|(_, o)| o.arg.clone())
     };
     let place = |path: &FieldPath, message: String| {

@@ -83,8 +83,8 @@ impl Override {
             }
             other => {
                 return Err(format!(
-                    "`{resolved}` is a {}, not a table; cannot set `{last}` in it",
-                    other.type_str()
+                    "`{resolved}` is {}, not a table; cannot set `{last}` in it",
+                    super::validate::a(other.type_str())
                 ))
             }
         }
@@ -132,8 +132,8 @@ fn step<'a>(
             Ok(&mut a[i])
         }
         other => Err(format!(
-            "`{resolved}` is a {}, not a table; cannot go into `{k}`",
-            other.type_str()
+            "`{resolved}` is {}, not a table; cannot go into `{k}`",
+            super::validate::a(other.type_str())
         )),
     }
 }

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 /// A whole scenario file.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a scenario table")]
 pub struct RawScenario {
     /// Scenario name used in reports; defaults to the file stem.
     pub name: Option<String>,
@@ -32,7 +32,10 @@ pub struct RawScenario {
 
 /// `[simulation]`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table such as { duration = \"5m\", warmup = \"30s\", seed = 1 }"
+)]
 pub struct RawSimulation {
     /// Total simulated time, e.g. "5m".
     pub duration: Option<String>,
@@ -46,7 +49,10 @@ pub struct RawSimulation {
 
 /// `[network]`.
 #[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table such as { latency = { dist = \"constant\", value = \"1ms\" } }"
+)]
 pub struct RawNetwork {
     /// One-way latency of each hop (a distribution).
     pub latency: Option<toml::Value>,
@@ -54,7 +60,10 @@ pub struct RawNetwork {
 
 /// `[services.NAME]`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a service table ([services.NAME] with replicas, concurrency, endpoints, ...)"
+)]
 pub struct RawService {
     pub replicas: Option<i64>,
     pub concurrency: Option<i64>,
@@ -67,7 +76,10 @@ pub struct RawService {
 
 /// `[services.NAME.endpoints.EP]`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an endpoint table with `work = {...}` or `steps = [...]`"
+)]
 pub struct RawEndpoint {
     /// Shorthand for a single work step.
     pub work: Option<toml::Value>,
@@ -76,7 +88,10 @@ pub struct RawEndpoint {
 
 /// One step of an endpoint: exactly one of the fields is set.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a step: { work = DIST }, { call = \"service.endpoint\" } or { parallel = [calls] }"
+)]
 pub struct RawStep {
     pub work: Option<toml::Value>,
     pub call: Option<String>,
@@ -85,7 +100,10 @@ pub struct RawStep {
 
 /// `[[workloads]]`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a workload table ([[workloads]] with name, target and arrival)"
+)]
 pub struct RawWorkload {
     pub name: String,
     pub target: String,
@@ -94,7 +112,10 @@ pub struct RawWorkload {
 
 /// A workload's arrival process.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an arrival table such as { process = \"poisson\", rate = 100 }"
+)]
 pub struct RawArrival {
     /// "poisson", "constant" or "closed".
     pub process: String,
@@ -110,7 +131,10 @@ pub struct RawArrival {
 
 /// `{ at = "1m", rate = 300 }`: from `at` on, arrivals come at `rate`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a schedule step such as { at = \"1m\", rate = 300 }"
+)]
 pub struct RawRateStep {
     pub at: String,
     pub rate: f64,

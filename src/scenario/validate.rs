@@ -104,7 +104,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
     let services_path = root.key("services");
     if raw.services.is_empty() {
         return Err(Invalid::new(
-            &root,
+            &root.key("services"),
             "no services: add at least one [services.NAME] table with an endpoint",
         ));
     }
@@ -148,7 +148,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
     let wp = root.key("workloads");
     if raw.workloads.is_empty() {
         return Err(Invalid::new(
-            &root,
+            &root.key("workloads"),
             "no workloads: add a [[workloads]] table with name, target and arrival",
         ));
     }
@@ -556,8 +556,8 @@ pub fn dist(v: &Value, p: &FieldPath) -> R<Dist> {
             return Err(Invalid::new(
                 p,
                 format!(
-                    "expected a distribution, e.g. {{ dist = \"exponential\", mean = \"3ms\" }} or a duration string, found a {}",
-                    other.type_str()
+                    "expected a distribution, e.g. {{ dist = \"exponential\", mean = \"3ms\" }} or a duration string, found {}",
+                    a(other.type_str())
                 ),
             ))
         }
@@ -640,8 +640,8 @@ impl Params<'_> {
                 return Err(Invalid::new(
                     &self.p.key(k),
                     format!(
-                        "unknown parameter `{k}` for a {} distribution; expected: {}",
-                        self.kind(),
+                        "unknown parameter `{k}` for {} distribution; expected: {}",
+                        a(self.kind()),
                         allowed.join(", ")
                     ),
                 ));
@@ -668,13 +668,16 @@ impl Params<'_> {
             Some(other) => Err(Invalid::new(
                 &self.p.key(k),
                 format!(
-                    "expected a duration string like \"5ms\", found a {}",
-                    other.type_str()
+                    "expected a duration string like \"5ms\", found {}",
+                    a(other.type_str())
                 ),
             )),
             None => Err(Invalid::new(
                 self.p,
-                format!("missing parameter `{k}` for a {} distribution", self.kind()),
+                format!(
+                    "missing parameter `{k}` for {} distribution",
+                    a(self.kind())
+                ),
             )),
         }
     }
@@ -685,11 +688,14 @@ impl Params<'_> {
             Some(Value::Integer(i)) => Ok(*i as f64),
             Some(other) => Err(Invalid::new(
                 &self.p.key(k),
-                format!("expected a number, found a {}", other.type_str()),
+                format!("expected a number, found {}", a(other.type_str())),
             )),
             None => Err(Invalid::new(
                 self.p,
-                format!("missing parameter `{k}` for a {} distribution", self.kind()),
+                format!(
+                    "missing parameter `{k}` for {} distribution",
+                    a(self.kind())
+                ),
             )),
         }
     }
@@ -762,4 +768,10 @@ mod tests {
         assert_eq!(auto_window(3_600 * NS_PER_SEC), 5 * NS_PER_SEC);
         assert!(auto_window(1_000_000 * NS_PER_SEC) * 1_000 >= 1_000_000 * NS_PER_SEC);
     }
+}
+
+/// "an integer", "a string": the indefinite article for a word.
+pub(crate) fn a(word: &str) -> String {
+    let vowel = word.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {word}", if vowel { "an" } else { "a" })
 }
