@@ -747,6 +747,12 @@ fn percentile_of(digits: &str) -> Option<f64> {
     }
 }
 
+/// "an integer", "a string": the indefinite article for a word.
+pub(crate) fn a(word: &str) -> String {
+    let vowel = word.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {word}", if vowel { "an" } else { "a" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -768,10 +774,4 @@ mod tests {
         assert_eq!(auto_window(3_600 * NS_PER_SEC), 5 * NS_PER_SEC);
         assert!(auto_window(1_000_000 * NS_PER_SEC) * 1_000 >= 1_000_000 * NS_PER_SEC);
     }
-}
-
-/// "an integer", "a string": the indefinite article for a word.
-pub(crate) fn a(word: &str) -> String {
-    let vowel = word.starts_with(['a', 'e', 'i', 'o', 'u']);
-    format!("{} {word}", if vowel { "an" } else { "a" })
 }
