@@ -97,7 +97,7 @@ pub fn capacity_report(model: &Model) -> (Vec<CapacityRow>, Vec<String>) {
         .filter(|r| r.utilization >= 1.0)
         .map(|r| {
             format!(
-                "warning: service `{}` is overloaded: offered load needs {:.1} busy workers but it has {} (utilisation {:.0}% >= 100%); its queues will grow without bound",
+                "warning: service `{}` is overloaded: offered load needs {:.1} busy workers but it has {} (utilisation {:.0}% >= 100%): its queues grow without bound under open workloads, and response times grow with the users of closed ones",
                 r.service, r.busy_workers, r.workers, r.utilization * 100.0
             )
         })

@@ -24,9 +24,13 @@ pub struct CapacityRow {
 }
 
 /// Capacity rows in service order. Open workloads count at their peak rate;
-/// closed workloads at their highest possible rate, users / mean think time.
+/// closed workloads at their highest possible rate, users / (mean think
+/// time + response time without queueing). A closed workload cannot grow
+/// queues without bound, but utilisation >= 1 still means its bottleneck is
+/// saturated and response times grow with the number of users.
 pub fn capacity(model: &Model) -> Vec<CapacityRow> {
     let n = model.endpoints.len();
+    let response = responses(model);
     // Calls per second reaching each endpoint.
     let mut visits = vec![0.0f64; n];
     for w in &model.workloads {
@@ -35,7 +39,7 @@ pub fn capacity(model: &Model) -> Vec<CapacityRow> {
                 schedule.iter().map(|(_, r)| *r).fold(*rate, f64::max)
             }
             Arrival::Closed { users, think } => {
-                let t = think.mean() / 1e9;
+                let t = (think.mean() + response[w.target as usize]) / 1e9;
                 if t > 0.0 {
                     *users as f64 / t
                 } else {
@@ -46,7 +50,7 @@ pub fn capacity(model: &Model) -> Vec<CapacityRow> {
         visits[w.target as usize] += rate;
     }
     propagate(model, &mut visits);
-    let hold = hold_times(model);
+    let hold = hold_times(model, &response);
     model
         .services
         .iter()
@@ -114,11 +118,12 @@ fn propagate(model: &Model, visits: &mut [f64]) {
     }
 }
 
-/// Mean worker-holding time per endpoint, in ns (see [`CapacityRow`]).
-fn hold_times(model: &Model) -> Vec<f64> {
+/// Mean response time of each endpoint without any queueing, in ns: its
+/// work, plus for each call two network hops and the callee's response
+/// (the slowest mean of a parallel group: a lower bound of its maximum).
+fn responses(model: &Model) -> Vec<f64> {
     let net = 2.0 * model.network.mean();
-    // Response time (no queueing) of each endpoint, memoised; the call
-    // graph is acyclic (validated), so recursion terminates.
+    // Memoised; the call graph is acyclic (validated), so this terminates.
     fn response(model: &Model, ep: usize, net: f64, memo: &mut [Option<f64>]) -> f64 {
         if let Some(v) = memo[ep] {
             return v;
@@ -139,19 +144,86 @@ fn hold_times(model: &Model) -> Vec<f64> {
     }
     let mut memo = vec![None; model.endpoints.len()];
     (0..model.endpoints.len())
-        .map(|e| {
-            let ep = &model.endpoints[e];
-            match model.services[ep.service as usize].io {
-                Io::Blocking => response(model, e, net, &mut memo),
-                Io::Async => ep
-                    .steps
-                    .iter()
-                    .map(|s| match s {
-                        Step::Work(d) => d.mean(),
-                        _ => 0.0,
-                    })
-                    .sum(),
-            }
+        .map(|e| response(model, e, net, &mut memo))
+        .collect()
+}
+
+/// Mean worker-holding time per endpoint, in ns (see [`CapacityRow`]):
+/// the whole response for blocking services, only the work for async ones.
+fn hold_times(model: &Model, response: &[f64]) -> Vec<f64> {
+    model
+        .endpoints
+        .iter()
+        .enumerate()
+        .map(|(e, ep)| match model.services[ep.service as usize].io {
+            Io::Blocking => response[e],
+            Io::Async => ep
+                .steps
+                .iter()
+                .map(|s| match s {
+                    Step::Work(d) => d.mean(),
+                    _ => 0.0,
+                })
+                .sum(),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lognormal_mean(median: f64, p99: f64) -> f64 {
+        let sigma = (p99 / median).ln() / crate::dist::Z99;
+        median * (sigma * sigma / 2.0).exp()
+    }
+
+    /// The checkout scenario's table, recomputed by hand from its
+    /// parameters: rates x multiplicities x mean times.
+    #[test]
+    fn checkout_capacity_matches_hand_computation() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/checkout.toml");
+        let model = crate::scenario::load(&path, &[]).unwrap().model;
+        let rows = capacity(&model);
+        let row = |n: &str| rows.iter().find(|r| r.service == n).unwrap().clone();
+        let rtt = 2.0 * lognormal_mean(0.4, 2.0);
+        let charge = lognormal_mean(15.0, 120.0);
+        let place = 4.0 + rtt + 3.0 + rtt + charge;
+        let status = 1.0 + (rtt + 3.0).max(rtt + charge);
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-6 * b.max(1.0);
+
+        let user = row("user");
+        assert!(close(user.offered_rps, 200.0) && close(user.mean_hold_ms, 3.0));
+        assert!(close(user.utilization, 200.0 * 0.003 / 8.0));
+        let payment = row("payment");
+        assert!(close(payment.mean_hold_ms, charge), "{payment:?}");
+        let order = row("order");
+        let hold = (150.0 * place + 50.0 * status) / 200.0;
+        assert!(close(order.mean_hold_ms, hold), "{order:?} vs {hold}");
+        assert!(close(order.utilization, 200.0 * hold / 1000.0 / 48.0));
+    }
+
+    /// A closed workload's rate is bounded by users / (think + response).
+    #[test]
+    fn closed_workloads_are_bounded_by_their_cycle_time() {
+        let model = crate::scenario::from_str(
+            r#"
+            [simulation]
+            duration = "1m"
+            [services.s.endpoints.e]
+            work = "10ms"
+            [[workloads]]
+            name = "w"
+            target = "s.e"
+            arrival = { process = "closed", users = 10, think = "90ms" }
+            "#,
+            "t.toml",
+            "t",
+            &[],
+        )
+        .unwrap();
+        let row = &capacity(&model)[0];
+        assert!((row.offered_rps - 100.0).abs() < 1e-9, "{row:?}");
+        assert!((row.utilization - 1.0).abs() < 1e-9, "{row:?}");
+    }
 }
