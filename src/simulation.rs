@@ -35,7 +35,7 @@ impl Default for Limits {
 /// Why a run could not complete.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SimError {
-    #[error("more than {limit} requests in flight at {at_s:.3}s of simulated time: the system cannot keep up with its load (see the capacity table); bound queues with queue_capacity or lower the load")]
+    #[error("more than {limit} calls in flight at {at_s:.3}s of simulated time: the system cannot keep up with its load (see the capacity table); bound queues with queue_capacity or lower the load")]
     Overloaded { at_s: f64, limit: usize },
     #[error("simulated time stopped advancing at {at_s:.3}s: a loop of zero-duration steps (zero think time with zero work and network latency?)")]
     Stuck { at_s: f64 },
@@ -134,9 +134,9 @@ impl<'m> Simulation<'m> {
             .map(|(wl, m)| {
                 let failed: u64 = m.failures.iter().sum();
                 let done = m.ok + failed;
+                // Every cause, zeros included: a stable schema for tools.
                 let failures = Cause::ALL
                     .iter()
-                    .filter(|c| m.failures[c.index()] > 0)
                     .map(|c| (c.name().to_string(), m.failures[c.index()]))
                     .collect();
                 let summary = WorkloadSummary {
@@ -194,10 +194,12 @@ impl<'m> Simulation<'m> {
     }
 }
 
-/// Runs `model` from start to end.
+/// Runs `model` from start to end. `model.duration` is positive (validated).
 pub fn run(model: &Model) -> Result<RunResult, SimError> {
     let mut sim = Simulation::new(model);
-    sim.run_until(model.duration)?;
+    // The run covers [0, duration): what happens at the end instant itself
+    // belongs to no window and could never complete.
+    sim.run_until(model.duration - 1)?;
     Ok(sim.finish())
 }
 

@@ -16,7 +16,7 @@ pub struct CheckArgs {
 pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     let sc = args.scenario.load()?;
     let m = &sc.model;
-    println!(
+    let mut out = format!(
         "{}: ok ({} services, {} endpoints, {} workloads; {} simulated, {} warm-up, seed {})",
         sc.file,
         m.services.len(),
@@ -27,10 +27,11 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         m.seed
     );
     let (rows, warnings) = capacity_report(m);
-    println!("\ncapacity (peak offered load vs. workers; hold time excludes queueing):");
-    println!("{}", capacity_table(&rows));
+    out.push_str("\n\ncapacity (peak offered load vs. workers; hold time excludes queueing):\n");
+    out.push_str(&capacity_table(&rows));
+    out.push('\n');
     for w in warnings {
         eprintln!("{w}");
     }
-    Ok(())
+    super::print_stdout(&out)
 }

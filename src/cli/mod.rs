@@ -104,3 +104,15 @@ pub fn capacity_report(model: &Model) -> (Vec<CapacityRow>, Vec<String>) {
         .collect();
     (rows, warnings)
 }
+
+/// Writes `text` to stdout. A closed pipe (`microsim check x | head`) ends
+/// the command quietly; any other write failure is reported.
+pub fn print_stdout(text: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(CliError::Failed(format!("writing to stdout: {e}"))),
+    }
+}

@@ -27,6 +27,15 @@ pub struct RunArgs {
 /// Runs the scenario and writes the requested outputs.
 pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let sc = args.scenario.load()?;
+    if let Some(dir) = &args.out {
+        // Refuse an unusable output path before spending time simulating.
+        if dir.exists() && !dir.is_dir() {
+            return Err(CliError::Input(format!(
+                "--out {}: exists and is not a directory",
+                dir.display()
+            )));
+        }
+    }
     let model = &sc.model;
     let (rows, warnings) = capacity_report(model);
     if !args.quiet {
@@ -76,9 +85,8 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
     }
     if args.json {
-        print!("{}", json::summary_json(s));
+        super::print_stdout(&json::summary_json(s))
     } else {
-        print!("{}", table::summary_tables(s));
+        super::print_stdout(&table::summary_tables(s))
     }
-    Ok(())
 }

@@ -61,7 +61,9 @@ pub struct ServiceSummary {
     pub concurrency: u32,
     /// Calls that reached the service (admitted, queued or rejected).
     pub requests: u64,
-    /// Calls answered, successfully or not, after being admitted.
+    /// Calls answered after being admitted (successfully or not), counted
+    /// when they finish: calls admitted during the warm-up and finished
+    /// after it count here but not in `requests`.
     pub completed: u64,
     /// Calls refused because the replica's queue was full.
     pub rejected: u64,

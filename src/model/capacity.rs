@@ -4,6 +4,7 @@
 //! start of `run` can warn about load that can never be served.
 
 use super::*;
+use crate::model::graph;
 
 /// One service's row.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -35,9 +36,11 @@ pub fn capacity(model: &Model) -> Vec<CapacityRow> {
     let mut visits = vec![0.0f64; n];
     for w in &model.workloads {
         let rate = match &w.arrival {
-            Arrival::Open { rate, schedule, .. } => {
-                schedule.iter().map(|(_, r)| *r).fold(*rate, f64::max)
-            }
+            Arrival::Open { rate, schedule, .. } => schedule
+                .iter()
+                .filter(|(at, _)| *at < model.duration)
+                .map(|(_, r)| *r)
+                .fold(*rate, f64::max),
             Arrival::Closed { users, think } => {
                 let t = (think.mean() + response[w.target as usize]) / 1e9;
                 if t > 0.0 {
@@ -75,44 +78,12 @@ pub fn capacity(model: &Model) -> Vec<CapacityRow> {
         .collect()
 }
 
-/// Endpoints called by `ep`'s steps, once per call.
-fn callees(model: &Model, ep: usize) -> impl Iterator<Item = usize> + '_ {
-    model.endpoints[ep].steps.iter().flat_map(|s| {
-        let calls: &[EndpointId] = match s {
-            Step::Work(_) => &[],
-            Step::Call(c) => std::slice::from_ref(c),
-            Step::Parallel(cs) => cs,
-        };
-        calls.iter().map(|c| *c as usize)
-    })
-}
-
-/// Propagates entry rates down the (acyclic) call graph in topological
-/// order, so shared callees are visited once however the graph fans in.
+/// Propagates entry rates down the (acyclic) call graph, callers before
+/// callees, so shared callees are visited once however the graph fans in.
 fn propagate(model: &Model, visits: &mut [f64]) {
-    fn post(model: &Model, e: usize, seen: &mut [bool], order: &mut Vec<usize>) {
-        seen[e] = true;
-        let next: Vec<usize> = callees(model, e).collect();
-        for c in next {
-            if !seen[c] {
-                post(model, c, seen, order);
-            }
-        }
-        order.push(e);
-    }
-    let n = model.endpoints.len();
-    let mut seen = vec![false; n];
-    let mut order = Vec::with_capacity(n);
-    for e in 0..n {
-        if !seen[e] {
-            post(model, e, &mut seen, &mut order);
-        }
-    }
-    // Reverse post-order: every caller before its callees.
-    for &e in order.iter().rev() {
+    for &e in graph::callees_first(&model.endpoints).iter().rev() {
         let v = visits[e];
-        let next: Vec<usize> = callees(model, e).collect();
-        for c in next {
+        for c in graph::callees(&model.endpoints[e]) {
             visits[c] += v;
         }
     }
@@ -123,29 +94,20 @@ fn propagate(model: &Model, visits: &mut [f64]) {
 /// (the slowest mean of a parallel group: a lower bound of its maximum).
 fn responses(model: &Model) -> Vec<f64> {
     let net = 2.0 * model.network.mean();
-    // Memoised; the call graph is acyclic (validated), so this terminates.
-    fn response(model: &Model, ep: usize, net: f64, memo: &mut [Option<f64>]) -> f64 {
-        if let Some(v) = memo[ep] {
-            return v;
-        }
-        let mut t = 0.0;
-        for step in &model.endpoints[ep].steps {
-            t += match step {
+    let mut t = vec![0.0; model.endpoints.len()];
+    // Callees first, so each callee's response is known when needed.
+    for e in graph::callees_first(&model.endpoints) {
+        t[e] = model.endpoints[e]
+            .steps
+            .iter()
+            .map(|step| match step {
                 Step::Work(d) => d.mean(),
-                Step::Call(c) => net + response(model, *c as usize, net, memo),
-                Step::Parallel(cs) => cs
-                    .iter()
-                    .map(|c| net + response(model, *c as usize, net, memo))
-                    .fold(0.0, f64::max),
-            };
-        }
-        memo[ep] = Some(t);
-        t
+                Step::Call(c) => net + t[*c as usize],
+                Step::Parallel(cs) => cs.iter().map(|c| net + t[*c as usize]).fold(0.0, f64::max),
+            })
+            .sum();
     }
-    let mut memo = vec![None; model.endpoints.len()];
-    (0..model.endpoints.len())
-        .map(|e| response(model, e, net, &mut memo))
-        .collect()
+    t
 }
 
 /// Mean worker-holding time per endpoint, in ns (see [`CapacityRow`]):
@@ -225,5 +187,27 @@ mod tests {
         let row = &capacity(&model)[0];
         assert!((row.offered_rps - 100.0).abs() < 1e-9, "{row:?}");
         assert!((row.utilization - 1.0).abs() < 1e-9, "{row:?}");
+    }
+
+    /// Rate steps scheduled after the end of the run do not count.
+    #[test]
+    fn schedule_steps_after_the_end_are_ignored() {
+        let model = crate::scenario::from_str(
+            r#"
+            [simulation]
+            duration = "10s"
+            [services.s.endpoints.e]
+            work = "10ms"
+            [[workloads]]
+            name = "w"
+            target = "s.e"
+            arrival = { process = "poisson", rate = 10, schedule = [ { at = "5s", rate = 20 }, { at = "1h", rate = 10000 } ] }
+            "#,
+            "t.toml",
+            "t",
+            &[],
+        )
+        .unwrap();
+        assert!((capacity(&model)[0].offered_rps - 20.0).abs() < 1e-9);
     }
 }

@@ -4,6 +4,7 @@
 //! call resolves, no call cycles, counts are positive).
 
 pub mod capacity;
+pub mod graph;
 
 use crate::dist::Dist;
 use crate::engine::SimTime;

@@ -106,7 +106,12 @@ pub fn summary_tables(s: &Summary) -> String {
         .iter()
         .filter(|(_, r)| r.failed > 0)
         .map(|(n, r)| {
-            let causes: Vec<String> = r.failures.iter().map(|(c, k)| format!("{c} {k}")).collect();
+            let causes: Vec<String> = r
+                .failures
+                .iter()
+                .filter(|(_, k)| **k > 0)
+                .map(|(c, k)| format!("{c} {k}"))
+                .collect();
             format!("  {n}: {}", causes.join(", "))
         })
         .collect();

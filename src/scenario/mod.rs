@@ -74,26 +74,28 @@ pub fn from_str(
     let set_paths = overrides::apply_all(&mut tree, overrides)
         .map_err(|(arg, msg)| error(None, None, Some(arg), msg))?;
 
-    // Blame an error on the `--set` that wrote the value, if one did (the
-    // last one wins, as it does when applying them).
-    let blame = |path: &FieldPath| -> Option<String> {
-        set_paths
-            .iter()
-            .zip(overrides)
-            .rev()
-            // The error may be reported at the overridden value or at an
-            // enclosing field checked as a whole (a distribution's table).
-            .find(|(p, _)| path.starts_with(p) || (!path.0.is_empty() && p.starts_with(path)))
-            .map(|(_, o)| o.arg.clone())
-    };
+    // An error at or under a value a `--set` wrote is that argument's (the
+    // last one wins, as it does when applying them): it has no place in
+    // the file. An error at a field that merely contains an overridden
+    // value (a distribution checked as a whole) is located in the file and
+    // names the `--set` as context.
     let place = |path: &FieldPath, message: String| {
-        let set_arg = blame(path);
-        let location = if set_arg.is_some() {
-            None
-        } else {
-            locate::locate(source, path)
+        let newest = |hit: &dyn Fn(&FieldPath) -> bool| {
+            set_paths
+                .iter()
+                .zip(overrides)
+                .rev()
+                .find(|(p, _)| hit(p))
+                .map(|(_, o)| o.arg.clone())
         };
-        error(location, Some(path), set_arg, message)
+        if let Some(arg) = newest(&|p| path.starts_with(p)) {
+            return error(None, Some(path), Some(arg), message);
+        }
+        let message = match newest(&|p| !path.0.is_empty() && p.starts_with(path)) {
+            Some(arg) => format!("{message} (with --set {arg})"),
+            None => message,
+        };
+        error(locate::locate(source, path), Some(path), None, message)
     };
 
     let raw: schema::RawScenario = serde_path_to_error::deserialize(toml::Value::Table(tree))

@@ -14,6 +14,9 @@ const MAX_REPLICAS: i64 = 10_000;
 const MAX_CONCURRENCY: i64 = 100_000;
 const MAX_WORKERS: i64 = 10_000_000;
 const MAX_USERS: i64 = 10_000_000;
+/// Steps per endpoint and calls per parallel group.
+const MAX_STEPS: usize = 10_000;
+const MAX_PARALLEL: usize = 10_000;
 /// One arrival per nanosecond is the finest simulated time can express.
 const MAX_RATE: f64 = 1e9;
 /// Time-series windows kept when the window is chosen automatically.
@@ -134,7 +137,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         }
         services.push(service(sname, s, &sp, ids)?);
     }
-    let names: Vec<String> = endpoints.iter().map(|e| e.name.clone()).collect();
+    let names = Names::new(&endpoints);
     let mut next = 0usize;
     for (sname, s) in &raw.services {
         for (ename, e) in &s.endpoints {
@@ -155,9 +158,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
     let mut workloads: Vec<Workload> = Vec::new();
     for (i, w) in raw.workloads.iter().enumerate() {
         let p = wp.index(i);
-        if w.name.trim().is_empty() {
-            return Err(Invalid::new(&p.key("name"), "must not be empty"));
-        }
+        check_name(&w.name, &p.key("name"), "workload")?;
         if workloads.iter().any(|o| o.name == w.name) {
             return Err(Invalid::new(
                 &p.key("name"),
@@ -261,7 +262,7 @@ fn service(name: &str, s: &RawService, p: &FieldPath, endpoints: Vec<EndpointId>
     })
 }
 
-fn steps(e: &RawEndpoint, p: &FieldPath, names: &[String]) -> R<Vec<Step>> {
+fn steps(e: &RawEndpoint, p: &FieldPath, names: &Names) -> R<Vec<Step>> {
     match (&e.work, &e.steps) {
         (Some(_), Some(_)) => Err(Invalid::new(
             p,
@@ -276,6 +277,12 @@ fn steps(e: &RawEndpoint, p: &FieldPath, names: &[String]) -> R<Vec<Step>> {
             if list.is_empty() {
                 return Err(Invalid::new(&p.key("steps"), "must have at least one step"));
             }
+            if list.len() > MAX_STEPS {
+                return Err(Invalid::new(
+                    &p.key("steps"),
+                    format!("has {} steps; at most {MAX_STEPS} are allowed", list.len()),
+                ));
+            }
             list.iter()
                 .enumerate()
                 .map(|(i, s)| step(s, &p.key("steps").index(i), names, false))
@@ -284,7 +291,7 @@ fn steps(e: &RawEndpoint, p: &FieldPath, names: &[String]) -> R<Vec<Step>> {
     }
 }
 
-fn step(s: &RawStep, p: &FieldPath, names: &[String], in_parallel: bool) -> R<Step> {
+fn step(s: &RawStep, p: &FieldPath, names: &Names, in_parallel: bool) -> R<Step> {
     let set = [s.work.is_some(), s.call.is_some(), s.parallel.is_some()]
         .iter()
         .filter(|b| **b)
@@ -314,6 +321,15 @@ fn step(s: &RawStep, p: &FieldPath, names: &[String], in_parallel: bool) -> R<St
             "must hold at least one call",
         ));
     }
+    if group.len() > MAX_PARALLEL {
+        return Err(Invalid::new(
+            &p.key("parallel"),
+            format!(
+                "has {} calls; at most {MAX_PARALLEL} are allowed",
+                group.len()
+            ),
+        ));
+    }
     let calls = group
         .iter()
         .enumerate()
@@ -327,93 +343,65 @@ fn step(s: &RawStep, p: &FieldPath, names: &[String], in_parallel: bool) -> R<St
     Ok(Step::Parallel(calls))
 }
 
-fn resolve(target: &str, p: &FieldPath, names: &[String]) -> R<EndpointId> {
-    names
-        .iter()
-        .position(|n| n == target)
-        .map(|i| i as EndpointId)
-        .ok_or_else(|| {
-            let hint = if target.contains('.') {
-                ""
-            } else {
-                " (write service.endpoint)"
-            };
-            Invalid::new(
-                p,
-                format!(
-                    "unknown endpoint `{target}`{hint}; expected one of: {}",
-                    names.join(", ")
-                ),
-            )
-        })
+/// Endpoint names, indexed for lookup.
+struct Names {
+    index: std::collections::BTreeMap<String, EndpointId>,
+    /// In scenario order, for messages.
+    list: Vec<String>,
+}
+
+impl Names {
+    fn new(endpoints: &[Endpoint]) -> Self {
+        let list: Vec<String> = endpoints.iter().map(|e| e.name.clone()).collect();
+        let index = list
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i as EndpointId))
+            .collect();
+        Names { index, list }
+    }
+}
+
+fn resolve(target: &str, p: &FieldPath, names: &Names) -> R<EndpointId> {
+    names.index.get(target).copied().ok_or_else(|| {
+        let hint = if target.contains('.') {
+            ""
+        } else {
+            " (write service.endpoint)"
+        };
+        const SHOWN: usize = 40;
+        let mut known = names
+            .list
+            .iter()
+            .take(SHOWN)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if names.list.len() > SHOWN {
+            known.push_str(&format!(", ... ({} more)", names.list.len() - SHOWN));
+        }
+        Invalid::new(
+            p,
+            format!("unknown endpoint `{target}`{hint}; expected one of: {known}"),
+        )
+    })
 }
 
 /// Refuses call cycles (a request would recurse forever), printing one.
 fn check_cycles(endpoints: &[Endpoint], services_path: &FieldPath) -> R<()> {
-    #[derive(Clone, Copy, PartialEq)]
-    enum Mark {
-        New,
-        Active,
-        Done,
-    }
-    fn callees(e: &Endpoint) -> impl Iterator<Item = EndpointId> + '_ {
-        e.steps.iter().flat_map(|s| match s {
-            Step::Work(_) => Vec::new(),
-            Step::Call(c) => vec![*c],
-            Step::Parallel(cs) => cs.clone(),
-        })
-    }
-    fn visit(
-        at: usize,
-        eps: &[Endpoint],
-        marks: &mut [Mark],
-        stack: &mut Vec<usize>,
-    ) -> Option<Vec<usize>> {
-        marks[at] = Mark::Active;
-        stack.push(at);
-        for c in callees(&eps[at]) {
-            let c = c as usize;
-            match marks[c] {
-                Mark::Active => {
-                    let from = stack
-                        .iter()
-                        .position(|&x| x == c)
-                        .expect("active is on the stack");
-                    let mut cycle = stack[from..].to_vec();
-                    cycle.push(c);
-                    return Some(cycle);
-                }
-                Mark::New => {
-                    if let Some(cy) = visit(c, eps, marks, stack) {
-                        return Some(cy);
-                    }
-                }
-                Mark::Done => {}
-            }
-        }
-        stack.pop();
-        marks[at] = Mark::Done;
-        None
-    }
-    let mut marks = vec![Mark::New; endpoints.len()];
-    for start in 0..endpoints.len() {
-        if marks[start] != Mark::New {
-            continue;
-        }
-        if let Some(cycle) = visit(start, endpoints, &mut marks, &mut Vec::new()) {
-            let text: Vec<&str> = cycle.iter().map(|&i| endpoints[i].name.as_str()).collect();
-            let first = &endpoints[cycle[0]].name;
-            let (s, e) = first.split_once('.').expect("names are service.endpoint");
-            return Err(Invalid::new(
-                &services_path.key(s).key("endpoints").key(e),
-                format!(
-                    "call cycle: {} (a request would never finish)",
-                    text.join(" -> ")
-                ),
-            ));
-        }
-    }
-    Ok(())
+    let Some(cycle) = crate::model::graph::find_cycle(endpoints) else {
+        return Ok(());
+    };
+    let text: Vec<&str> = cycle.iter().map(|&i| endpoints[i].name.as_str()).collect();
+    let first = &endpoints[cycle[0]].name;
+    let (s, e) = first.split_once('.').expect("names are service.endpoint");
+    Err(Invalid::new(
+        &services_path.key(s).key("endpoints").key(e),
+        format!(
+            "call cycle: {} (a request would never finish)",
+            text.join(" -> ")
+        ),
+    ))
 }
 
 fn arrival(a: &RawArrival, p: &FieldPath) -> R<Arrival> {
@@ -621,7 +609,14 @@ pub fn dist(v: &Value, p: &FieldPath) -> R<Dist> {
             ))
         }
     };
-    d.map_err(|e| Invalid::new(p, format!("invalid {kind} distribution: {}", e.0)))
+    let d = d.map_err(|e| Invalid::new(p, format!("invalid {kind} distribution: {}", e.0)))?;
+    if !d.mean().is_finite() {
+        return Err(Invalid::new(
+            p,
+            format!("invalid {kind} distribution: its mean is not a finite time (parameters too extreme)"),
+        ));
+    }
+    Ok(d)
 }
 
 struct Params<'a> {

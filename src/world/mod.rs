@@ -48,7 +48,11 @@ pub struct World<'m> {
     pub invs: Invocations,
     pub services: Vec<ServiceState>,
     pub replicas: Vec<Replica>,
-    pub network: Stream,
+    /// Network hop latencies: per callee endpoint, one stream for the
+    /// request hops to it and one for the reply hops from it, so that
+    /// traffic on one link does not shift the draws of another.
+    pub net_to: Vec<Stream>,
+    pub net_from: Vec<Stream>,
     pub workload_rngs: Vec<Stream>,
     pub workload_meters: Vec<WorkloadMeter>,
     pub service_meters: Vec<ServiceMeter>,
@@ -86,7 +90,16 @@ impl<'m> World<'m> {
             invs: Invocations::default(),
             services,
             replicas,
-            network: rng::stream(seed, "network"),
+            net_to: model
+                .endpoints
+                .iter()
+                .map(|e| rng::stream(seed, &format!("network/to/{}", e.name)))
+                .collect(),
+            net_from: model
+                .endpoints
+                .iter()
+                .map(|e| rng::stream(seed, &format!("network/from/{}", e.name)))
+                .collect(),
             workload_rngs: model
                 .workloads
                 .iter()
@@ -153,7 +166,9 @@ impl<'m> World<'m> {
         if let Arrival::Open { .. } = w.arrival {
             let rng = &mut self.workload_rngs[workload as usize];
             if let Some(t) = workload::next_open(&w.arrival, self.now, rng) {
-                if t <= model.duration {
+                // An arrival at the very end could not be served or fall in
+                // any window; the run covers [0, duration).
+                if t < model.duration {
                     self.queue.push(t, Event::Arrival { workload });
                 }
             }
@@ -238,7 +253,8 @@ impl<'m> World<'m> {
                         self.invs.get_mut(id).step += 1;
                         continue;
                     }
-                    self.queue.push(self.now + dt, Event::WorkDone { inv: id });
+                    self.queue
+                        .push(self.now.saturating_add(dt), Event::WorkDone { inv: id });
                     return;
                 }
                 Step::Call(callee) => {
@@ -260,7 +276,7 @@ impl<'m> World<'m> {
     /// Async services give their worker back while waiting on calls.
     fn before_calls(&mut self, id: InvId, sid: usize, n: usize) {
         let inv = self.invs.get_mut(id);
-        inv.pending = n as u16;
+        inv.pending = n as u32;
         inv.failure = None;
         if inv.holds_worker && self.services[sid].io == Io::Async {
             inv.holds_worker = false;
@@ -280,11 +296,12 @@ impl<'m> World<'m> {
             holds_worker: false,
             parent: Parent::Call { inv: caller },
         });
-        let hop = hop(&self.model.network, &mut self.network);
+        let hop = hop(&self.model.network, &mut self.net_to[callee as usize]);
         if hop == 0 {
             self.admit(id);
         } else {
-            self.queue.push(self.now + hop, Event::Deliver { inv: id });
+            self.queue
+                .push(self.now.saturating_add(hop), Event::Deliver { inv: id });
         }
     }
 
@@ -368,9 +385,12 @@ impl<'m> World<'m> {
         match inv.parent {
             Parent::Root { workload, start } => self.complete(workload, start, outcome),
             Parent::Call { inv: parent } => {
-                let hop = hop(&self.model.network, &mut self.network);
+                let hop = hop(
+                    &self.model.network,
+                    &mut self.net_from[inv.endpoint as usize],
+                );
                 self.queue.push(
-                    self.now + hop,
+                    self.now.saturating_add(hop),
                     Event::Reply {
                         inv: parent,
                         outcome,
@@ -406,7 +426,8 @@ impl<'m> World<'m> {
         }
         if let Arrival::Closed { think, .. } = &self.model.workloads[workload as usize].arrival {
             let t = think.sample(&mut self.workload_rngs[workload as usize]);
-            self.queue.push(self.now + t, Event::Arrival { workload });
+            self.queue
+                .push(self.now.saturating_add(t), Event::Arrival { workload });
         }
     }
 
@@ -420,7 +441,7 @@ impl<'m> World<'m> {
 
     fn on_window_end(&mut self) {
         self.close_window();
-        let next = self.now + self.model.window;
+        let next = self.now.saturating_add(self.model.window);
         if self.now < self.model.duration {
             self.queue
                 .push(next.min(self.model.duration), Event::WindowEnd);

@@ -28,9 +28,9 @@ pub struct Invocation {
     /// Global replica index, set on admission.
     pub replica: u32,
     /// The next step to run.
-    pub step: u16,
+    pub step: u32,
     /// Downstream calls not yet answered.
-    pub pending: u16,
+    pub pending: u32,
     /// The first failure among the current step's calls.
     pub failure: Option<Cause>,
     /// Whether it currently occupies one of its replica's workers.

@@ -494,16 +494,39 @@ fn set_with_non_numeric_rate_is_blamed_on_the_argument() {
 /// below the file's median) is still the argument's fault: the error must
 /// name the `--set`, not the line of the file whose p99 it replaced.
 #[test]
-fn set_value_inconsistent_with_the_file_is_blamed_on_the_argument() {
+fn set_value_inconsistent_with_the_file_is_located_and_names_the_argument() {
+    // The distribution is checked as a whole: the error points at its
+    // table in the file and names the --set that changed part of it.
+    let text = checkout();
     let f = run_with_sets(&["services.payment.endpoints.charge.work.p99=1ms"]);
+    let line_col = at_after(&text, "[services.payment.endpoints.charge]\n", "work");
     assert_says(
         &f.stderr,
         &[
-            "error: checkout.toml: in --set services.payment.endpoints.charge.work.p99=1ms: ",
-            "`services.payment.endpoints.charge.work",
+            &format!("error: checkout.toml{line_col} `services.payment.endpoints.charge.work`: "),
             "p99 (1ms) must be greater than median (15ms)",
+            "(with --set services.payment.endpoints.charge.work.p99=1ms)",
         ],
     );
+}
+
+/// A mistake in the file is not blamed on an unrelated `--set` that
+/// happens to touch the same table.
+#[test]
+fn file_error_is_not_blamed_on_an_unrelated_set() {
+    let text = checkout_with("duration = \"5m\"\n", "");
+    let f = run_bad("nodur.toml", &text, &["--set", "simulation.seed=3"]);
+    assert_says(
+        &f.stderr,
+        &[
+            &format!(
+                "error: nodur.toml{} `simulation`: ",
+                at(&text, "simulation]")
+            ),
+            "missing field `duration`",
+        ],
+    );
+    assert!(!f.stderr.contains("in --set"), "{}", f.stderr);
 }
 
 #[test]
@@ -619,4 +642,86 @@ fn good_run_writes_exactly_the_reports() {
         let len = fs::metadata(dir.path().join("out").join(n)).unwrap().len();
         assert!(len > 0, "{n} is empty");
     }
+}
+
+/// Sizes that would overflow the engine's counters are refused up front.
+#[test]
+fn oversized_parallel_groups_and_step_lists_are_refused() {
+    let calls = vec!["{ call = \"user.auth\" }"; 10_001].join(", ");
+    let text = checkout_with(
+        "{ parallel = [ { call = \"user.auth\" }, { call = \"payment.charge\" } ] },",
+        &format!("{{ parallel = [ {calls} ] }},"),
+    );
+    let f = run_bad("wide.toml", &text, &[]);
+    assert_says(
+        &f.stderr,
+        &["status.steps[1].parallel", "10001 calls; at most 10000"],
+    );
+
+    let steps = vec!["{ work = \"1ms\" }"; 10_001].join(", ");
+    let text = checkout_with(
+        "work = { dist = \"exponential\", mean = \"3ms\" }",
+        &format!("steps = [ {steps} ]"),
+    );
+    let f = run_bad("long.toml", &text, &[]);
+    assert_says(&f.stderr, &["auth.steps", "10001 steps; at most 10000"]);
+}
+
+/// A distribution whose mean overflows (Weibull with a tiny shape) would
+/// make the capacity table meaningless; it is refused.
+#[test]
+fn distribution_with_an_infinite_mean_is_refused() {
+    let text = checkout_with(
+        "work = { dist = \"exponential\", mean = \"3ms\" }",
+        "work = { dist = \"weibull\", scale = \"3ms\", shape = 0.001 }",
+    );
+    let f = run_bad("weibull.toml", &text, &[]);
+    assert_says(
+        &f.stderr,
+        &[
+            "`services.user.endpoints.auth.work`",
+            "mean is not a finite time",
+        ],
+    );
+}
+
+/// An output path that is a file is refused before simulating.
+#[test]
+fn out_pointing_at_a_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("taken"), "x").unwrap();
+    let file = scenario("checkout.toml");
+    let out = microsim(
+        dir.path(),
+        &["run", file.to_str().unwrap(), "--out", "taken"],
+    );
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(
+        stderr.contains("--out taken: exists and is not a directory"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("simulated"),
+        "it simulated first: {stderr}"
+    );
+}
+
+/// A full disk on stdout is an error with a message (exit 1), not a panic.
+#[test]
+fn stdout_write_failure_is_reported() {
+    let Ok(full) = fs::File::create("/dev/full") else {
+        return; // Not Linux: nothing to test with.
+    };
+    let file = scenario("checkout.toml");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_microsim"))
+        .args(["check", file.to_str().unwrap()])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("writing to stdout"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }

@@ -221,3 +221,74 @@ fn mm1_matches_theory() {
     // mu - lambda = 20/s.
     check(&p99s, 100f64.ln() / 20.0 * 1000.0, 0.001);
 }
+
+/// The summary and the time series count the same requests: the run covers
+/// [0, duration), and an arrival at the end instant is not half-counted.
+#[test]
+fn summary_and_time_series_agree() {
+    let m = model(
+        r#"
+        [simulation]
+        duration = "10s"
+        [services.s.endpoints.e]
+        work = "1ms"
+        [[workloads]]
+        name = "w"
+        target = "s.e"
+        arrival = { process = "constant", rate = 1 }
+        "#,
+    );
+    let r = simulation::run(&m).unwrap();
+    let w = &r.summary.workloads["w"];
+    let series: u64 = r.timeseries.workloads.iter().map(|x| x.requests).sum();
+    // Arrivals at 1s, 2s, ..., 9s; the one due at 10s is past the end.
+    assert_eq!((w.requests, w.ok, w.in_flight), (9, 9, 0));
+    assert_eq!(series, 9);
+    assert_eq!(r.timeseries.workloads.len(), 10);
+}
+
+/// Times near the end of u64 nanoseconds (centuries) neither wrap around
+/// nor panic: one closed user thinking 300 years in a 400-year run issues
+/// exactly one request.
+#[test]
+fn centuries_do_not_overflow_time() {
+    let m = model(
+        r#"
+        [simulation]
+        duration = "400years"
+        [services.s.endpoints.e]
+        work = "1ms"
+        [[workloads]]
+        name = "w"
+        target = "s.e"
+        arrival = { process = "closed", users = 1, think = "300years" }
+        "#,
+    );
+    let r = simulation::run(&m).unwrap();
+    assert_eq!(r.summary.workloads["w"].requests, 1);
+    assert_eq!(r.summary.workloads["w"].ok, 1);
+}
+
+/// A chain of thousands of services validates (iteratively: no stack
+/// overflow on a test thread's small stack) and runs end to end.
+#[test]
+fn a_long_call_chain_validates_and_runs() {
+    let n = 5_000;
+    let mut toml = String::from("[simulation]\nduration = \"1s\"\n");
+    for i in 0..n {
+        toml.push_str(&format!("[services.s{i}.endpoints.e]\n"));
+        if i + 1 < n {
+            toml.push_str(&format!(
+                "steps = [ {{ work = \"1us\" }}, {{ call = \"s{}.e\" }} ]\n",
+                i + 1
+            ));
+        } else {
+            toml.push_str("work = \"1us\"\n");
+        }
+    }
+    toml.push_str("[[workloads]]\nname = \"w\"\ntarget = \"s0.e\"\narrival = { process = \"constant\", rate = 10 }\n");
+    let m = model(&toml);
+    let r = simulation::run(&m).unwrap();
+    assert_eq!(r.summary.workloads["w"].ok, 9);
+    assert_eq!(r.summary.services["s4999"].requests, 9);
+}
