@@ -50,7 +50,7 @@ fn report(name: &str, model: &Model, requests_of: &str) {
     let wall = t.elapsed().as_secs_f64();
     let req = r.summary.workloads[requests_of].requests;
     eprintln!(
-        "{name}: {} {requests_of} requests, {} events in {wall:.3}s: {:.2}M events/s, {:.2}M requests/s",
+        "{name}: {} requests of workload {requests_of}, {} events in {wall:.3}s: {:.2}M events/s, {:.2}M requests/s",
         req,
         r.summary.events,
         r.summary.events as f64 / wall / 1e6,
