@@ -32,6 +32,8 @@
 //! assert!(reads.ok > 900 && reads.ok < 1100);
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod cli;
 pub mod dist;
 pub mod engine;

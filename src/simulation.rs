@@ -35,10 +35,22 @@ impl Default for Limits {
 /// Why a run could not complete.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum SimError {
+    /// More than [`Limits::max_in_flight`] invocations in flight: the load
+    /// outgrows the system.
     #[error("more than {limit} calls in flight at {at_s:.3}s of simulated time: the system cannot keep up with its load (see the capacity table); bound queues with queue_capacity or lower the load")]
-    Overloaded { at_s: f64, limit: usize },
+    Overloaded {
+        /// Simulated time at which the run stopped, in seconds.
+        at_s: f64,
+        /// The in-flight limit that was exceeded.
+        limit: usize,
+    },
+    /// More than [`Limits::max_events_at_one_instant`] events without the
+    /// clock advancing.
     #[error("simulated time stopped advancing at {at_s:.3}s: a loop of zero-duration steps (zero think time with zero work and network latency?)")]
-    Stuck { at_s: f64 },
+    Stuck {
+        /// Simulated time at which the clock stopped, in seconds.
+        at_s: f64,
+    },
 }
 
 /// A simulation in progress. Most users want [`run`]; stepping is for

@@ -8,6 +8,7 @@ use clap::Args;
 /// Arguments of `check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
+    /// The scenario to check and its overrides.
     #[command(flatten)]
     pub scenario: ScenarioArgs,
 }

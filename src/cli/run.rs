@@ -10,6 +10,7 @@ use std::time::Instant;
 /// Arguments of `run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
+    /// The scenario to run and its overrides.
     #[command(flatten)]
     pub scenario: ScenarioArgs,
     /// Print the summary as JSON on stdout instead of tables.

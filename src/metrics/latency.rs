@@ -88,11 +88,17 @@ impl LatencyStats {
 /// Latency percentiles in milliseconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LatencySummary {
+    /// Exact mean, in ms (not from the histogram).
     pub mean: f64,
+    /// Median, in ms (within 0.1%, like every percentile here).
     pub p50: f64,
+    /// 90th percentile, in ms.
     pub p90: f64,
+    /// 99th percentile, in ms.
     pub p99: f64,
+    /// 99.9th percentile, in ms.
     pub p999: f64,
+    /// Exact largest latency, in ms; no percentile exceeds it.
     pub max: f64,
 }
 

@@ -16,42 +16,61 @@ pub const CAUSES: usize = crate::world::outcome::Cause::ALL.len();
 pub struct WorkloadMeter {
     /// Measured period (requests issued after the warm-up).
     pub requests: u64,
+    /// Measured requests that succeeded.
     pub ok: u64,
+    /// Measured requests that failed, indexed by `Cause::index`.
     pub failures: [u64; CAUSES],
+    /// Measured requests issued and not yet finished.
     pub in_flight: u64,
+    /// End-to-end latency of measured successful requests.
     pub latency: LatencyStats,
     /// Current window (all requests, warm-up included).
     pub win_requests: u64,
+    /// Requests that succeeded in the current window.
     pub win_ok: u64,
+    /// Requests that failed in the current window.
     pub win_failed: u64,
+    /// Latency of the current window's successful requests.
     pub win_latency: LatencyStats,
 }
 
 /// Counters and integrals for one service.
 #[derive(Debug, Clone, Default)]
 pub struct ServiceMeter {
+    /// Busy workers over time, summed over replicas.
     pub busy: TimeIntegral,
+    /// Requests waiting for a worker over time, summed over replicas.
     pub queued: TimeIntegral,
+    /// Calls that reached the service after the warm-up (admitted, queued or
+    /// rejected).
     pub requests: u64,
+    /// Admitted calls answered after the warm-up.
     pub completed: u64,
+    /// Calls refused after the warm-up because the queue was full.
     pub rejected: u64,
     /// Areas when the measured period began.
     pub busy_at_warmup: u128,
+    /// Like `busy_at_warmup`, for `queued`.
     pub queued_at_warmup: u128,
     /// Areas when the current window began.
     pub busy_at_window: u128,
+    /// Like `busy_at_window`, for `queued`.
     pub queued_at_window: u128,
 }
 
 /// Closes windows into rows.
 #[derive(Debug, Clone)]
 pub struct Windows {
+    /// Window width, in ns of simulated time.
     pub width: SimTime,
+    /// Start of the window still open.
     pub start: SimTime,
+    /// Rows of the windows closed so far.
     pub series: TimeSeries,
 }
 
 impl Windows {
+    /// Windows of `width`, the first starting at time 0.
     pub fn new(width: SimTime) -> Self {
         Windows {
             width,

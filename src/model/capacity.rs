@@ -9,6 +9,7 @@ use crate::model::graph;
 /// One service's row.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CapacityRow {
+    /// Service name.
     pub service: String,
     /// Requests per second arriving at the service (at peak rates).
     pub offered_rps: f64,

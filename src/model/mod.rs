@@ -19,7 +19,9 @@ pub type WorkloadId = u32;
 /// A whole validated scenario.
 #[derive(Debug, Clone)]
 pub struct Model {
+    /// Scenario name; used in reports.
     pub name: String,
+    /// Free text from the scenario; the simulation does not use it.
     pub description: Option<String>,
     /// Master seed of every random stream.
     pub seed: u64,
@@ -31,8 +33,11 @@ pub struct Model {
     pub window: SimTime,
     /// One-way latency of every network hop.
     pub network: Dist,
+    /// Indexed by [`ServiceId`].
     pub services: Vec<Service>,
+    /// Every service's endpoints, indexed by [`EndpointId`].
     pub endpoints: Vec<Endpoint>,
+    /// Indexed by [`WorkloadId`].
     pub workloads: Vec<Workload>,
 }
 
@@ -63,14 +68,19 @@ pub enum Io {
 /// A service: identical replicas behind a load balancer.
 #[derive(Debug, Clone)]
 pub struct Service {
+    /// Service name, as in the scenario.
     pub name: String,
+    /// Identical replicas behind the balancer (at least 1).
     pub replicas: u32,
     /// Workers per replica.
     pub concurrency: u32,
     /// Waiting requests per replica; `None` is unbounded.
     pub queue_capacity: Option<u32>,
+    /// How incoming calls are spread over the replicas.
     pub balancer: Balancer,
+    /// Whether a worker is held while its request waits on calls.
     pub io: Io,
+    /// This service's endpoints (at least one).
     pub endpoints: Vec<EndpointId>,
 }
 
@@ -88,9 +98,11 @@ pub enum Step {
 /// An endpoint of a service: a small program of steps.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
+    /// The service whose workers run it.
     pub service: ServiceId,
     /// `service.endpoint`.
     pub name: String,
+    /// Run in order; at least one.
     pub steps: Vec<Step>,
 }
 
@@ -109,13 +121,21 @@ pub enum Arrival {
     /// Arrivals independent of the system's state. `schedule` lists
     /// `(from, rate)` changes in increasing time order; rates are per second.
     Open {
+        /// How the gaps between arrivals are drawn.
         process: OpenProcess,
+        /// Requests per second until the first schedule change.
         rate: f64,
+        /// From time `from` on, arrivals come at `rate` per second.
         schedule: Vec<(SimTime, f64)>,
     },
     /// `users` clients, each sending its next request a think time after
     /// the previous one completed.
-    Closed { users: u32, think: Dist },
+    Closed {
+        /// Concurrent clients, each with at most one request in flight.
+        users: u32,
+        /// Time a user waits after a response before its next request.
+        think: Dist,
+    },
 }
 
 impl Arrival {
@@ -135,8 +155,11 @@ impl Arrival {
 /// A source of requests aimed at one entry endpoint.
 #[derive(Debug, Clone)]
 pub struct Workload {
+    /// Workload name, as in results.
     pub name: String,
+    /// The entry endpoint its requests call.
     pub target: EndpointId,
+    /// When its requests are issued.
     pub arrival: Arrival,
 }
 

@@ -52,11 +52,14 @@ impl fmt::Display for FieldPath {
 /// A problem found in a field, before it is located in the source text.
 #[derive(Debug, Clone)]
 pub struct Invalid {
+    /// The field at fault.
     pub path: FieldPath,
+    /// What is wrong and what was expected.
     pub message: String,
 }
 
 impl Invalid {
+    /// A problem at `path`.
     pub fn new(path: &FieldPath, message: impl Into<String>) -> Self {
         Invalid {
             path: path.clone(),

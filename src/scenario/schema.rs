@@ -65,11 +65,20 @@ pub struct RawNetwork {
     expecting = "a service table ([services.NAME] with replicas, concurrency, endpoints, ...)"
 )]
 pub struct RawService {
+    /// `replicas`: identical replicas behind the balancer; default 1.
     pub replicas: Option<i64>,
+    /// `concurrency`: workers per replica; default 1.
     pub concurrency: Option<i64>,
+    /// `queue_capacity`: waiting requests per replica before calls are
+    /// rejected (0 = no queue); default unbounded.
     pub queue_capacity: Option<i64>,
+    /// `balancer`: "round_robin" (default), "random",
+    /// "least_outstanding" or "power_of_two".
     pub balancer: Option<String>,
+    /// `io`: "blocking" (default; a worker is held during calls) or
+    /// "async" (the worker is released).
     pub io: Option<String>,
+    /// `[services.NAME.endpoints.EP]` tables in file order; at least one.
     #[serde(default)]
     pub endpoints: IndexMap<String, RawEndpoint>,
 }
@@ -83,6 +92,7 @@ pub struct RawService {
 pub struct RawEndpoint {
     /// Shorthand for a single work step.
     pub work: Option<toml::Value>,
+    /// `steps`: the endpoint's steps, run in order; excludes `work`.
     pub steps: Option<Vec<RawStep>>,
 }
 
@@ -93,8 +103,12 @@ pub struct RawEndpoint {
     expecting = "a step: { work = DIST }, { call = \"service.endpoint\" } or { parallel = [calls] }"
 )]
 pub struct RawStep {
+    /// `work`: hold a worker for a time drawn from this distribution.
     pub work: Option<toml::Value>,
+    /// `call`: a synchronous call to "service.endpoint".
     pub call: Option<String>,
+    /// `parallel`: concurrent `call` steps; the step ends when all have
+    /// answered.
     pub parallel: Option<Vec<RawStep>>,
 }
 
@@ -105,8 +119,11 @@ pub struct RawStep {
     expecting = "a workload table ([[workloads]] with name, target and arrival)"
 )]
 pub struct RawWorkload {
+    /// `name`: the workload's name in results; required.
     pub name: String,
+    /// `target`: the entry endpoint, "service.endpoint"; required.
     pub target: String,
+    /// `arrival`: how requests arrive; required.
     pub arrival: RawArrival,
 }
 
@@ -136,6 +153,8 @@ pub struct RawArrival {
     expecting = "a schedule step such as { at = \"1m\", rate = 300 }"
 )]
 pub struct RawRateStep {
+    /// `at`: when the rate changes, as a duration from the start; required.
     pub at: String,
+    /// `rate`: requests per second from `at` on (0 allowed); required.
     pub rate: f64,
 }

@@ -27,13 +27,27 @@ use std::collections::VecDeque;
 pub enum Event {
     /// A workload issues a request (open: the next arrival; closed: a user
     /// finished thinking).
-    Arrival { workload: WorkloadId },
+    Arrival {
+        /// The workload issuing the request.
+        workload: WorkloadId,
+    },
     /// A call reaches its callee's service after the network hop.
-    Deliver { inv: InvId },
+    Deliver {
+        /// The callee's new invocation.
+        inv: InvId,
+    },
     /// A work step finished.
-    WorkDone { inv: InvId },
+    WorkDone {
+        /// The invocation whose step finished.
+        inv: InvId,
+    },
     /// An answer reaches the calling invocation `inv`.
-    Reply { inv: InvId, outcome: Outcome },
+    Reply {
+        /// The caller waiting for the answer.
+        inv: InvId,
+        /// How the callee's invocation ended.
+        outcome: Outcome,
+    },
     /// The warm-up period ends.
     WarmupEnd,
     /// A time-series window ends.
@@ -42,20 +56,32 @@ pub enum Event {
 
 /// The state of the simulated system and its metrics.
 pub struct World<'m> {
+    /// The scenario being simulated.
     pub model: &'m Model,
+    /// Pending events, in `(time, seq)` order.
     pub queue: EventQueue<Event>,
+    /// Current simulated time; the event loop sets it before each event.
     pub now: SimTime,
+    /// In-flight invocations.
     pub invs: Invocations,
+    /// Run-time state per service, indexed by `ServiceId`.
     pub services: Vec<ServiceState>,
+    /// Every service's replicas, contiguous per service (see
+    /// `ServiceState::first`).
     pub replicas: Vec<Replica>,
     /// Network hop latencies: per callee endpoint, one stream for the
     /// request hops to it and one for the reply hops from it, so that
     /// traffic on one link does not shift the draws of another.
     pub net_to: Vec<Stream>,
+    /// Reply-hop latencies per callee endpoint (see `net_to`).
     pub net_from: Vec<Stream>,
+    /// Per-workload stream for arrival gaps and think times (`workload/NAME`).
     pub workload_rngs: Vec<Stream>,
+    /// Counters per workload, indexed by `WorkloadId`.
     pub workload_meters: Vec<WorkloadMeter>,
+    /// Counters and integrals per service, indexed by `ServiceId`.
     pub service_meters: Vec<ServiceMeter>,
+    /// The time-series windows: the open one and the rows closed so far.
     pub windows: Windows,
     /// Invocations ready to run their next step now; drained after each
     /// event so that chains of immediate work never recurse.

@@ -28,6 +28,9 @@ impl Cause {
 /// The result of a call as its caller sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
+    /// Every step ran and every call succeeded.
     Ok,
+    /// The call was rejected, or one of its own calls failed with this
+    /// cause (the first one to fail).
     Failed(Cause),
 }

@@ -14,16 +14,22 @@ pub type InvId = u32;
 pub enum Parent {
     /// A workload's request, issued at `start`.
     Root {
+        /// The workload that issued it.
         workload: WorkloadId,
+        /// When it was issued: the start of its latency and the warm-up cut.
         start: SimTime,
     },
     /// Another invocation that called this one.
-    Call { inv: InvId },
+    Call {
+        /// The calling invocation.
+        inv: InvId,
+    },
 }
 
 /// One execution of an endpoint's steps.
 #[derive(Debug, Clone, Copy)]
 pub struct Invocation {
+    /// The endpoint whose steps it runs.
     pub endpoint: EndpointId,
     /// Global replica index, set on admission.
     pub replica: u32,
@@ -35,6 +41,7 @@ pub struct Invocation {
     pub failure: Option<Cause>,
     /// Whether it currently occupies one of its replica's workers.
     pub holds_worker: bool,
+    /// Who receives its outcome.
     pub parent: Parent,
 }
 
@@ -69,11 +76,13 @@ impl Invocations {
         self.slots.len() - self.free.len()
     }
 
+    /// The invocation in slot `id`.
     #[inline]
     pub fn get(&self, id: InvId) -> &Invocation {
         &self.slots[id as usize]
     }
 
+    /// The invocation in slot `id`, mutably.
     #[inline]
     pub fn get_mut(&mut self, id: InvId) -> &mut Invocation {
         &mut self.slots[id as usize]

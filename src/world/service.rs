@@ -8,6 +8,7 @@ use std::collections::VecDeque;
 /// One replica: `concurrency` workers and a queue of waiting requests.
 #[derive(Debug, Clone)]
 pub struct Replica {
+    /// Index of the service it belongs to.
     pub service: u32,
     /// Workers in use.
     pub busy: u32,
@@ -22,6 +23,7 @@ pub struct Replica {
 }
 
 impl Replica {
+    /// An idle replica of service `service`.
     pub fn new(service: u32) -> Self {
         Replica {
             service,
@@ -38,11 +40,15 @@ impl Replica {
 pub struct ServiceState {
     /// First global replica index; replicas are contiguous.
     pub first: u32,
+    /// Number of replicas, from `first` on.
     pub replicas: u32,
+    /// Workers per replica.
     pub concurrency: u32,
     /// `u32::MAX` when unbounded.
     pub queue_capacity: u32,
+    /// How incoming calls pick a replica.
     pub balancer: Balancer,
+    /// Whether a worker is released while its request waits on calls.
     pub io: Io,
     /// Round-robin cursor.
     pub rr: u32,
