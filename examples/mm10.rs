@@ -12,13 +12,15 @@ fn main() {
         .nth(1)
         .map(|a| a.parse().expect("N must be a whole number of requests"))
         .unwrap_or(10_000_000);
-    // 900 arrivals per second: N requests take N / 900 seconds.
-    let duration_ms = n * 1000 / 900;
+    // 900 arrivals per second: N requests take N / 900 seconds; the
+    // warm-up is a tenth of that, at most ten seconds.
+    let duration_ms = (n * 1000 / 900).max(10);
+    let warmup_ms = (duration_ms / 10).min(10_000);
     let toml = format!(
         r#"
         [simulation]
         duration = "{duration_ms}ms"
-        warmup = "10s"
+        warmup = "{warmup_ms}ms"
         seed = 1
         [services.server]
         concurrency = 10

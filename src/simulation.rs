@@ -46,7 +46,7 @@ pub enum SimError {
     },
     /// More than [`Limits::max_events_at_one_instant`] events without the
     /// clock advancing.
-    #[error("simulated time stopped advancing at {at_s:.3}s: a loop of zero-duration steps (zero think time with zero work and network latency?)")]
+    #[error("simulated time stopped advancing at {at_s:.3}s: requests keep ending in the same instant they start (a closed workload with zero think time whose requests are rejected at once, or whose work and network latency are zero?)")]
     Stuck {
         /// Simulated time at which the clock stopped, in seconds.
         at_s: f64,

@@ -23,6 +23,10 @@ const MAX_RATE: f64 = 1e9;
 const AUTO_WINDOWS: u64 = 1_000;
 /// Hard limit on windows when the user sets the width.
 const MAX_WINDOWS: u64 = 100_000;
+/// Time-series rows (windows x (workloads + services)) kept when the
+/// window is chosen automatically, and the hard limit when it is set.
+const AUTO_ROWS: u64 = 2_000_000;
+const MAX_ROWS: u64 = 20_000_000;
 
 type R<T> = Result<T, Invalid>;
 
@@ -77,6 +81,8 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         Some(s) => s as u64,
         None => 0,
     };
+    // Rows per window in the time series.
+    let series = (raw.services.len() + raw.workloads.len()).max(1) as u64;
     let window = match &raw.simulation.window {
         Some(w) => {
             let w = duration(w, &sim.key("window"))?;
@@ -86,17 +92,19 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
                     "must be greater than zero",
                 ));
             }
-            if run / w > MAX_WINDOWS {
+            let rows = (run / w).saturating_mul(series);
+            if run / w > MAX_WINDOWS || rows > MAX_ROWS {
                 return Err(Invalid::new(
                     &sim.key("window"),
                     format!(
-                        "gives more than {MAX_WINDOWS} windows over the run; choose a wider window"
+                        "gives {} windows ({rows} time-series rows); at most {MAX_WINDOWS} windows and {MAX_ROWS} rows are kept: choose a wider window",
+                        run / w
                     ),
                 ));
             }
             w
         }
-        None => auto_window(run),
+        None => auto_window(run, series),
     };
 
     let network = match &raw.network.latency {
@@ -159,6 +167,15 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
     for (i, w) in raw.workloads.iter().enumerate() {
         let p = wp.index(i);
         check_name(&w.name, &p.key("name"), "workload")?;
+        if w.name.chars().all(|c| c.is_ascii_digit()) {
+            return Err(Invalid::new(
+                &p.key("name"),
+                format!(
+                    "workload name `{}` is all digits; it would read as an index in --set paths (workloads.0...)",
+                    w.name
+                ),
+            ));
+        }
         if workloads.iter().any(|o| o.name == w.name) {
             return Err(Invalid::new(
                 &p.key("name"),
@@ -191,13 +208,15 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
     })
 }
 
-/// The narrowest "round" window that keeps the run within
-/// [`AUTO_WINDOWS`] windows, and at least one second.
-fn auto_window(duration: u64) -> u64 {
+/// The narrowest "round" window (at least one second) that keeps the run
+/// within [`AUTO_WINDOWS`] windows and [`AUTO_ROWS`] time-series rows for
+/// `series` workloads and services.
+fn auto_window(duration: u64, series: u64) -> u64 {
     const NICE_SECS: [u64; 14] = [
         1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200,
     ];
-    let min = duration.div_ceil(AUTO_WINDOWS);
+    let windows = AUTO_WINDOWS.min((AUTO_ROWS / series).max(1));
+    let min = duration.div_ceil(windows);
     NICE_SECS
         .iter()
         .map(|s| s * NS_PER_SEC)
@@ -765,8 +784,10 @@ mod tests {
 
     #[test]
     fn auto_window_keeps_at_most_a_thousand() {
-        assert_eq!(auto_window(300 * NS_PER_SEC), NS_PER_SEC);
-        assert_eq!(auto_window(3_600 * NS_PER_SEC), 5 * NS_PER_SEC);
-        assert!(auto_window(1_000_000 * NS_PER_SEC) * 1_000 >= 1_000_000 * NS_PER_SEC);
+        assert_eq!(auto_window(300 * NS_PER_SEC, 5), NS_PER_SEC);
+        assert_eq!(auto_window(3_600 * NS_PER_SEC, 5), 5 * NS_PER_SEC);
+        assert!(auto_window(1_000_000 * NS_PER_SEC, 5) * 1_000 >= 1_000_000 * NS_PER_SEC);
+        // 10,000 series: at most 200 windows, so 2M rows.
+        assert_eq!(auto_window(300 * NS_PER_SEC, 10_000), 2 * NS_PER_SEC);
     }
 }

@@ -91,6 +91,17 @@ mod tests {
     }
 
     #[test]
+    fn least_outstanding_rotates_among_equals() {
+        let r = replicas(&[0, 0, 0]);
+        let mut rr = 0;
+        let mut rng = stream(1, "t");
+        let picks: Vec<usize> = (0..4)
+            .map(|_| pick(Balancer::LeastOutstanding, &r, &mut rr, &mut rng))
+            .collect();
+        assert_eq!(picks, vec![0, 1, 2, 0]);
+    }
+
+    #[test]
     fn power_of_two_never_picks_the_busiest_of_two() {
         let r = replicas(&[10, 0]);
         let mut rr = 0;

@@ -1,5 +1,6 @@
 //! Integration tests: one binary, one module per concern.
 
+mod accounting;
 mod bad_input;
 mod common;
 mod determinism;
