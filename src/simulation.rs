@@ -218,10 +218,7 @@ pub fn run(model: &Model) -> Result<RunResult, SimError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn model(toml: &str) -> Model {
-        crate::scenario::from_str(toml, "t.toml", "t", &[]).unwrap()
-    }
+    use crate::scenario::test_model as model;
 
     #[test]
     fn an_overloaded_run_stops_with_a_clear_error() {

@@ -169,7 +169,7 @@ mod tests {
     /// A closed workload's rate is bounded by users / (think + response).
     #[test]
     fn closed_workloads_are_bounded_by_their_cycle_time() {
-        let model = crate::scenario::from_str(
+        let model = crate::scenario::test_model(
             r#"
             [simulation]
             duration = "1m"
@@ -180,11 +180,7 @@ mod tests {
             target = "s.e"
             arrival = { process = "closed", users = 10, think = "90ms" }
             "#,
-            "t.toml",
-            "t",
-            &[],
-        )
-        .unwrap();
+        );
         let row = &capacity(&model)[0];
         assert!((row.offered_rps - 100.0).abs() < 1e-9, "{row:?}");
         assert!((row.utilization - 1.0).abs() < 1e-9, "{row:?}");
@@ -193,7 +189,7 @@ mod tests {
     /// Rate steps scheduled after the end of the run do not count.
     #[test]
     fn schedule_steps_after_the_end_are_ignored() {
-        let model = crate::scenario::from_str(
+        let model = crate::scenario::test_model(
             r#"
             [simulation]
             duration = "10s"
@@ -204,11 +200,7 @@ mod tests {
             target = "s.e"
             arrival = { process = "poisson", rate = 10, schedule = [ { at = "5s", rate = 20 }, { at = "1h", rate = 10000 } ] }
             "#,
-            "t.toml",
-            "t",
-            &[],
-        )
-        .unwrap();
+        );
         assert!((capacity(&model)[0].offered_rps - 20.0).abs() < 1e-9);
     }
 }

@@ -122,3 +122,10 @@ fn plain_types(message: &str) -> String {
         .replace("expected f64", "expected a number")
         .replace("expected a string", "expected a string (in quotes)")
 }
+
+/// Builds a model from scenario text in unit tests, panicking with the
+/// located error if it is invalid.
+#[cfg(test)]
+pub(crate) fn test_model(toml: &str) -> Model {
+    from_str(toml, "test.toml", "test", &[]).unwrap_or_else(|e| panic!("{e}"))
+}
