@@ -32,7 +32,9 @@ pub struct CapacityRow {
 /// saturated and response times grow with the number of users.
 pub fn capacity(model: &Model) -> Vec<CapacityRow> {
     let n = model.endpoints.len();
-    let response = responses(model);
+    // Every endpoint after all it calls; computed once, walked both ways.
+    let order = graph::callees_first(&model.endpoints);
+    let response = responses(model, &order);
     // Calls per second reaching each endpoint.
     let mut visits = vec![0.0f64; n];
     for w in &model.workloads {
@@ -53,7 +55,7 @@ pub fn capacity(model: &Model) -> Vec<CapacityRow> {
         };
         visits[w.target as usize] += rate;
     }
-    propagate(model, &mut visits);
+    propagate(model, &order, &mut visits);
     let hold = hold_times(model, &response);
     model
         .services
@@ -81,8 +83,8 @@ pub fn capacity(model: &Model) -> Vec<CapacityRow> {
 
 /// Propagates entry rates down the (acyclic) call graph, callers before
 /// callees, so shared callees are visited once however the graph fans in.
-fn propagate(model: &Model, visits: &mut [f64]) {
-    for &e in graph::callees_first(&model.endpoints).iter().rev() {
+fn propagate(model: &Model, order: &[usize], visits: &mut [f64]) {
+    for &e in order.iter().rev() {
         let v = visits[e];
         for c in graph::callees(&model.endpoints[e]) {
             visits[c] += v;
@@ -93,11 +95,11 @@ fn propagate(model: &Model, visits: &mut [f64]) {
 /// Mean response time of each endpoint without any queueing, in ns: its
 /// work, plus for each call two network hops and the callee's response
 /// (the slowest mean of a parallel group: a lower bound of its maximum).
-fn responses(model: &Model) -> Vec<f64> {
+fn responses(model: &Model, order: &[usize]) -> Vec<f64> {
     let net = 2.0 * model.network.mean();
     let mut t = vec![0.0; model.endpoints.len()];
     // Callees first, so each callee's response is known when needed.
-    for e in graph::callees_first(&model.endpoints) {
+    for &e in order {
         t[e] = model.endpoints[e]
             .steps
             .iter()

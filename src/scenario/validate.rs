@@ -439,7 +439,7 @@ fn arrival(a: &RawArrival, p: &FieldPath) -> R<Arrival> {
                 "missing field `rate` (requests per second)",
             ));
         };
-        let rate = rate(r, &p.key("rate"), false)?;
+        let base = rate(r, &p.key("rate"), false)?;
         let mut schedule: Vec<(u64, f64)> = Vec::new();
         for (i, s) in a.schedule.iter().flatten().enumerate() {
             let sp = p.key("schedule").index(i);
@@ -450,11 +450,11 @@ fn arrival(a: &RawArrival, p: &FieldPath) -> R<Arrival> {
                     "schedule steps must be in increasing time order",
                 ));
             }
-            schedule.push((at, rate_or_zero(s.rate, &sp.key("rate"))?));
+            schedule.push((at, rate(s.rate, &sp.key("rate"), true)?));
         }
         Ok(Arrival::Open {
             process,
-            rate,
+            rate: base,
             schedule,
         })
     };
@@ -498,29 +498,24 @@ fn arrival(a: &RawArrival, p: &FieldPath) -> R<Arrival> {
     }
 }
 
+/// A rate in requests per second: finite, at most [`MAX_RATE`], and
+/// positive (or, where `zero_ok`, zero or more: a schedule step may pause).
 fn rate(r: f64, p: &FieldPath, zero_ok: bool) -> R<f64> {
-    if !r.is_finite() || r < 0.0 || (r == 0.0 && !zero_ok) {
+    let low_ok = if zero_ok { r >= 0.0 } else { r > 0.0 };
+    if !r.is_finite() || !low_ok || r > MAX_RATE {
+        let lower = if zero_ok {
+            "zero or more"
+        } else {
+            "greater than zero"
+        };
         return Err(Invalid::new(
             p,
-            format!("must be a number of requests per second greater than zero, got {r}"),
-        ));
-    }
-    if r > MAX_RATE {
-        return Err(Invalid::new(
-            p,
-            format!("must be at most {MAX_RATE} per second"),
+            format!(
+                "must be a number of requests per second, {lower} and at most {MAX_RATE}, got {r}"
+            ),
         ));
     }
     Ok(r)
-}
-
-fn rate_or_zero(r: f64, p: &FieldPath) -> R<f64> {
-    rate(r, p, true).map_err(|_| {
-        Invalid::new(
-            p,
-            format!("must be a number of requests per second, zero or more (at most {MAX_RATE}), got {r}"),
-        )
-    })
 }
 
 fn count(v: Option<i64>, p: &FieldPath, default: u32, min: i64, max: i64) -> R<u32> {
