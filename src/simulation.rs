@@ -6,7 +6,9 @@ use crate::engine::SimTime;
 use crate::metrics::integral::mean_between;
 use crate::metrics::*;
 use crate::model::capacity::capacity;
-use crate::model::Model;
+use crate::metrics::resilience::{ClientMeter, FaultMeter};
+use crate::metrics::timeseries::WorkloadMeter;
+use crate::model::{FaultKind, Model, Scope};
 use crate::world::outcome::Cause;
 use crate::world::World;
 use indexmap::IndexMap;
@@ -136,6 +138,7 @@ impl<'m> Simulation<'m> {
         if self.world.windows.start < end {
             self.world.close_window();
         }
+        self.world.close_outages(end);
         let measured = end - model.warmup;
         let secs = measured as f64 / 1e9;
         let w = &self.world;
@@ -143,9 +146,11 @@ impl<'m> Simulation<'m> {
             .workloads
             .iter()
             .zip(&w.workload_meters)
-            .map(|(wl, m)| {
+            .enumerate()
+            .map(|(i, (wl, m))| {
                 let failed: u64 = m.failures.iter().sum();
-                let done = m.ok + failed;
+                let good = m.ok + m.degraded;
+                let done = good + failed;
                 // Every cause, zeros included: a stable schema for tools.
                 let failures = Cause::ALL
                     .iter()
@@ -155,21 +160,26 @@ impl<'m> Simulation<'m> {
                     target: model.endpoints[wl.target as usize].name.clone(),
                     requests: m.requests,
                     ok: m.ok,
+                    degraded: m.degraded,
                     failed,
                     in_flight: m.in_flight,
-                    availability: (done > 0).then(|| m.ok as f64 / done as f64),
-                    throughput_rps: m.ok as f64 / secs,
+                    availability: (done > 0).then(|| good as f64 / done as f64),
+                    throughput_rps: good as f64 / secs,
                     latency_ms: m.latency.summary(),
                     failures,
+                    outside_faults: w.outside_faults.get(i).map(|p| p.summary()),
                 };
                 (wl.name.clone(), summary)
             })
             .collect();
+        let dependencies = dependencies(model, &w.client_meters, end);
+        let entry = entry_requests(model, &w.workload_meters);
         let services = model
             .services
             .iter()
             .zip(&w.service_meters)
-            .map(|(s, m)| {
+            .enumerate()
+            .map(|(si, (s, m))| {
                 let workers = f64::from(s.replicas) * f64::from(s.concurrency);
                 let busy = mean_between(m.busy_at_warmup, m.busy.area_at(end), measured);
                 let summary = ServiceSummary {
@@ -178,6 +188,37 @@ impl<'m> Simulation<'m> {
                     requests: m.requests,
                     completed: m.completed,
                     rejected: m.rejected,
+                    retry_amplification: (m.first_attempts > 0)
+                        .then(|| m.requests as f64 / m.first_attempts as f64),
+                    calls_per_entry_request: (entry[si] > 0)
+                        .then(|| m.requests as f64 / entry[si] as f64),
+                    shed: m.shed,
+                    lost_in_crashes: m.lost,
+                    unreachable: m.unreachable,
+                    injected_errors: m.injected_errors,
+                    abandoned: m.abandoned,
+                    wasted_work_seconds: m.wasted_ns as f64 / 1e9,
+                    crashes: m.crashes,
+                    ejections: m.ejections,
+                    breaker_opens: model
+                        .clients
+                        .iter()
+                        .zip(dependencies.values())
+                        .filter(|(c, _)| c.callee as usize == si)
+                        .map(|(_, d)| d.breaker_opens)
+                        .sum(),
+                    breaker_open_seconds: model
+                        .clients
+                        .iter()
+                        .zip(dependencies.values())
+                        .filter(|(c, _)| c.callee as usize == si)
+                        .map(|(_, d)| d.breaker_open_seconds)
+                        .fold(0.0, |a, b| a + b),
+                    mean_available_replicas: mean_between(
+                        m.available_at_warmup,
+                        m.available.area_at(end),
+                        measured,
+                    ),
                     utilization: busy / workers,
                     mean_busy_workers: busy,
                     mean_queue_length: mean_between(
@@ -197,12 +238,157 @@ impl<'m> Simulation<'m> {
                 warmup_seconds: model.warmup as f64 / 1e9,
                 measured_seconds: secs,
                 events: self.events,
-                workloads,
                 services,
                 capacity: capacity(model),
+                faults: faults(model, &w.fault_meters, &workloads),
+                workloads,
+                dependencies,
             },
             timeseries: self.world.windows.series,
         }
+    }
+}
+
+/// Per client: its calls, attempts, failures and breaker.
+fn dependencies(
+    model: &Model,
+    meters: &[ClientMeter],
+    end: SimTime,
+) -> IndexMap<String, DependencySummary> {
+    let by_cause = |counts: &[u64]| -> IndexMap<String, u64> {
+        Cause::ALL
+            .iter()
+            .map(|c| (c.name().to_string(), counts[c.index()]))
+            .collect()
+    };
+    model
+        .clients
+        .iter()
+        .zip(meters)
+        .map(|(c, m)| {
+            let mut open_ns = m.open_ns;
+            if let Some(since) = m.not_closed_since {
+                let from = since.max(model.warmup);
+                open_ns += end.saturating_sub(from);
+            }
+            let summary = DependencySummary {
+                caller: model.services[c.caller as usize].name.clone(),
+                callee: model.services[c.callee as usize].name.clone(),
+                policy: c.policy_name.clone(),
+                calls: m.calls,
+                attempts: m.attempts,
+                retries: m.retries,
+                retries_denied_by_budget: m.retries_denied,
+                ok: m.ok,
+                fallbacks: m.fallbacks,
+                failed: m.failures.iter().sum(),
+                failures: by_cause(&m.failures),
+                attempt_failures: by_cause(&m.attempt_failures),
+                breaker_opens: m.opens,
+                breaker_state_changes: m.opens + m.half_opens + m.closes,
+                breaker_open_seconds: open_ns as f64 / 1e9,
+            };
+            (c.name.clone(), summary)
+        })
+        .collect()
+}
+
+/// Per service: measured requests of the workloads whose calls reach it.
+fn entry_requests(model: &Model, meters: &[WorkloadMeter]) -> Vec<u64> {
+    let mut out = vec![0u64; model.services.len()];
+    for (w, m) in model.workloads.iter().zip(meters) {
+        for s in crate::model::graph::services_reached(model, w.target) {
+            out[s] += m.requests;
+        }
+    }
+    out
+}
+
+/// Per fault: its window, crashes, outages and blast radius.
+fn faults(
+    model: &Model,
+    meters: &[FaultMeter],
+    workloads: &IndexMap<String, WorkloadSummary>,
+) -> Vec<FaultSummary> {
+    model
+        .faults
+        .iter()
+        .zip(meters)
+        .map(|(f, m)| {
+            let target = fault_target(model, &f.kind);
+            let blast_radius = workloads
+                .iter()
+                .zip(&m.during)
+                .map(|((name, ws), during)| {
+                    let during = during.summary();
+                    let base = ws.outside_faults.as_ref();
+                    let availability_change = match (during.availability, base.and_then(|b| b.availability)) {
+                        (Some(d), Some(b)) => Some(d - b),
+                        _ => None,
+                    };
+                    let p99_change_ms = match (during.p99_ms, base.and_then(|b| b.p99_ms)) {
+                        (Some(d), Some(b)) => Some(d - b),
+                        _ => None,
+                    };
+                    let p99_ratio = match (during.p99_ms, base.and_then(|b| b.p99_ms)) {
+                        (Some(d), Some(b)) if b > 0.0 => Some(d / b),
+                        _ => None,
+                    };
+                    let less_available = availability_change.is_some_and(|d| d <= -0.001)
+                        || (during.completed > 0 && during.availability.is_none());
+                    let slower = p99_ratio.is_some_and(|r| r >= 1.1);
+                    let impact = match (less_available, slower) {
+                        (false, false) => "unaffected",
+                        (true, false) => "less available",
+                        (false, true) => "slower",
+                        (true, true) => "less available, slower",
+                    };
+                    let row = BlastRow {
+                        during,
+                        availability_change,
+                        p99_change_ms,
+                        impact: impact.to_string(),
+                    };
+                    (name.clone(), row)
+                })
+                .collect();
+            FaultSummary {
+                name: f.name.clone(),
+                kind: f.kind.name().to_string(),
+                target,
+                start_s: f.at as f64 / 1e9,
+                end_s: f.until as f64 / 1e9,
+                effect_end_s: f.effect_until as f64 / 1e9,
+                crashes: m.crashes,
+                outages: m
+                    .outages
+                    .iter()
+                    .map(|&(replica, down, up)| Outage {
+                        replica,
+                        down_s: down as f64 / 1e9,
+                        up_s: up as f64 / 1e9,
+                    })
+                    .collect(),
+                blast_radius,
+            }
+        })
+        .collect()
+}
+
+/// What a fault hits, as named in results.
+fn fault_target(model: &Model, kind: &FaultKind) -> String {
+    let svc = |s: u32| model.services[s as usize].name.clone();
+    let scope = |s: &Scope| match s {
+        Scope::Service(s) => svc(*s),
+        Scope::Endpoint(e) => model.endpoints[*e as usize].name.clone(),
+    };
+    match kind {
+        FaultKind::Crash { service, .. } | FaultKind::RandomCrashes { service, .. } => svc(*service),
+        FaultKind::Latency { scope: s, .. } | FaultKind::Errors { scope: s, .. } => scope(s),
+        FaultKind::Partition { from, to, .. } => format!("{}->{}", svc(*from), svc(*to)),
+        FaultKind::SlowReplica {
+            service, replica, ..
+        } => format!("{}[{replica}]", svc(*service)),
     }
 }
 

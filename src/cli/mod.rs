@@ -90,10 +90,11 @@ pub fn main(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-/// The capacity table and one warning line per overloaded service.
+/// The capacity table, one warning line per overloaded service, and the
+/// model's other warnings ([`crate::model::lint`]).
 pub fn capacity_report(model: &Model) -> (Vec<CapacityRow>, Vec<String>) {
     let rows = capacity(model);
-    let warnings = rows
+    let mut warnings: Vec<String> = rows
         .iter()
         .filter(|r| r.utilization >= 1.0)
         .map(|r| {
@@ -103,6 +104,7 @@ pub fn capacity_report(model: &Model) -> (Vec<CapacityRow>, Vec<String>) {
             )
         })
         .collect();
+    warnings.extend(crate::model::lint::lint(model));
     (rows, warnings)
 }
 

@@ -4,6 +4,7 @@
 
 pub mod integral;
 pub mod latency;
+pub mod resilience;
 pub mod result;
 pub mod timeseries;
 

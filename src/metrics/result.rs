@@ -37,6 +37,10 @@ pub struct Summary {
     pub services: IndexMap<String, ServiceSummary>,
     /// The capacity table computed before the run.
     pub capacity: Vec<CapacityRow>,
+    /// Per client (caller -> dependency, under one policy), by name.
+    pub dependencies: IndexMap<String, DependencySummary>,
+    /// Per fault, in scenario order: its windows and blast radius.
+    pub faults: Vec<FaultSummary>,
 }
 
 /// Per-workload results over the measured period. A request counts if it
@@ -48,20 +52,136 @@ pub struct WorkloadSummary {
     pub target: String,
     /// Requests issued after the warm-up.
     pub requests: u64,
-    /// Of those, requests that succeeded before the end.
+    /// Of those, requests that succeeded fully before the end.
     pub ok: u64,
+    /// Of those, requests that succeeded degraded: an optional call on the
+    /// way failed and was skipped.
+    pub degraded: u64,
     /// Of those, requests that failed before the end (the sum of `failures`).
     pub failed: u64,
     /// Of those, requests still unfinished at the end.
     pub in_flight: u64,
-    /// ok / (ok + failed); `null` when nothing completed.
+    /// (ok + degraded) / (ok + degraded + failed); `null` when nothing
+    /// completed.
     pub availability: Option<f64>,
-    /// Successful requests per second of measured time.
+    /// Successful (ok or degraded) requests per second of measured time.
     pub throughput_rps: f64,
-    /// End-to-end latency of successful requests; `null` when none.
+    /// End-to-end latency of successful (ok or degraded) requests; `null`
+    /// when none.
     pub latency_ms: Option<LatencySummary>,
     /// Failed requests by cause.
     pub failures: IndexMap<String, u64>,
+    /// Requests issued while no fault was active (the baseline the blast
+    /// radius compares with); `null` when the scenario has no faults.
+    pub outside_faults: Option<PeriodSummary>,
+}
+
+/// Outcomes of the measured requests issued during a period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PeriodSummary {
+    /// Requests that completed (ok, degraded or failed).
+    pub completed: u64,
+    /// Succeeded fully.
+    pub ok: u64,
+    /// Succeeded degraded.
+    pub degraded: u64,
+    /// Failed.
+    pub failed: u64,
+    /// (ok + degraded) / completed; `null` when none completed.
+    pub availability: Option<f64>,
+    /// Median latency of the successful ones, in ms (within 1%).
+    pub p50_ms: Option<f64>,
+    /// 99th percentile latency of the successful ones, in ms (within 1%).
+    pub p99_ms: Option<f64>,
+}
+
+/// One client: the calls one service makes to another under one policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DependencySummary {
+    /// Calling service.
+    pub caller: String,
+    /// Called service.
+    pub callee: String,
+    /// Named policy, if any.
+    pub policy: Option<String>,
+    /// Calls made (each may take several attempts).
+    pub calls: u64,
+    /// Attempts started, first attempts and retries.
+    pub attempts: u64,
+    /// Retries started.
+    pub retries: u64,
+    /// Retries the retry budget refused.
+    pub retries_denied_by_budget: u64,
+    /// Calls that succeeded.
+    pub ok: u64,
+    /// Calls that failed but were optional: the caller went on degraded.
+    pub fallbacks: u64,
+    /// Calls that failed (after all attempts), fallbacks included.
+    pub failed: u64,
+    /// Failed calls by cause of their last attempt.
+    pub failures: IndexMap<String, u64>,
+    /// Failed attempts by cause (retried ones included).
+    pub attempt_failures: IndexMap<String, u64>,
+    /// Times the circuit breaker opened.
+    pub breaker_opens: u64,
+    /// Every breaker state change (opened, half-opened, closed).
+    pub breaker_state_changes: u64,
+    /// Measured seconds the breaker was open or half-open.
+    pub breaker_open_seconds: f64,
+}
+
+/// One fault: when it was active and what it did to each workload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultSummary {
+    /// The fault's name.
+    pub name: String,
+    /// crash, latency, errors, partition, slow_replica or random_crashes.
+    pub kind: String,
+    /// What it hits: a service, `service.endpoint`, `from->to`, or
+    /// `service[replica]`.
+    pub target: String,
+    /// Start, in seconds of simulated time.
+    pub start_s: f64,
+    /// End (exclusive), in seconds of simulated time.
+    pub end_s: f64,
+    /// End of its effect: for a crash, `end_s` plus the service's startup
+    /// time; `end_s` otherwise. Requests issued in [start_s, effect_end_s)
+    /// make up its blast radius.
+    pub effect_end_s: f64,
+    /// Replica crashes it caused.
+    pub crashes: u64,
+    /// Individual replica outages of random crashes (at most 10,000).
+    pub outages: Vec<Outage>,
+    /// Per workload, by name: the requests issued while it was active,
+    /// compared with those issued while no fault was.
+    pub blast_radius: IndexMap<String, BlastRow>,
+}
+
+/// A replica's outage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outage {
+    /// Replica index within its service.
+    pub replica: u32,
+    /// When it went down, in seconds.
+    pub down_s: f64,
+    /// When it was repaired (the startup time follows), in seconds; the
+    /// end of the run if it never was.
+    pub up_s: f64,
+}
+
+/// How a workload fared during a fault.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BlastRow {
+    /// The requests issued while the fault was active.
+    pub during: PeriodSummary,
+    /// Availability during minus availability outside every fault (in
+    /// fractions: -0.25 is 25 points lower); `null` if either is unknown.
+    pub availability_change: Option<f64>,
+    /// p99 during minus p99 outside every fault, in ms.
+    pub p99_change_ms: Option<f64>,
+    /// "unaffected", or what moved: "less available" (by 0.1 point or
+    /// more), "slower" (p99 up 10% or more), or both.
+    pub impact: String,
 }
 
 /// Per-service results over the measured period.
@@ -80,6 +200,37 @@ pub struct ServiceSummary {
     pub completed: u64,
     /// Calls refused because the replica's queue was full.
     pub rejected: u64,
+    /// Calls received per first attempt: 1 without retries, up to the
+    /// attempt count in a retry storm; `null` when nothing was received.
+    pub retry_amplification: Option<f64>,
+    /// Calls received per measured request of the workloads whose calls
+    /// reach the service; `null` when none does.
+    pub calls_per_entry_request: Option<f64>,
+    /// Queued calls dropped by load shedding (`shed_after`).
+    pub shed: u64,
+    /// Calls lost in replica crashes.
+    pub lost_in_crashes: u64,
+    /// Calls that found no replica running.
+    pub unreachable: u64,
+    /// Calls failed by an `errors` fault.
+    pub injected_errors: u64,
+    /// Calls it finished after their caller had given up (timed out or
+    /// died): wasted work.
+    pub abandoned: u64,
+    /// Worker time spent on those calls' own work steps, in seconds.
+    pub wasted_work_seconds: f64,
+    /// Replica crashes.
+    pub crashes: u64,
+    /// Outlier ejections of its replicas.
+    pub ejections: u64,
+    /// Times the breakers of its callers opened.
+    pub breaker_opens: u64,
+    /// Measured seconds its callers' breakers were open, summed over
+    /// callers.
+    pub breaker_open_seconds: f64,
+    /// Mean replicas the balancer could choose (not down, starting or
+    /// ejected).
+    pub mean_available_replicas: f64,
     /// Mean fraction of workers busy (held by a request).
     pub utilization: f64,
     /// Mean number of busy workers.
@@ -112,11 +263,13 @@ pub struct WorkloadWindow {
     pub workload: String,
     /// Requests issued in the window.
     pub requests: u64,
-    /// Requests that succeeded in the window.
+    /// Requests that succeeded fully in the window.
     pub ok: u64,
+    /// Requests that succeeded degraded in the window.
+    pub degraded: u64,
     /// Requests that failed in the window.
     pub failed: u64,
-    /// Successful requests per second of the window.
+    /// Successful (ok or degraded) requests per second of the window.
     pub throughput_rps: f64,
     /// Median latency of the window's successful requests, in ms; `null`
     /// when there were none.
@@ -141,4 +294,8 @@ pub struct ServiceWindow {
     pub queue_length: f64,
     /// Replicas of the service.
     pub replicas: u32,
+    /// Mean replicas the balancer could choose during the window.
+    pub available_replicas: f64,
+    /// Calls received in the window, retries included.
+    pub requests: u64,
 }

@@ -18,6 +18,8 @@ pub struct WorkloadMeter {
     pub requests: u64,
     /// Measured requests that succeeded.
     pub ok: u64,
+    /// Measured requests that succeeded degraded (an optional call failed).
+    pub degraded: u64,
     /// Measured requests that failed, indexed by `Cause::index`.
     pub failures: [u64; CAUSES],
     /// Measured requests issued and not yet finished.
@@ -28,6 +30,8 @@ pub struct WorkloadMeter {
     pub win_requests: u64,
     /// Requests that succeeded in the current window.
     pub win_ok: u64,
+    /// Requests that succeeded degraded in the current window.
+    pub win_degraded: u64,
     /// Requests that failed in the current window.
     pub win_failed: u64,
     /// Latency of the current window's successful requests.
@@ -48,6 +52,32 @@ pub struct ServiceMeter {
     pub completed: u64,
     /// Calls refused after the warm-up because the queue was full.
     pub rejected: u64,
+    /// Calls received that were first attempts (not retries).
+    pub first_attempts: u64,
+    /// Queued calls dropped by load shedding.
+    pub shed: u64,
+    /// Calls lost in replica crashes (queued, in service or waiting).
+    pub lost: u64,
+    /// Calls that found no replica running.
+    pub unreachable: u64,
+    /// Calls failed by an `errors` fault.
+    pub injected_errors: u64,
+    /// Calls finished for a caller that had given up on them.
+    pub abandoned: u64,
+    /// Work time spent on those, in ns.
+    pub wasted_ns: u64,
+    /// Outlier ejections of its replicas.
+    pub ejections: u64,
+    /// Replica crashes.
+    pub crashes: u64,
+    /// Calls received in the current window (all, warm-up included).
+    pub win_requests: u64,
+    /// Replicas the balancer may choose, over time.
+    pub available: TimeIntegral,
+    /// Area of `available` when the measured period began.
+    pub available_at_warmup: u128,
+    /// Area of `available` when the current window began.
+    pub available_at_window: u128,
     /// Areas when the measured period began.
     pub busy_at_warmup: u128,
     /// Like `busy_at_warmup`, for `queued`.
@@ -102,19 +132,22 @@ impl Windows {
                 workload: w.name.clone(),
                 requests: m.win_requests,
                 ok: m.win_ok,
+                degraded: m.win_degraded,
                 failed: m.win_failed,
-                throughput_rps: m.win_ok as f64 / (span as f64 / 1e9),
+                throughput_rps: (m.win_ok + m.win_degraded) as f64 / (span as f64 / 1e9),
                 p50_ms: m.win_latency.quantile(0.5).map(|v| v as f64 / 1e6),
                 p99_ms: m.win_latency.quantile(0.99).map(|v| v as f64 / 1e6),
             });
             m.win_requests = 0;
             m.win_ok = 0;
+            m.win_degraded = 0;
             m.win_failed = 0;
             m.win_latency.reset();
         }
         for (s, m) in model.services.iter().zip(services.iter_mut()) {
             let busy = m.busy.area_at(now);
             let queued = m.queued.area_at(now);
+            let available = m.available.area_at(now);
             let workers = f64::from(s.replicas) * f64::from(s.concurrency);
             self.series.services.push(ServiceWindow {
                 start_s,
@@ -123,9 +156,13 @@ impl Windows {
                 utilization: mean_between(m.busy_at_window, busy, span) / workers,
                 queue_length: mean_between(m.queued_at_window, queued, span),
                 replicas: s.replicas,
+                available_replicas: mean_between(m.available_at_window, available, span),
+                requests: m.win_requests,
             });
             m.busy_at_window = busy;
             m.queued_at_window = queued;
+            m.available_at_window = available;
+            m.win_requests = 0;
         }
         self.start = now;
     }

@@ -105,8 +105,11 @@ fn responses(model: &Model, order: &[usize]) -> Vec<f64> {
             .iter()
             .map(|step| match step {
                 Step::Work(d) => d.mean(),
-                Step::Call(c) => net + t[*c as usize],
-                Step::Parallel(cs) => cs.iter().map(|c| net + t[*c as usize]).fold(0.0, f64::max),
+                Step::Call(c) => net + t[c.target as usize],
+                Step::Parallel(cs) => cs
+                    .iter()
+                    .map(|c| net + t[c.target as usize])
+                    .fold(0.0, f64::max),
             })
             .sum();
     }

@@ -2,18 +2,46 @@
 //! callees-first order. Iterative, so a long chain of calls cannot overflow
 //! the stack.
 
-use super::{Endpoint, Step};
+use super::{CallSite, Endpoint, Step};
 
-/// Endpoints called by `e`'s steps, once per call (repeats kept).
-pub fn callees(e: &Endpoint) -> impl Iterator<Item = usize> + '_ {
+/// The call sites of `e`'s steps, in order.
+pub fn call_sites(e: &Endpoint) -> impl Iterator<Item = &CallSite> + '_ {
     e.steps.iter().flat_map(|s| {
-        let calls: &[u32] = match s {
+        let calls: &[CallSite] = match s {
             Step::Work(_) => &[],
             Step::Call(c) => std::slice::from_ref(c),
             Step::Parallel(cs) => cs,
         };
-        calls.iter().map(|c| *c as usize)
+        calls.iter()
     })
+}
+
+/// Endpoints called by `e`'s steps, once per call (repeats kept).
+pub fn callees(e: &Endpoint) -> impl Iterator<Item = usize> + '_ {
+    call_sites(e).map(|c| c.target as usize)
+}
+
+/// Services whose endpoints a request to `entry` may reach, `entry`'s
+/// own service included; in service order.
+pub fn services_reached(model: &super::Model, entry: super::EndpointId) -> Vec<usize> {
+    let mut seen = vec![false; model.endpoints.len()];
+    let mut stack = vec![entry as usize];
+    seen[entry as usize] = true;
+    while let Some(e) = stack.pop() {
+        for c in callees(&model.endpoints[e]) {
+            if !seen[c] {
+                seen[c] = true;
+                stack.push(c);
+            }
+        }
+    }
+    let mut services = vec![false; model.services.len()];
+    for (e, s) in seen.iter().enumerate() {
+        if *s {
+            services[model.endpoints[e].service as usize] = true;
+        }
+    }
+    (0..services.len()).filter(|&s| services[s]).collect()
 }
 
 /// Depth-first search over the whole graph. Returns the post-order (every
@@ -86,7 +114,16 @@ mod tests {
         Endpoint {
             service: 0,
             name: String::new(),
-            steps: calls.iter().map(|c| Step::Call(*c)).collect(),
+            steps: calls
+                .iter()
+                .map(|c| {
+                    Step::Call(CallSite {
+                        target: *c,
+                        client: 0,
+                        optional: false,
+                    })
+                })
+                .collect(),
         }
     }
 

@@ -4,10 +4,17 @@
 //! call resolves, no call cycles, counts are positive).
 
 pub mod capacity;
+pub mod cause;
+pub mod fault;
 pub mod graph;
+pub mod lint;
+pub mod policy;
 
 use crate::dist::Dist;
 use crate::engine::SimTime;
+pub use cause::{Cause, CauseSet};
+pub use fault::{FailMode, Fault, FaultId, FaultKind, Scope};
+pub use policy::{Backoff, BreakerConfig, Client, ClientId, Jitter, Policy, Retry};
 
 /// Index of a service in [`Model::services`].
 pub type ServiceId = u32;
@@ -39,6 +46,11 @@ pub struct Model {
     pub endpoints: Vec<Endpoint>,
     /// Indexed by [`WorkloadId`].
     pub workloads: Vec<Workload>,
+    /// Every (caller service, callee service, policy) combination that
+    /// calls use, indexed by [`ClientId`].
+    pub clients: Vec<Client>,
+    /// Scheduled faults, in scenario order.
+    pub faults: Vec<Fault>,
 }
 
 /// How a load balancer picks the replica for each incoming call.
@@ -82,6 +94,38 @@ pub struct Service {
     pub io: Io,
     /// This service's endpoints (at least one).
     pub endpoints: Vec<EndpointId>,
+    /// Time a restarted replica takes before it serves.
+    pub startup: SimTime,
+    /// Load shedding: a queued request that waited longer than this when a
+    /// worker frees up is dropped (`shed`) instead of served.
+    pub shed_after: Option<SimTime>,
+    /// Balancer outlier ejection.
+    pub outlier: Option<OutlierEjection>,
+}
+
+/// Outlier ejection: the balancer stops sending calls to a replica whose
+/// calls failed `consecutive_failures` times in a row, for `eject_for`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct OutlierEjection {
+    /// Failures in a row (as callers saw them, timeouts included) that
+    /// eject a replica.
+    pub consecutive_failures: u32,
+    /// How long an ejected replica gets no new calls.
+    pub eject_for: SimTime,
+    /// At most this fraction of the replicas is ejected at once (at least
+    /// one may be).
+    pub max_ejected: f64,
+}
+
+/// A call from an endpoint to another, and how the caller makes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CallSite {
+    /// The endpoint called.
+    pub target: EndpointId,
+    /// The client (policy and its shared state) the call goes through.
+    pub client: ClientId,
+    /// A failure does not fail the caller, whose answer becomes degraded.
+    pub optional: bool,
 }
 
 /// One step of an endpoint's program.
@@ -90,9 +134,9 @@ pub enum Step {
     /// Hold a worker for a sampled time.
     Work(Dist),
     /// A synchronous call over the network.
-    Call(EndpointId),
+    Call(CallSite),
     /// Concurrent calls; the step ends when all have answered.
-    Parallel(Vec<EndpointId>),
+    Parallel(Vec<CallSite>),
 }
 
 /// An endpoint of a service: a small program of steps.

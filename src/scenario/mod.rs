@@ -3,8 +3,10 @@
 //! names the file, line, column and field.
 
 pub mod error;
+pub mod faults;
 pub mod locate;
 pub mod overrides;
+pub mod policies;
 pub mod schema;
 pub mod validate;
 

@@ -28,6 +28,12 @@ pub struct RawScenario {
     /// Workloads driving entry endpoints.
     #[serde(default)]
     pub workloads: Vec<RawWorkload>,
+    /// Named resilience policies (`[policies.NAME]`) that calls refer to.
+    #[serde(default)]
+    pub policies: IndexMap<String, RawPolicy>,
+    /// Faults injected on a schedule (`[[faults]]`).
+    #[serde(default)]
+    pub faults: Vec<RawFault>,
 }
 
 /// `[simulation]`.
@@ -78,6 +84,13 @@ pub struct RawService {
     /// `io`: "blocking" (default; a worker is held during calls) or
     /// "async" (the worker is released).
     pub io: Option<String>,
+    /// `startup`: time a restarted replica takes before serving; default 0.
+    pub startup: Option<String>,
+    /// `shed_after`: drop queued requests that waited longer than this
+    /// (load shedding by queue deadline); default never.
+    pub shed_after: Option<String>,
+    /// `outlier_ejection`: stop routing to replicas that keep failing.
+    pub outlier_ejection: Option<RawOutlier>,
     /// `[services.NAME.endpoints.EP]` tables in file order; at least one.
     #[serde(default)]
     pub endpoints: IndexMap<String, RawEndpoint>,
@@ -96,7 +109,8 @@ pub struct RawEndpoint {
     pub steps: Option<Vec<RawStep>>,
 }
 
-/// One step of an endpoint: exactly one of the fields is set.
+/// One step of an endpoint: exactly one of `work`, `call` and `parallel`
+/// is set; a call may carry a policy (named, or inline fields).
 #[derive(Debug, Deserialize)]
 #[serde(
     deny_unknown_fields,
@@ -110,6 +124,196 @@ pub struct RawStep {
     /// `parallel`: concurrent `call` steps; the step ends when all have
     /// answered.
     pub parallel: Option<Vec<RawStep>>,
+    /// `policy`: the name of a `[policies.NAME]` table for this call.
+    pub policy: Option<String>,
+    /// `timeout`: give up on an attempt after this long.
+    pub timeout: Option<String>,
+    /// `retries`: try again after failures.
+    pub retries: Option<RawRetries>,
+    /// `circuit_breaker`: stop calling a failing dependency for a while.
+    pub circuit_breaker: Option<RawBreaker>,
+    /// `bulkhead`: at most this many calls in flight to the dependency.
+    pub bulkhead: Option<i64>,
+    /// `optional`: a failure of this call does not fail the request (it
+    /// succeeds degraded); allowed with `policy` too.
+    pub optional: Option<bool>,
+}
+
+/// `[policies.NAME]`: what a caller does around a call.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a policy table with timeout, retries, circuit_breaker, bulkhead and optional"
+)]
+pub struct RawPolicy {
+    /// `timeout`: give up on an attempt after this long.
+    pub timeout: Option<String>,
+    /// `retries`: try again after failures.
+    pub retries: Option<RawRetries>,
+    /// `circuit_breaker`: stop calling a failing dependency for a while.
+    pub circuit_breaker: Option<RawBreaker>,
+    /// `bulkhead`: at most this many calls in flight to the dependency.
+    pub bulkhead: Option<i64>,
+    /// `optional`: calls under this policy do not fail their request.
+    pub optional: Option<bool>,
+}
+
+/// The policy settings of a named policy or of a call step (inline),
+/// borrowed: one validator serves both.
+#[derive(Debug, Clone, Copy)]
+pub struct RawPolicyFields<'a> {
+    /// `timeout`.
+    pub timeout: Option<&'a String>,
+    /// `retries`.
+    pub retries: Option<&'a RawRetries>,
+    /// `circuit_breaker`.
+    pub circuit_breaker: Option<&'a RawBreaker>,
+    /// `bulkhead`.
+    pub bulkhead: Option<i64>,
+}
+
+impl RawPolicyFields<'_> {
+    /// Names of the fields that are set, in declaration order.
+    pub fn set_fields(&self) -> Vec<&'static str> {
+        [
+            ("timeout", self.timeout.is_some()),
+            ("retries", self.retries.is_some()),
+            ("circuit_breaker", self.circuit_breaker.is_some()),
+            ("bulkhead", self.bulkhead.is_some()),
+        ]
+        .into_iter()
+        .filter(|(_, set)| *set)
+        .map(|(n, _)| n)
+        .collect()
+    }
+}
+
+impl RawStep {
+    /// The inline policy fields of this step.
+    pub fn policy_fields(&self) -> RawPolicyFields<'_> {
+        RawPolicyFields {
+            timeout: self.timeout.as_ref(),
+            retries: self.retries.as_ref(),
+            circuit_breaker: self.circuit_breaker.as_ref(),
+            bulkhead: self.bulkhead,
+        }
+    }
+}
+
+impl RawPolicy {
+    /// The settings of this policy.
+    pub fn policy_fields(&self) -> RawPolicyFields<'_> {
+        RawPolicyFields {
+            timeout: self.timeout.as_ref(),
+            retries: self.retries.as_ref(),
+            circuit_breaker: self.circuit_breaker.as_ref(),
+            bulkhead: self.bulkhead,
+        }
+    }
+}
+
+/// `retries = { attempts = 3, backoff = "exponential", base = "50ms", ... }`.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a retries table such as { attempts = 3, backoff = \"exponential\", base = \"50ms\" }"
+)]
+pub struct RawRetries {
+    /// `attempts`: attempts in all, the first included; required.
+    pub attempts: i64,
+    /// `backoff`: "constant" (default) or "exponential".
+    pub backoff: Option<String>,
+    /// `base`: the wait before the first retry; default "0s".
+    pub base: Option<String>,
+    /// `max_delay`: the longest wait (exponential backoff).
+    pub max_delay: Option<String>,
+    /// `jitter`: "none" (default), "full" or "equal".
+    pub jitter: Option<String>,
+    /// `on`: causes to retry; default all but circuit_open and
+    /// bulkhead_full.
+    pub on: Option<Vec<String>>,
+    /// `budget`: retries at most this fraction of calls (0 < budget <= 1).
+    pub budget: Option<f64>,
+}
+
+/// `circuit_breaker = { failure_rate = 0.5, window = "10s", ... }`.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a circuit_breaker table such as { failure_rate = 0.5, window = \"10s\", min_calls = 20, open_for = \"5s\" }"
+)]
+pub struct RawBreaker {
+    /// `failure_rate`: open at this failure fraction; required.
+    pub failure_rate: f64,
+    /// `window`: sliding window of outcomes; default "10s".
+    pub window: Option<String>,
+    /// `min_calls`: outcomes in the window before it may open; default 20.
+    pub min_calls: Option<i64>,
+    /// `open_for`: time open before trial calls; default "5s".
+    pub open_for: Option<String>,
+    /// `half_open_calls`: trial calls, all must succeed; default 3.
+    pub half_open_calls: Option<i64>,
+}
+
+/// `outlier_ejection = { consecutive_failures = 5, eject_for = "30s" }`.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an outlier_ejection table such as { consecutive_failures = 5, eject_for = \"30s\", max_ejected = 0.5 }"
+)]
+pub struct RawOutlier {
+    /// Failures in a row that eject a replica; default 5.
+    pub consecutive_failures: Option<i64>,
+    /// How long an ejected replica gets no traffic; default "30s".
+    pub eject_for: Option<String>,
+    /// Largest fraction of replicas ejected at once; default 0.5.
+    pub max_ejected: Option<f64>,
+}
+
+/// `[[faults]]`: one fault. Which fields apply depends on `kind`; the
+/// validator refuses the ones that do not.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a fault table ([[faults]] with kind, at, duration and the kind's fields)"
+)]
+pub struct RawFault {
+    /// `name`: the fault's name in results; default "KIND TARGET at AT".
+    pub name: Option<String>,
+    /// `kind`: crash, latency, errors, partition, slow_replica or
+    /// random_crashes; required.
+    pub kind: String,
+    /// `at`: when it starts (required, but "0s" for random_crashes).
+    pub at: Option<String>,
+    /// `duration`: how long it lasts; default until the end of the run.
+    pub duration: Option<String>,
+    /// `service`: the service affected.
+    pub service: Option<String>,
+    /// `endpoint`: one endpoint of `service` (latency and errors).
+    pub endpoint: Option<String>,
+    /// `replicas`: how many replicas crash; default all.
+    pub replicas: Option<i64>,
+    /// `mode`: "reject" (callers see a failure at once) or "drop" (no
+    /// answer, callers wait for their timeout).
+    pub mode: Option<String>,
+    /// `extra`: latency added to work (a distribution).
+    pub extra: Option<toml::Value>,
+    /// `fraction`: share of work steps slowed; default 1.
+    pub fraction: Option<f64>,
+    /// `probability`: share of calls failed (errors).
+    pub probability: Option<f64>,
+    /// `from`: calling service (partition).
+    pub from: Option<String>,
+    /// `to`: called service (partition).
+    pub to: Option<String>,
+    /// `replica`: index of the slow replica; default 0.
+    pub replica: Option<i64>,
+    /// `factor`: how many times slower the replica works.
+    pub factor: Option<f64>,
+    /// `mtbf`: mean time between failures per replica (random_crashes).
+    pub mtbf: Option<String>,
+    /// `mttr`: mean time to repair (random_crashes).
+    pub mttr: Option<String>,
 }
 
 /// `[[workloads]]`.

@@ -3,6 +3,7 @@
 //! [`Invalid`] naming the field and what was expected.
 
 use super::error::{FieldPath, Invalid};
+use super::policies::Clients;
 use super::schema::*;
 use crate::dist::Dist;
 use crate::engine::time::{parse_duration, NS_PER_SEC};
@@ -146,15 +147,27 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         services.push(service(sname, s, &sp, ids)?);
     }
     let names = Names::new(&endpoints);
+    let named = super::policies::named_policies(&raw.policies, &root)?;
+    let mut clients = Clients::default();
     let mut next = 0usize;
-    for (sname, s) in &raw.services {
+    for (si, (sname, s)) in raw.services.iter().enumerate() {
         for (ename, e) in &s.endpoints {
             let ep = services_path.key(sname).key("endpoints").key(ename);
-            endpoints[next].steps = steps(e, &ep, &names)?;
+            let mut ctx = StepCtx {
+                names: &names,
+                caller: si as ServiceId,
+                endpoints: &endpoints,
+                named: &named,
+                clients: &mut clients,
+            };
+            let steps = steps(e, &ep, &mut ctx)?;
+            endpoints[next].steps = steps;
             next += 1;
         }
     }
     check_cycles(&endpoints, &services_path)?;
+    let clients = clients.finish(&services);
+    let faults = super::faults::faults(&raw.faults, &root, &services, &endpoints, run)?;
 
     let wp = root.key("workloads");
     if raw.workloads.is_empty() {
@@ -205,7 +218,19 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         services,
         endpoints,
         workloads,
+        clients,
+        faults,
     })
+}
+
+/// What validating a call step needs to know.
+struct StepCtx<'a> {
+    names: &'a Names,
+    /// The service whose endpoint holds the steps.
+    caller: ServiceId,
+    endpoints: &'a [Endpoint],
+    named: &'a indexmap::IndexMap<String, super::policies::Named>,
+    clients: &'a mut Clients,
 }
 
 /// The narrowest "round" window (at least one second) that keeps the run
@@ -270,6 +295,54 @@ fn service(name: &str, s: &RawService, p: &FieldPath, endpoints: Vec<EndpointId>
             ))
         }
     };
+    let startup = match &s.startup {
+        Some(d) => duration(d, &p.key("startup"))?,
+        None => 0,
+    };
+    let shed_after = match &s.shed_after {
+        None => None,
+        Some(d) => {
+            let d = duration(d, &p.key("shed_after"))?;
+            if d == 0 {
+                return Err(Invalid::new(
+                    &p.key("shed_after"),
+                    "must be greater than zero (0 would shed every request that ever waited; use queue_capacity = 0 for no queue)",
+                ));
+            }
+            Some(d)
+        }
+    };
+    let outlier = match &s.outlier_ejection {
+        None => None,
+        Some(o) => {
+            let op = p.key("outlier_ejection");
+            let eject_for = match &o.eject_for {
+                Some(d) => duration(d, &op.key("eject_for"))?,
+                None => 30 * NS_PER_SEC,
+            };
+            if eject_for == 0 {
+                return Err(Invalid::new(
+                    &op.key("eject_for"),
+                    "must be greater than zero",
+                ));
+            }
+            let max_ejected = match o.max_ejected {
+                Some(x) => fraction(x, &op.key("max_ejected"))?,
+                None => 0.5,
+            };
+            Some(OutlierEjection {
+                consecutive_failures: count(
+                    o.consecutive_failures,
+                    &op.key("consecutive_failures"),
+                    5,
+                    1,
+                    1_000_000,
+                )?,
+                eject_for,
+                max_ejected,
+            })
+        }
+    };
     Ok(Service {
         name: name.to_string(),
         replicas,
@@ -278,10 +351,13 @@ fn service(name: &str, s: &RawService, p: &FieldPath, endpoints: Vec<EndpointId>
         balancer,
         io,
         endpoints,
+        startup,
+        shed_after,
+        outlier,
     })
 }
 
-fn steps(e: &RawEndpoint, p: &FieldPath, names: &Names) -> R<Vec<Step>> {
+fn steps(e: &RawEndpoint, p: &FieldPath, ctx: &mut StepCtx) -> R<Vec<Step>> {
     match (&e.work, &e.steps) {
         (Some(_), Some(_)) => Err(Invalid::new(
             p,
@@ -304,13 +380,13 @@ fn steps(e: &RawEndpoint, p: &FieldPath, names: &Names) -> R<Vec<Step>> {
             }
             list.iter()
                 .enumerate()
-                .map(|(i, s)| step(s, &p.key("steps").index(i), names, false))
+                .map(|(i, s)| step(s, &p.key("steps").index(i), ctx, false))
                 .collect()
         }
     }
 }
 
-fn step(s: &RawStep, p: &FieldPath, names: &Names, in_parallel: bool) -> R<Step> {
+fn step(s: &RawStep, p: &FieldPath, ctx: &mut StepCtx, in_parallel: bool) -> R<Step> {
     let set = [s.work.is_some(), s.call.is_some(), s.parallel.is_some()]
         .iter()
         .filter(|b| **b)
@@ -327,11 +403,27 @@ fn step(s: &RawStep, p: &FieldPath, names: &Names, in_parallel: bool) -> R<Step>
             "a parallel group holds only calls: { call = \"service.endpoint\" }",
         ));
     }
+    if s.call.is_none() {
+        let policy = s.policy.is_some().then_some("policy");
+        let optional = s.optional.is_some().then_some("optional");
+        let set = s.policy_fields().set_fields();
+        if let Some(field) = policy.or(optional).or(set.first().copied()) {
+            return Err(Invalid::new(
+                &p.key(field),
+                format!("`{field}` applies to calls only; put it on each {{ call = ... }} step"),
+            ));
+        }
+    }
     if let Some(w) = &s.work {
         return Ok(Step::Work(dist(w, &p.key("work"))?));
     }
     if let Some(c) = &s.call {
-        return Ok(Step::Call(resolve(c, &p.key("call"), names)?));
+        let target = resolve(c, &p.key("call"), ctx.names)?;
+        let callee = ctx.endpoints[target as usize].service;
+        let site = ctx
+            .clients
+            .call_site(s, p, ctx.caller, callee, target, ctx.named)?;
+        return Ok(Step::Call(site));
     }
     let group = s.parallel.as_ref().expect("counted above");
     if group.is_empty() {
@@ -353,8 +445,8 @@ fn step(s: &RawStep, p: &FieldPath, names: &Names, in_parallel: bool) -> R<Step>
         .iter()
         .enumerate()
         .map(
-            |(i, c)| match step(c, &p.key("parallel").index(i), names, true)? {
-                Step::Call(id) => Ok(id),
+            |(i, c)| match step(c, &p.key("parallel").index(i), ctx, true)? {
+                Step::Call(site) => Ok(site),
                 _ => unreachable!("in_parallel admits only calls"),
             },
         )
@@ -518,7 +610,7 @@ fn rate(r: f64, p: &FieldPath, zero_ok: bool) -> R<f64> {
     Ok(r)
 }
 
-fn count(v: Option<i64>, p: &FieldPath, default: u32, min: i64, max: i64) -> R<u32> {
+pub(super) fn count(v: Option<i64>, p: &FieldPath, default: u32, min: i64, max: i64) -> R<u32> {
     match v {
         None => Ok(default),
         Some(n) if n < min || n > max => Err(Invalid::new(
@@ -529,7 +621,7 @@ fn count(v: Option<i64>, p: &FieldPath, default: u32, min: i64, max: i64) -> R<u
     }
 }
 
-fn check_name(name: &str, p: &FieldPath, what: &str) -> R<()> {
+pub(super) fn check_name(name: &str, p: &FieldPath, what: &str) -> R<()> {
     let ok = !name.is_empty()
         && name
             .chars()
@@ -544,7 +636,19 @@ fn check_name(name: &str, p: &FieldPath, what: &str) -> R<()> {
     }
 }
 
-fn duration(s: &str, p: &FieldPath) -> R<u64> {
+/// A probability or share: a number from 0 to 1.
+pub(super) fn fraction(x: f64, p: &FieldPath) -> R<f64> {
+    if x.is_finite() && (0.0..=1.0).contains(&x) {
+        Ok(x)
+    } else {
+        Err(Invalid::new(
+            p,
+            format!("must be a number from 0 to 1, got {x}"),
+        ))
+    }
+}
+
+pub(super) fn duration(s: &str, p: &FieldPath) -> R<u64> {
     parse_duration(s).map_err(|e| Invalid::new(p, e))
 }
 

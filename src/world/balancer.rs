@@ -49,6 +49,78 @@ pub fn pick(policy: Balancer, replicas: &[Replica], rr: &mut u32, rng: &mut Stre
     }
 }
 
+/// Like [`pick`], but only among the replicas for which `ok` holds (the
+/// others are down, starting or ejected); `None` when there is none. Slower
+/// (it scans the replicas), so used only while some replica is unavailable.
+pub fn pick_where(
+    policy: Balancer,
+    replicas: &[Replica],
+    rr: &mut u32,
+    rng: &mut Stream,
+    ok: impl Fn(&Replica) -> bool,
+) -> Option<usize> {
+    let n = replicas.len();
+    let count = replicas.iter().filter(|r| ok(r)).count();
+    if count == 0 {
+        return None;
+    }
+    // The k-th eligible replica.
+    let nth = |k: usize| {
+        replicas
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| ok(r))
+            .nth(k)
+            .map(|(i, _)| i)
+            .expect("k < count")
+    };
+    let i = match policy {
+        Balancer::RoundRobin => {
+            let start = *rr as usize % n;
+            let i = (0..n)
+                .map(|k| (start + k) % n)
+                .find(|&i| ok(&replicas[i]))
+                .expect("count > 0");
+            *rr = ((i + 1) % n) as u32;
+            i
+        }
+        Balancer::Random => nth(below(rng, count)),
+        Balancer::LeastOutstanding => {
+            let start = *rr as usize % n;
+            let best = (0..n)
+                .map(|k| (start + k) % n)
+                .filter(|&i| ok(&replicas[i]))
+                .reduce(|best, i| {
+                    if replicas[i].outstanding < replicas[best].outstanding {
+                        i
+                    } else {
+                        best
+                    }
+                })
+                .expect("count > 0");
+            *rr = ((best + 1) % n) as u32;
+            best
+        }
+        Balancer::PowerOfTwo => {
+            if count == 1 {
+                return Some(nth(0));
+            }
+            let a = below(rng, count);
+            let mut b = below(rng, count - 1);
+            if b >= a {
+                b += 1;
+            }
+            let (a, b) = (nth(a), nth(b));
+            if replicas[b].outstanding < replicas[a].outstanding {
+                b
+            } else {
+                a
+            }
+        }
+    };
+    Some(i)
+}
+
 /// Uniform integer in `0..n` (Lemire's multiply-shift; the bias is below
 /// 2^-32 for any replica count this tool allows).
 #[inline]
@@ -109,6 +181,38 @@ mod tests {
         for _ in 0..100 {
             assert_eq!(pick(Balancer::PowerOfTwo, &r, &mut rr, &mut rng), 1);
         }
+    }
+
+    #[test]
+    fn unavailable_replicas_are_never_picked() {
+        let mut r = replicas(&[0, 5, 0, 1]);
+        r[0].down = 1;
+        r[2].ejected = true;
+        let mut rng = stream(1, "t");
+        for policy in [
+            Balancer::RoundRobin,
+            Balancer::Random,
+            Balancer::LeastOutstanding,
+            Balancer::PowerOfTwo,
+        ] {
+            let mut rr = 0;
+            let mut seen = [0; 4];
+            for _ in 0..200 {
+                let i = pick_where(policy, &r, &mut rr, &mut rng, Replica::available).unwrap();
+                seen[i] += 1;
+            }
+            assert_eq!((seen[0], seen[2]), (0, 0), "{policy:?}: {seen:?}");
+            if policy == Balancer::LeastOutstanding {
+                assert_eq!(seen[3], 200, "the idlest available replica");
+            }
+        }
+        r[1].down = 1;
+        r[3].starting = true;
+        let mut rr = 0;
+        assert_eq!(
+            pick_where(Balancer::RoundRobin, &r, &mut rr, &mut rng, Replica::available),
+            None
+        );
     }
 
     #[test]

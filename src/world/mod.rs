@@ -2,27 +2,38 @@
 //! handlers that move them along. [`World::handle`] dispatches one event;
 //! everything it schedules goes back on the world's event queue.
 //!
-//! A call travels: caller -> network hop -> balancer picks a replica ->
-//! worker, or the replica's queue, or rejection -> steps (work, calls) ->
-//! network hop back -> caller continues with its next step.
+//! A call travels: caller -> client policy (breaker, bulkhead, timeout) ->
+//! network hop -> balancer picks a running replica -> worker, or the
+//! replica's queue, or rejection -> steps (work, calls) -> network hop back
+//! -> the call record (retry or answer) -> caller's next step. Faults
+//! ([`faults`]) and policies ([`resilience`]) live in their own files.
 
 pub mod balancer;
+pub mod breaker;
+pub mod call;
+pub mod faults;
 pub mod outcome;
 pub mod request;
+pub mod resilience;
 pub mod service;
 pub mod workload;
 
 use crate::dist::Dist;
 use crate::engine::{rng, EventQueue, SimTime, Stream};
+use crate::metrics::resilience::{ClientMeter, FaultMeter, PeriodMeter};
 use crate::metrics::timeseries::{ServiceMeter, Windows, WorkloadMeter};
-use crate::model::{Arrival, EndpointId, Io, Model, Step, WorkloadId};
+use crate::model::{Arrival, FaultId, Io, Model, Step, WorkloadId};
+use call::{CallId, Calls};
+use faults::FaultState;
 use outcome::{Cause, Outcome};
-use request::{InvId, Invocation, Invocations, Parent};
+use request::{InvId, Invocation, Invocations, Parent, NOT_ADMITTED};
+use resilience::ClientState;
 use service::{Replica, ServiceState};
 use std::collections::VecDeque;
 
 /// Something that happens at an instant. Small and `Copy`: ids into the
-/// world's arenas, never boxed closures.
+/// world's arenas (with a generation or tag where the target may have died
+/// or moved on meanwhile), never boxed closures.
 #[derive(Debug, Clone, Copy)]
 pub enum Event {
     /// A workload issues a request (open: the next arrival; closed: a user
@@ -31,7 +42,7 @@ pub enum Event {
         /// The workload issuing the request.
         workload: WorkloadId,
     },
-    /// A call reaches its callee's service after the network hop.
+    /// A call attempt reaches its callee's service after the network hop.
     Deliver {
         /// The callee's new invocation.
         inv: InvId,
@@ -40,13 +51,69 @@ pub enum Event {
     WorkDone {
         /// The invocation whose step finished.
         inv: InvId,
+        /// Its generation (stale if it died in a crash meanwhile).
+        gen: u32,
     },
-    /// An answer reaches the calling invocation `inv`.
+    /// An attempt's answer reaches its call record.
     Reply {
-        /// The caller waiting for the answer.
-        inv: InvId,
+        /// The call.
+        call: CallId,
+        /// The attempt it answers.
+        tag: u32,
         /// How the callee's invocation ended.
         outcome: Outcome,
+    },
+    /// The caller's timeout for an attempt expires.
+    Timeout {
+        /// The call.
+        call: CallId,
+        /// The attempt it limits.
+        tag: u32,
+    },
+    /// A retry's backoff wait is over.
+    Retry {
+        /// The call.
+        call: CallId,
+        /// The tag of the waiting call.
+        tag: u32,
+    },
+    /// A fault begins.
+    FaultStart {
+        /// The fault.
+        fault: FaultId,
+    },
+    /// A fault ends.
+    FaultEnd {
+        /// The fault.
+        fault: FaultId,
+    },
+    /// A random-crash fault takes a replica down.
+    RandomCrash {
+        /// The fault.
+        fault: FaultId,
+        /// Global replica index.
+        replica: u32,
+    },
+    /// A random-crash fault repairs a replica.
+    RandomRepair {
+        /// The fault.
+        fault: FaultId,
+        /// Global replica index.
+        replica: u32,
+    },
+    /// A restarted replica finished starting.
+    ReplicaReady {
+        /// Global replica index.
+        replica: u32,
+        /// Its crash epoch when it restarted.
+        epoch: u32,
+    },
+    /// An outlier ejection ends.
+    EjectionEnd {
+        /// Global replica index.
+        replica: u32,
+        /// Its ejection epoch.
+        epoch: u32,
     },
     /// The warm-up period ends.
     WarmupEnd,
@@ -64,11 +131,17 @@ pub struct World<'m> {
     pub now: SimTime,
     /// In-flight invocations.
     pub invs: Invocations,
+    /// Calls in flight (across their attempts).
+    pub calls: Calls,
     /// Run-time state per service, indexed by `ServiceId`.
     pub services: Vec<ServiceState>,
     /// Every service's replicas, contiguous per service (see
     /// `ServiceState::first`).
     pub replicas: Vec<Replica>,
+    /// Per client: breaker, bulkhead, retry budget; indexed by `ClientId`.
+    pub clients: Vec<ClientState>,
+    /// Active faults and their random streams.
+    pub faults: FaultState,
     /// Network hop latencies: per callee endpoint, one stream for the
     /// request hops to it and one for the reply hops from it, so that
     /// traffic on one link does not shift the draws of another.
@@ -81,20 +154,30 @@ pub struct World<'m> {
     pub workload_meters: Vec<WorkloadMeter>,
     /// Counters and integrals per service, indexed by `ServiceId`.
     pub service_meters: Vec<ServiceMeter>,
+    /// Counters per client, indexed by `ClientId`.
+    pub client_meters: Vec<ClientMeter>,
+    /// Per fault: what it did.
+    pub fault_meters: Vec<FaultMeter>,
+    /// Per workload: requests issued while no fault was active.
+    pub outside_faults: Vec<PeriodMeter>,
     /// The time-series windows: the open one and the rows closed so far.
     pub windows: Windows,
     /// Invocations ready to run their next step now; drained after each
     /// event so that chains of immediate work never recurse.
     ready: VecDeque<InvId>,
+    /// Reused scratch lists for crash handling.
+    scratch: Vec<u32>,
+    scratch_calls: Vec<CallId>,
 }
 
 impl<'m> World<'m> {
-    /// Builds the world and schedules the first arrivals, the warm-up end
-    /// and the first window end.
+    /// Builds the world and schedules the first arrivals, faults, the
+    /// warm-up end and the first window end.
     pub fn new(model: &'m Model) -> Self {
         let seed = model.seed;
         let mut services = Vec::with_capacity(model.services.len());
         let mut replicas = Vec::new();
+        let mut service_meters = vec![ServiceMeter::default(); model.services.len()];
         for (i, s) in model.services.iter().enumerate() {
             services.push(ServiceState {
                 first: replicas.len() as u32,
@@ -103,19 +186,33 @@ impl<'m> World<'m> {
                 queue_capacity: s.queue_capacity.unwrap_or(u32::MAX),
                 balancer: s.balancer,
                 io: s.io,
+                startup: s.startup,
+                shed_after: s.shed_after,
+                outlier: s.outlier,
+                unavailable: 0,
+                ejected: 0,
                 rr: 0,
                 work_rng: rng::stream(seed, &format!("service/{}", s.name)),
                 lb_rng: rng::stream(seed, &format!("balancer/{}", s.name)),
             });
             replicas.extend((0..s.replicas).map(|_| Replica::new(i as u32)));
+            service_meters[i].available.add(0, i64::from(s.replicas));
         }
+        let with_faults = !model.faults.is_empty();
         let mut world = World {
             model,
             queue: EventQueue::new(),
             now: 0,
             invs: Invocations::default(),
+            calls: Calls::default(),
             services,
             replicas,
+            clients: model
+                .clients
+                .iter()
+                .map(|c| ClientState::new(c, seed))
+                .collect(),
+            faults: FaultState::new(model),
             net_to: model
                 .endpoints
                 .iter()
@@ -132,9 +229,25 @@ impl<'m> World<'m> {
                 .map(|w| rng::stream(seed, &format!("workload/{}", w.name)))
                 .collect(),
             workload_meters: vec![WorkloadMeter::default(); model.workloads.len()],
-            service_meters: vec![ServiceMeter::default(); model.services.len()],
+            service_meters,
+            client_meters: vec![ClientMeter::default(); model.clients.len()],
+            fault_meters: model
+                .faults
+                .iter()
+                .map(|_| FaultMeter {
+                    during: vec![PeriodMeter::default(); model.workloads.len()],
+                    ..FaultMeter::default()
+                })
+                .collect(),
+            outside_faults: if with_faults {
+                vec![PeriodMeter::default(); model.workloads.len()]
+            } else {
+                Vec::new()
+            },
             windows: Windows::new(model.window),
             ready: VecDeque::new(),
+            scratch: Vec::new(),
+            scratch_calls: Vec::new(),
         };
         if model.warmup > 0 {
             world.queue.push(model.warmup, Event::WarmupEnd);
@@ -142,6 +255,13 @@ impl<'m> World<'m> {
         world
             .queue
             .push(model.window.min(model.duration), Event::WindowEnd);
+        for (i, f) in model.faults.iter().enumerate() {
+            let fault = i as FaultId;
+            world.queue.push(f.at, Event::FaultStart { fault });
+            if f.until < model.duration {
+                world.queue.push(f.until, Event::FaultEnd { fault });
+            }
+        }
         for (i, w) in model.workloads.iter().enumerate() {
             let rng = &mut world.workload_rngs[i];
             match &w.arrival {
@@ -169,11 +289,29 @@ impl<'m> World<'m> {
         match event {
             Event::Arrival { workload } => self.on_arrival(workload),
             Event::Deliver { inv } => self.admit(inv),
-            Event::WorkDone { inv } => {
-                self.invs.get_mut(inv).step += 1;
-                self.ready.push_back(inv);
+            Event::WorkDone { inv, gen } => {
+                if self.invs.is_current(inv, gen) {
+                    self.invs.get_mut(inv).step += 1;
+                    self.ready.push_back(inv);
+                }
             }
-            Event::Reply { inv, outcome } => self.on_reply(inv, outcome),
+            Event::Reply { call, tag, outcome } => {
+                if self.calls.is_current(call, tag) {
+                    self.end_attempt(call, outcome);
+                }
+            }
+            Event::Timeout { call, tag } => self.on_timeout(call, tag),
+            Event::Retry { call, tag } => {
+                if self.calls.is_current(call, tag) {
+                    self.attempt(call);
+                }
+            }
+            Event::FaultStart { fault } => self.on_fault_start(fault),
+            Event::FaultEnd { fault } => self.on_fault_end(fault),
+            Event::RandomCrash { fault, replica } => self.on_random_crash(fault, replica),
+            Event::RandomRepair { fault, replica } => self.on_random_repair(fault, replica),
+            Event::ReplicaReady { replica, epoch } => self.on_replica_ready(replica, epoch),
+            Event::EjectionEnd { replica, epoch } => self.on_ejection_end(replica, epoch),
             Event::WarmupEnd => self.on_warmup_end(),
             Event::WindowEnd => self.on_window_end(),
         }
@@ -206,23 +344,18 @@ impl<'m> World<'m> {
             m.requests += 1;
             m.in_flight += 1;
         }
-        let id = self.invs.alloc(Invocation {
-            endpoint: w.target,
-            replica: 0,
-            step: 0,
-            pending: 0,
-            failure: None,
-            holds_worker: false,
-            parent: Parent::Root {
+        let id = self.invs.alloc(Invocation::new(
+            w.target,
+            Parent::Root {
                 workload,
                 start: self.now,
             },
-        });
+        ));
         self.admit(id);
     }
 
-    /// A call arrives at its service: pick a replica, then take a worker,
-    /// wait in the queue, or be rejected.
+    /// A call arrives at its service: pick a running replica, then take a
+    /// worker, wait in the queue, or be rejected.
     fn admit(&mut self, id: InvId) {
         let now = self.now;
         let measuring = self.measuring();
@@ -231,14 +364,58 @@ impl<'m> World<'m> {
         let svc = &mut self.services[sid];
         let first = svc.first as usize;
         let reps = &mut self.replicas[first..first + svc.replicas as usize];
-        let r = balancer::pick(svc.balancer, reps, &mut svc.rr, &mut svc.lb_rng);
-        let rep = &mut reps[r];
         let meter = &mut self.service_meters[sid];
+        meter.win_requests += 1;
         if measuring {
             meter.requests += 1;
+            if !self.invs.get(id).retry {
+                meter.first_attempts += 1;
+            }
         }
+        let r = if svc.unavailable == 0 {
+            balancer::pick(svc.balancer, reps, &mut svc.rr, &mut svc.lb_rng)
+        } else {
+            let pick = balancer::pick_where(
+                svc.balancer,
+                reps,
+                &mut svc.rr,
+                &mut svc.lb_rng,
+                Replica::available,
+            )
+            // Every running replica ejected: route to them anyway rather
+            // than to nobody (Envoy's "panic" threshold).
+            .or_else(|| {
+                balancer::pick_where(
+                    svc.balancer,
+                    reps,
+                    &mut svc.rr,
+                    &mut svc.lb_rng,
+                    Replica::running,
+                )
+            });
+            match pick {
+                Some(r) => r,
+                None => {
+                    // Nothing is running: a dead address answers with a
+                    // refusal, or not at all.
+                    let drop = reps.iter().any(|r| r.down > 0 && r.drop_calls);
+                    if measuring {
+                        meter.unreachable += 1;
+                    }
+                    self.lose(id, drop);
+                    return;
+                }
+            }
+        };
+        let rep = &mut reps[r];
+        let global = (first + r) as u32;
         let inv = self.invs.get_mut(id);
-        inv.replica = (first + r) as u32;
+        inv.replica = global;
+        if let Parent::Call { call, tag } = inv.parent {
+            if self.calls.is_current(call, tag) {
+                self.calls.get_mut(call).replica = global;
+            }
+        }
         if rep.busy < svc.concurrency {
             rep.busy += 1;
             rep.outstanding += 1;
@@ -247,6 +424,7 @@ impl<'m> World<'m> {
             self.ready.push_back(id);
         } else if (rep.queue.len() as u32) < svc.queue_capacity {
             rep.outstanding += 1;
+            inv.queued_at = now;
             rep.queue.push_back(id);
             meter.queued.add(now, 1);
         } else {
@@ -254,6 +432,20 @@ impl<'m> World<'m> {
                 meter.rejected += 1;
             }
             self.respond(id, Outcome::Failed(Cause::Rejected));
+        }
+    }
+
+    /// Ends an invocation that met no running replica or whose replica
+    /// died: the caller sees `connection_failed`, at once or (`drop`) never,
+    /// so it waits for its timeout. A workload's own request always fails
+    /// at once: the edge load balancer answers the user.
+    fn lose(&mut self, id: InvId, drop: bool) {
+        let root = matches!(self.invs.get(id).parent, Parent::Root { .. });
+        if drop && !root {
+            self.count_abandoned(id);
+            self.invs.release(id);
+        } else {
+            self.respond(id, Outcome::Failed(Cause::ConnectionFailed));
         }
     }
 
@@ -274,24 +466,38 @@ impl<'m> World<'m> {
                     if !inv.holds_worker && !self.take_worker(id, inv.replica) {
                         return; // Queued to resume when a worker frees up.
                     }
-                    let dt = dist.sample(&mut self.services[sid].work_rng);
+                    let mut dt = dist.sample(&mut self.services[sid].work_rng);
+                    let slow = self.replicas[inv.replica as usize].slow;
+                    if slow != 1.0 {
+                        dt = (dt as f64 * slow).round() as u64;
+                    }
+                    if self.faults.any_latency() {
+                        dt = dt.saturating_add(self.faults.extra_latency(sid as u32, inv.endpoint));
+                    }
+                    let inv = self.invs.get_mut(id);
+                    inv.work = inv.work.saturating_add(dt);
                     if dt == 0 {
-                        self.invs.get_mut(id).step += 1;
+                        inv.step += 1;
                         continue;
                     }
-                    self.queue
-                        .push(self.now.saturating_add(dt), Event::WorkDone { inv: id });
+                    let gen = inv.gen;
+                    self.queue.push(
+                        self.now.saturating_add(dt),
+                        Event::WorkDone { inv: id, gen },
+                    );
                     return;
                 }
-                Step::Call(callee) => {
+                Step::Call(site) => {
                     self.before_calls(id, sid, 1);
-                    self.call(id, *callee);
+                    self.call(id, *site);
                     return;
                 }
-                Step::Parallel(callees) => {
-                    self.before_calls(id, sid, callees.len());
-                    for c in callees {
-                        self.call(id, *c);
+                Step::Parallel(sites) => {
+                    self.before_calls(id, sid, sites.len());
+                    for s in sites {
+                        // A crash cannot happen in between: calls only
+                        // schedule events, so the caller stays alive.
+                        self.call(id, *s);
                     }
                     return;
                 }
@@ -311,31 +517,17 @@ impl<'m> World<'m> {
         }
     }
 
-    /// Sends a call from `caller` to endpoint `callee` over the network.
-    fn call(&mut self, caller: InvId, callee: EndpointId) {
-        let id = self.invs.alloc(Invocation {
-            endpoint: callee,
-            replica: 0,
-            step: 0,
-            pending: 0,
-            failure: None,
-            holds_worker: false,
-            parent: Parent::Call { inv: caller },
-        });
-        let hop = hop(&self.model.network, &mut self.net_to[callee as usize]);
-        if hop == 0 {
-            self.admit(id);
-        } else {
-            self.queue
-                .push(self.now.saturating_add(hop), Event::Deliver { inv: id });
-        }
-    }
-
-    /// An answer from a callee reaches invocation `id`.
+    /// The final answer of one of `id`'s calls (after any retries).
     fn on_reply(&mut self, id: InvId, outcome: Outcome) {
         let inv = self.invs.get_mut(id);
-        if let (Outcome::Failed(c), None) = (outcome, inv.failure) {
-            inv.failure = Some(c);
+        match outcome {
+            Outcome::Ok => {}
+            Outcome::Degraded => inv.degraded = true,
+            Outcome::Failed(c) => {
+                if inv.failure.is_none() {
+                    inv.failure = Some(c);
+                }
+            }
         }
         inv.pending -= 1;
         if inv.pending > 0 {
@@ -368,12 +560,31 @@ impl<'m> World<'m> {
     }
 
     /// Frees a worker of replica `r` and hands it to the next waiting
-    /// request: continuations first, then new requests in FIFO order.
+    /// request: continuations first, then new requests in FIFO order,
+    /// shedding those that waited past the service's `shed_after`.
     fn free_worker(&mut self, r: u32) {
         let now = self.now;
         let rep = &mut self.replicas[r as usize];
-        let meter = &mut self.service_meters[rep.service as usize];
-        let next = rep.resume.pop_front().or_else(|| rep.queue.pop_front());
+        let sid = rep.service as usize;
+        let meter = &mut self.service_meters[sid];
+        let mut next = rep.resume.pop_front();
+        if next.is_none() {
+            if let Some(deadline) = self.services[sid].shed_after {
+                while let Some(&n) = rep.queue.front() {
+                    if now - self.invs.get(n).queued_at <= deadline {
+                        break;
+                    }
+                    rep.queue.pop_front();
+                    rep.outstanding -= 1;
+                    meter.queued.add(now, -1);
+                    if now >= self.model.warmup {
+                        meter.shed += 1;
+                    }
+                    self.scratch.push(n);
+                }
+            }
+            next = rep.queue.pop_front();
+        }
         match next {
             Some(n) => {
                 // The worker passes straight on: busy count unchanged.
@@ -386,41 +597,84 @@ impl<'m> World<'m> {
                 meter.busy.add(now, -1);
             }
         }
+        if !self.scratch.is_empty() {
+            let shed = std::mem::take(&mut self.scratch);
+            for &n in &shed {
+                self.respond(n, Outcome::Failed(Cause::Shed));
+            }
+            self.scratch = shed;
+            self.scratch.clear();
+        }
     }
 
     /// The invocation is done (all steps, or a failed call): free its
-    /// worker and answer its parent.
+    /// worker and answer its parent. An `errors` fault may turn a success
+    /// into an injected error here, after the work was done.
     fn finish(&mut self, id: InvId, outcome: Outcome) {
         let inv = *self.invs.get(id);
+        let mut outcome = match outcome {
+            Outcome::Ok if inv.degraded => Outcome::Degraded,
+            o => o,
+        };
+        let measuring = self.measuring();
+        let rep = &mut self.replicas[inv.replica as usize];
+        let sid = rep.service;
+        if outcome.succeeded()
+            && self.faults.any_errors()
+            && self.faults.inject_error(sid, inv.endpoint)
+        {
+            outcome = Outcome::Failed(Cause::InjectedError);
+            if measuring {
+                self.service_meters[sid as usize].injected_errors += 1;
+            }
+        }
         if inv.holds_worker {
             self.free_worker(inv.replica);
         }
-        let measuring = self.measuring();
         let rep = &mut self.replicas[inv.replica as usize];
         rep.outstanding -= 1;
         if measuring {
-            self.service_meters[rep.service as usize].completed += 1;
+            self.service_meters[sid as usize].completed += 1;
         }
         self.respond(id, outcome);
     }
 
+    /// Counts the work of `id` as wasted if nobody waits for it any more.
+    fn count_abandoned(&mut self, id: InvId) {
+        let inv = self.invs.get(id);
+        if inv.abandoned && self.now >= self.model.warmup {
+            let sid = self.model.endpoints[inv.endpoint as usize].service as usize;
+            let m = &mut self.service_meters[sid];
+            m.abandoned += 1;
+            m.wasted_ns = m.wasted_ns.saturating_add(inv.work);
+        }
+    }
+
     /// Sends the outcome of `id` to its parent and frees its slot.
     fn respond(&mut self, id: InvId, outcome: Outcome) {
+        self.count_abandoned(id);
         let inv = *self.invs.get(id);
         self.invs.release(id);
         match inv.parent {
-            Parent::Root { workload, start } => self.complete(workload, start, outcome),
-            Parent::Call { inv: parent } => {
+            Parent::Root { workload, start } => {
+                if inv.replica != NOT_ADMITTED {
+                    self.note_replica_outcome(inv.replica, outcome.succeeded());
+                }
+                self.complete(workload, start, outcome)
+            }
+            Parent::Call { call, tag } => {
+                // Nobody listens any more (the attempt timed out or the
+                // caller died): no reply travels.
+                if !self.calls.is_current(call, tag) {
+                    return;
+                }
                 let hop = hop(
                     &self.model.network,
                     &mut self.net_from[inv.endpoint as usize],
                 );
                 self.queue.push(
                     self.now.saturating_add(hop),
-                    Event::Reply {
-                        inv: parent,
-                        outcome,
-                    },
+                    Event::Reply { call, tag, outcome },
                 );
             }
         }
@@ -432,11 +686,19 @@ impl<'m> World<'m> {
         let counted = start >= self.model.warmup;
         let m = &mut self.workload_meters[workload as usize];
         match outcome {
-            Outcome::Ok => {
-                m.win_ok += 1;
+            Outcome::Ok | Outcome::Degraded => {
+                if outcome == Outcome::Ok {
+                    m.win_ok += 1;
+                } else {
+                    m.win_degraded += 1;
+                }
                 m.win_latency.record(latency);
                 if counted {
-                    m.ok += 1;
+                    if outcome == Outcome::Ok {
+                        m.ok += 1;
+                    } else {
+                        m.degraded += 1;
+                    }
                     m.latency.record(latency);
                 }
             }
@@ -449,6 +711,9 @@ impl<'m> World<'m> {
         }
         if counted {
             m.in_flight -= 1;
+            if !self.fault_meters.is_empty() {
+                self.record_period(workload, start, latency, outcome);
+            }
         }
         if let Arrival::Closed { think, .. } = &self.model.workloads[workload as usize].arrival {
             let t = think.sample(&mut self.workload_rngs[workload as usize]);
@@ -457,11 +722,27 @@ impl<'m> World<'m> {
         }
     }
 
+    /// Files a measured request under every fault whose effect lasted
+    /// when it was issued, or under "outside faults".
+    fn record_period(&mut self, workload: WorkloadId, start: SimTime, latency: u64, outcome: Outcome) {
+        let mut any = false;
+        for (f, fault) in self.model.faults.iter().enumerate() {
+            if fault.at <= start && start < fault.effect_until {
+                any = true;
+                record(&mut self.fault_meters[f].during[workload as usize], latency, outcome);
+            }
+        }
+        if !any {
+            record(&mut self.outside_faults[workload as usize], latency, outcome);
+        }
+    }
+
     fn on_warmup_end(&mut self) {
         let now = self.now;
         for m in &mut self.service_meters {
             m.busy_at_warmup = m.busy.area_at(now);
             m.queued_at_warmup = m.queued.area_at(now);
+            m.available_at_warmup = m.available.area_at(now);
         }
     }
 
@@ -482,6 +763,17 @@ impl<'m> World<'m> {
             &mut self.workload_meters,
             &mut self.service_meters,
         );
+    }
+}
+
+fn record(m: &mut PeriodMeter, latency: u64, outcome: Outcome) {
+    match outcome {
+        Outcome::Ok => m.ok += 1,
+        Outcome::Degraded => m.degraded += 1,
+        Outcome::Failed(_) => m.failed += 1,
+    }
+    if outcome.succeeded() {
+        m.latency.record(latency);
     }
 }
 

@@ -1,8 +1,10 @@
-//! Services at run time: replicas with workers and FIFO queues.
+//! Services at run time: replicas with workers and FIFO queues, and the
+//! states that take a replica out of the balancer's choice (down after a
+//! crash, starting after a restart, ejected as an outlier).
 
 use super::request::InvId;
-use crate::engine::Stream;
-use crate::model::{Balancer, Io};
+use crate::engine::{SimTime, Stream};
+use crate::model::{Balancer, Io, OutlierEjection};
 use std::collections::VecDeque;
 
 /// One replica: `concurrency` workers and a queue of waiting requests.
@@ -20,6 +22,24 @@ pub struct Replica {
     /// Admitted requests of an async service waiting for a worker to run
     /// their next `work` step; served before new requests.
     pub resume: VecDeque<InvId>,
+    /// Crashes currently holding it down (overlapping faults add up); it
+    /// restarts when the last one ends.
+    pub down: u32,
+    /// Whether calls meeting it while down get no answer at all.
+    pub drop_calls: bool,
+    /// Restarted but not yet serving (the service's startup time).
+    pub starting: bool,
+    /// Ejected by outlier detection.
+    pub ejected: bool,
+    /// Bumped on every crash, so a pending "ready" event of an earlier
+    /// restart is recognised as stale.
+    pub epoch: u32,
+    /// Bumped on every ejection, for the same reason.
+    pub eject_epoch: u32,
+    /// Failed calls in a row (outlier detection).
+    pub consecutive_failures: u32,
+    /// Work-time multiplier (slow-replica faults); 1 normally.
+    pub slow: f64,
 }
 
 impl Replica {
@@ -31,7 +51,27 @@ impl Replica {
             outstanding: 0,
             queue: VecDeque::new(),
             resume: VecDeque::new(),
+            down: 0,
+            drop_calls: false,
+            starting: false,
+            ejected: false,
+            epoch: 0,
+            eject_epoch: 0,
+            consecutive_failures: 0,
+            slow: 1.0,
         }
+    }
+
+    /// Running: not down and not starting (it may be ejected).
+    #[inline]
+    pub fn running(&self) -> bool {
+        self.down == 0 && !self.starting
+    }
+
+    /// The balancer may choose it.
+    #[inline]
+    pub fn available(&self) -> bool {
+        self.running() && !self.ejected
     }
 }
 
@@ -50,6 +90,17 @@ pub struct ServiceState {
     pub balancer: Balancer,
     /// Whether a worker is released while its request waits on calls.
     pub io: Io,
+    /// Time a restarted replica takes before serving.
+    pub startup: SimTime,
+    /// Load shedding deadline for queued requests.
+    pub shed_after: Option<SimTime>,
+    /// Outlier ejection settings.
+    pub outlier: Option<OutlierEjection>,
+    /// Replicas the balancer may not choose (down, starting or ejected);
+    /// zero keeps the balancer on its fast path.
+    pub unavailable: u32,
+    /// Replicas currently ejected.
+    pub ejected: u32,
     /// Round-robin cursor.
     pub rr: u32,
     /// Work times (`service/NAME`).
