@@ -4,6 +4,8 @@ mod accounting;
 mod bad_input;
 mod common;
 mod determinism;
+mod fault_scenarios;
 mod fuzz;
 mod queueing;
+mod resilience;
 mod scenarios;
