@@ -16,8 +16,8 @@ pub struct RunArgs {
     /// Print the summary as JSON on stdout instead of tables.
     #[arg(long)]
     pub json: bool,
-    /// Write summary.json, workloads.csv, services.csv and timeseries.csv
-    /// into this directory.
+    /// Write summary.json, workloads.csv, services.csv, dependencies.csv,
+    /// faults.csv and timeseries.csv into this directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Print nothing on stderr but errors and warnings.
@@ -73,6 +73,11 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             ),
             ("services.csv", csv::services_csv(s).map_err(|e| fail(&e))?),
             (
+                "dependencies.csv",
+                csv::dependencies_csv(s).map_err(|e| fail(&e))?,
+            ),
+            ("faults.csv", csv::faults_csv(s).map_err(|e| fail(&e))?),
+            (
                 "timeseries.csv",
                 csv::timeseries_csv(&result.timeseries).map_err(|e| fail(&e))?,
             ),
@@ -80,7 +85,8 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         output::write_all(dir, &files).map_err(|e| fail(&e))?;
         if !args.quiet {
             eprintln!(
-                "wrote summary.json, workloads.csv, services.csv, timeseries.csv to {}",
+                "wrote {} to {}",
+                files.map(|(n, _)| n).join(", "),
                 dir.display()
             );
         }

@@ -22,6 +22,7 @@ pub fn workloads_csv(s: &Summary) -> Result<Vec<u8>> {
         "target",
         "requests",
         "ok",
+        "degraded",
         "failed",
         "in_flight",
         "availability",
@@ -37,6 +38,14 @@ pub fn workloads_csv(s: &Summary) -> Result<Vec<u8>> {
     .map(ToString::to_string)
     .collect();
     header.extend(Cause::ALL.iter().map(|c| format!("failed_{}", c.name())));
+    header.extend(
+        [
+            "outside_faults_availability",
+            "outside_faults_p50_ms",
+            "outside_faults_p99_ms",
+        ]
+        .map(String::from),
+    );
     w.write_record(&header)?;
     for (name, r) in &s.workloads {
         let l = r.latency_ms.as_ref();
@@ -45,6 +54,7 @@ pub fn workloads_csv(s: &Summary) -> Result<Vec<u8>> {
             r.target.clone(),
             r.requests.to_string(),
             r.ok.to_string(),
+            r.degraded.to_string(),
             r.failed.to_string(),
             r.in_flight.to_string(),
             opt(r.availability),
@@ -61,6 +71,12 @@ pub fn workloads_csv(s: &Summary) -> Result<Vec<u8>> {
                 .iter()
                 .map(|c| r.failures.get(c.name()).copied().unwrap_or(0).to_string()),
         );
+        let base = r.outside_faults.as_ref();
+        row.extend([
+            opt(base.and_then(|b| b.availability)),
+            opt(base.and_then(|b| b.p50_ms)),
+            opt(base.and_then(|b| b.p99_ms)),
+        ]);
         w.write_record(&row)?;
     }
     finish(w)
@@ -79,6 +95,19 @@ pub fn services_csv(s: &Summary) -> Result<Vec<u8>> {
         "utilization",
         "mean_busy_workers",
         "mean_queue_length",
+        "retry_amplification",
+        "calls_per_entry_request",
+        "shed",
+        "lost_in_crashes",
+        "unreachable",
+        "injected_errors",
+        "abandoned",
+        "wasted_work_seconds",
+        "crashes",
+        "ejections",
+        "breaker_opens",
+        "breaker_open_seconds",
+        "mean_available_replicas",
     ])?;
     for (name, r) in &s.services {
         w.write_record([
@@ -91,14 +120,139 @@ pub fn services_csv(s: &Summary) -> Result<Vec<u8>> {
             r.utilization.to_string(),
             r.mean_busy_workers.to_string(),
             r.mean_queue_length.to_string(),
+            opt(r.retry_amplification),
+            opt(r.calls_per_entry_request),
+            r.shed.to_string(),
+            r.lost_in_crashes.to_string(),
+            r.unreachable.to_string(),
+            r.injected_errors.to_string(),
+            r.abandoned.to_string(),
+            r.wasted_work_seconds.to_string(),
+            r.crashes.to_string(),
+            r.ejections.to_string(),
+            r.breaker_opens.to_string(),
+            r.breaker_open_seconds.to_string(),
+            r.mean_available_replicas.to_string(),
         ])?;
     }
     finish(w)
 }
 
+/// `dependencies.csv`: a row per client (caller -> callee under one
+/// policy), with `failed_CAUSE` and `failed_attempts_CAUSE` columns.
+pub fn dependencies_csv(s: &Summary) -> Result<Vec<u8>> {
+    let mut w = Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = [
+        "dependency",
+        "caller",
+        "callee",
+        "policy",
+        "calls",
+        "attempts",
+        "retries",
+        "retries_denied_by_budget",
+        "ok",
+        "fallbacks",
+        "failed",
+        "breaker_opens",
+        "breaker_state_changes",
+        "breaker_open_seconds",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(Cause::ALL.iter().map(|c| format!("failed_{}", c.name())));
+    header.extend(Cause::ALL.iter().map(|c| format!("failed_attempts_{}", c.name())));
+    w.write_record(&header)?;
+    for (name, d) in &s.dependencies {
+        let mut row = vec![
+            name.clone(),
+            d.caller.clone(),
+            d.callee.clone(),
+            d.policy.clone().unwrap_or_default(),
+            d.calls.to_string(),
+            d.attempts.to_string(),
+            d.retries.to_string(),
+            d.retries_denied_by_budget.to_string(),
+            d.ok.to_string(),
+            d.fallbacks.to_string(),
+            d.failed.to_string(),
+            d.breaker_opens.to_string(),
+            d.breaker_state_changes.to_string(),
+            d.breaker_open_seconds.to_string(),
+        ];
+        for counts in [&d.failures, &d.attempt_failures] {
+            row.extend(
+                Cause::ALL
+                    .iter()
+                    .map(|c| counts.get(c.name()).copied().unwrap_or(0).to_string()),
+            );
+        }
+        w.write_record(&row)?;
+    }
+    finish(w)
+}
+
+/// `faults.csv`: the blast radius, a row per fault and workload: the
+/// requests issued during the fault's effect against those issued while
+/// no fault was active.
+pub fn faults_csv(s: &Summary) -> Result<Vec<u8>> {
+    let mut w = Writer::from_writer(Vec::new());
+    w.write_record([
+        "fault",
+        "kind",
+        "target",
+        "start_s",
+        "end_s",
+        "effect_end_s",
+        "crashes",
+        "workload",
+        "completed",
+        "ok",
+        "degraded",
+        "failed",
+        "availability",
+        "p50_ms",
+        "p99_ms",
+        "outside_faults_availability",
+        "outside_faults_p99_ms",
+        "availability_change",
+        "p99_change_ms",
+        "impact",
+    ])?;
+    for f in &s.faults {
+        for (wl, b) in &f.blast_radius {
+            let base = s.workloads.get(wl).and_then(|x| x.outside_faults.as_ref());
+            w.write_record([
+                f.name.clone(),
+                f.kind.clone(),
+                f.target.clone(),
+                f.start_s.to_string(),
+                f.end_s.to_string(),
+                f.effect_end_s.to_string(),
+                f.crashes.to_string(),
+                wl.clone(),
+                b.during.completed.to_string(),
+                b.during.ok.to_string(),
+                b.during.degraded.to_string(),
+                b.during.failed.to_string(),
+                opt(b.during.availability),
+                opt(b.during.p50_ms),
+                opt(b.during.p99_ms),
+                opt(base.and_then(|x| x.availability)),
+                opt(base.and_then(|x| x.p99_ms)),
+                opt(b.availability_change),
+                opt(b.p99_change_ms),
+                b.impact.clone(),
+            ])?;
+        }
+    }
+    finish(w)
+}
+
 /// `timeseries.csv`: long format, one row per window and workload
-/// (`kind = workload`) or service (`kind = service`); columns that do not
-/// apply to a kind are empty.
+/// (`kind = workload`) or service (`kind = service`; `requests` are the
+/// calls it received, retries included); columns that do not apply to a
+/// kind are empty.
 pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
     let mut w = Writer::from_writer(Vec::new());
     w.write_record([
@@ -108,6 +262,7 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
         "name",
         "requests",
         "ok",
+        "degraded",
         "failed",
         "throughput_rps",
         "p50_ms",
@@ -115,6 +270,7 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
         "utilization",
         "queue_length",
         "replicas",
+        "available_replicas",
     ])?;
     // Both lists are in window order; merge them so each window's rows
     // stand together (workloads first, then services).
@@ -134,10 +290,12 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
                 r.workload.clone(),
                 r.requests.to_string(),
                 r.ok.to_string(),
+                r.degraded.to_string(),
                 r.failed.to_string(),
                 r.throughput_rps.to_string(),
                 opt(r.p50_ms),
                 opt(r.p99_ms),
+                String::new(),
                 String::new(),
                 String::new(),
                 String::new(),
@@ -150,6 +308,7 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
                 r.end_s.to_string(),
                 "service".into(),
                 r.service.clone(),
+                r.requests.to_string(),
                 String::new(),
                 String::new(),
                 String::new(),
@@ -159,6 +318,7 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
                 r.utilization.to_string(),
                 r.queue_length.to_string(),
                 r.replicas.to_string(),
+                r.available_replicas.to_string(),
             ])?;
         }
     }

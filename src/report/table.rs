@@ -74,6 +74,7 @@ pub fn summary_tables(s: &Summary) -> String {
         "workload",
         "requests",
         "ok",
+        "degraded",
         "failed",
         "availability",
         "rps",
@@ -89,6 +90,7 @@ pub fn summary_tables(s: &Summary) -> String {
             name.clone(),
             r.requests.to_string(),
             r.ok.to_string(),
+            r.degraded.to_string(),
             r.failed.to_string(),
             pct(r.availability),
             format!("{:.1}", r.throughput_rps),
@@ -157,5 +159,141 @@ pub fn summary_tables(s: &Summary) -> String {
     }
     out.push_str(&t.to_string());
     out.push('\n');
+    out.push_str(&resilience_tables(s));
+    out
+}
+
+/// The failure-handling tables: per service, per dependency (client) and
+/// per fault. Each is printed only when it has something to say.
+fn resilience_tables(s: &Summary) -> String {
+    let mut out = String::new();
+    let active = |r: &crate::metrics::ServiceSummary| {
+        r.retry_amplification.is_some_and(|a| a > 1.0)
+            || r.lost_in_crashes + r.unreachable + r.shed + r.injected_errors + r.abandoned
+                > 0
+            || r.crashes + r.ejections + r.breaker_opens > 0
+    };
+    if s.services.values().any(active) {
+        let mut t = table(&[
+            "service",
+            "retry amp.",
+            "calls/request",
+            "lost in crashes",
+            "unreachable",
+            "shed",
+            "injected errors",
+            "abandoned",
+            "wasted work s",
+            "crashes",
+            "ejections",
+            "avail. replicas",
+        ]);
+        for (name, r) in &s.services {
+            t.add_row(vec![
+                name.clone(),
+                r.retry_amplification
+                    .map_or_else(|| "-".into(), |a| format!("{a:.2}x")),
+                r.calls_per_entry_request
+                    .map_or_else(|| "-".into(), |a| format!("{a:.2}")),
+                r.lost_in_crashes.to_string(),
+                r.unreachable.to_string(),
+                r.shed.to_string(),
+                r.injected_errors.to_string(),
+                r.abandoned.to_string(),
+                format!("{:.2}", r.wasted_work_seconds),
+                r.crashes.to_string(),
+                r.ejections.to_string(),
+                format!("{:.2}", r.mean_available_replicas),
+            ]);
+        }
+        out.push_str("failure handling per service:\n");
+        out.push_str(&t.to_string());
+        out.push_str("\n\n");
+    }
+    let deps: Vec<_> = s
+        .dependencies
+        .iter()
+        .filter(|(_, d)| d.policy.is_some() || d.failed > 0 || d.retries > 0 || d.breaker_opens > 0)
+        .collect();
+    if !deps.is_empty() {
+        let mut t = table(&[
+            "dependency",
+            "calls",
+            "attempts",
+            "retries",
+            "denied by budget",
+            "ok",
+            "fallbacks",
+            "failed",
+            "failed attempts by cause",
+            "breaker opens",
+            "open s",
+        ]);
+        for (name, d) in deps {
+            let causes: Vec<String> = d
+                .attempt_failures
+                .iter()
+                .filter(|(_, n)| **n > 0)
+                .map(|(c, n)| format!("{c} {n}"))
+                .collect();
+            t.add_row(vec![
+                name.clone(),
+                d.calls.to_string(),
+                d.attempts.to_string(),
+                d.retries.to_string(),
+                d.retries_denied_by_budget.to_string(),
+                d.ok.to_string(),
+                d.fallbacks.to_string(),
+                d.failed.to_string(),
+                if causes.is_empty() {
+                    "-".into()
+                } else {
+                    causes.join(", ")
+                },
+                d.breaker_opens.to_string(),
+                format!("{:.1}", d.breaker_open_seconds),
+            ]);
+        }
+        out.push_str("dependencies (calls between services, by client):\n");
+        out.push_str(&t.to_string());
+        out.push_str("\n\n");
+    }
+    if !s.faults.is_empty() {
+        let mut t = table(&[
+            "fault",
+            "window s",
+            "workload",
+            "requests",
+            "availability",
+            "vs. no fault",
+            "p99 ms",
+            "vs. no fault",
+            "impact",
+        ]);
+        for f in &s.faults {
+            let window = if f.effect_end_s > f.end_s {
+                format!("{:.0}-{:.0} (+{:.0} startup)", f.start_s, f.end_s, f.effect_end_s - f.end_s)
+            } else {
+                format!("{:.0}-{:.0}", f.start_s, f.end_s)
+            };
+            for (i, (w, b)) in f.blast_radius.iter().enumerate() {
+                let base = s.workloads.get(w).and_then(|ws| ws.outside_faults.as_ref());
+                t.add_row(vec![
+                    if i == 0 { f.name.clone() } else { String::new() },
+                    if i == 0 { window.clone() } else { String::new() },
+                    w.clone(),
+                    b.during.completed.to_string(),
+                    pct(b.during.availability),
+                    pct(base.and_then(|b| b.availability)),
+                    b.during.p99_ms.map_or_else(|| "-".into(), ms),
+                    base.and_then(|b| b.p99_ms).map_or_else(|| "-".into(), ms),
+                    b.impact.clone(),
+                ]);
+            }
+        }
+        out.push_str("blast radius (requests issued during each fault vs. while no fault was active):\n");
+        out.push_str(&t.to_string());
+        out.push_str("\n\n");
+    }
     out
 }

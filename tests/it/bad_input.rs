@@ -631,6 +631,8 @@ fn good_run_writes_exactly_the_reports() {
     assert_eq!(
         names,
         [
+            "dependencies.csv",
+            "faults.csv",
             "services.csv",
             "summary.json",
             "timeseries.csv",
