@@ -4,10 +4,10 @@
 
 use crate::engine::SimTime;
 use crate::metrics::integral::mean_between;
-use crate::metrics::*;
-use crate::model::capacity::capacity;
 use crate::metrics::resilience::{ClientMeter, FaultMeter};
 use crate::metrics::timeseries::WorkloadMeter;
+use crate::metrics::*;
+use crate::model::capacity::capacity;
 use crate::model::{FaultKind, Model, Scope};
 use crate::world::outcome::Cause;
 use crate::world::World;
@@ -322,10 +322,11 @@ fn faults(
                 .map(|((name, ws), during)| {
                     let during = during.summary();
                     let base = ws.outside_faults.as_ref();
-                    let availability_change = match (during.availability, base.and_then(|b| b.availability)) {
-                        (Some(d), Some(b)) => Some(d - b),
-                        _ => None,
-                    };
+                    let availability_change =
+                        match (during.availability, base.and_then(|b| b.availability)) {
+                            (Some(d), Some(b)) => Some(d - b),
+                            _ => None,
+                        };
                     let p99_change_ms = match (during.p99_ms, base.and_then(|b| b.p99_ms)) {
                         (Some(d), Some(b)) => Some(d - b),
                         _ => None,
@@ -383,7 +384,9 @@ fn fault_target(model: &Model, kind: &FaultKind) -> String {
         Scope::Endpoint(e) => model.endpoints[*e as usize].name.clone(),
     };
     match kind {
-        FaultKind::Crash { service, .. } | FaultKind::RandomCrashes { service, .. } => svc(*service),
+        FaultKind::Crash { service, .. } | FaultKind::RandomCrashes { service, .. } => {
+            svc(*service)
+        }
         FaultKind::Latency { scope: s, .. } | FaultKind::Errors { scope: s, .. } => scope(s),
         FaultKind::Partition { from, to, .. } => format!("{}->{}", svc(*from), svc(*to)),
         FaultKind::SlowReplica {

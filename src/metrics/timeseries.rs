@@ -12,7 +12,7 @@ use crate::model::Model;
 pub const CAUSES: usize = crate::world::outcome::Cause::ALL.len();
 
 /// Counters for one workload.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WorkloadMeter {
     /// Measured period (requests issued after the warm-up).
     pub requests: u64,
@@ -36,6 +36,27 @@ pub struct WorkloadMeter {
     pub win_failed: u64,
     /// Latency of the current window's successful requests.
     pub win_latency: LatencyStats,
+}
+
+impl Default for WorkloadMeter {
+    fn default() -> Self {
+        WorkloadMeter {
+            requests: 0,
+            ok: 0,
+            degraded: 0,
+            failures: [0; CAUSES],
+            in_flight: 0,
+            latency: LatencyStats::new(),
+            win_requests: 0,
+            win_ok: 0,
+            win_degraded: 0,
+            win_failed: 0,
+            // Two significant digits (percentiles within 1%) are plenty for
+            // a chart, and the histogram is cleared at every window: a
+            // three-digit one is ten times larger to clear.
+            win_latency: LatencyStats::with_digits(2),
+        }
+    }
 }
 
 /// Counters and integrals for one service.

@@ -44,16 +44,22 @@ pub fn lint(model: &Model) -> Vec<String> {
                     ));
                 }
             }
-            FaultKind::Crash { service, mode, .. }
-            | FaultKind::RandomCrashes { service, mode, .. } => {
-                if mode == FailMode::Drop {
-                    for c in model.clients.iter().filter(|c| c.callee == service) {
-                        if c.policy.timeout.is_none() {
-                            out.push(format!(
-                                "warning: fault `{}` crashes {} with mode = \"drop\", and calls through `{}` have no timeout: calls to a dead replica wait until the end of the run",
-                                f.name, svc(service), c.name
-                            ));
-                        }
+            FaultKind::Crash {
+                service,
+                mode: FailMode::Drop,
+                ..
+            }
+            | FaultKind::RandomCrashes {
+                service,
+                mode: FailMode::Drop,
+                ..
+            } => {
+                for c in model.clients.iter().filter(|c| c.callee == service) {
+                    if c.policy.timeout.is_none() {
+                        out.push(format!(
+                            "warning: fault `{}` crashes {} with mode = \"drop\", and calls through `{}` have no timeout: calls to a dead replica wait until the end of the run",
+                            f.name, svc(service), c.name
+                        ));
                     }
                 }
             }
@@ -61,8 +67,8 @@ pub fn lint(model: &Model) -> Vec<String> {
         }
     }
     for c in &model.clients {
-        if let (Some(r), Some(t)) = (&c.policy.retry, c.policy.timeout) {
-            if r.on.contains(Cause::Timeout) && t < 2 * model.network.mean() as u64 {
+        if let Some(t) = c.policy.timeout {
+            if (t as f64) < 2.0 * model.network.mean() {
                 out.push(format!(
                     "warning: calls through `{}` time out after {}, less than the mean network round trip: nearly every attempt will time out",
                     c.name,

@@ -71,7 +71,7 @@ impl Backoff {
             Backoff::Constant { base } => base,
             Backoff::Exponential { base, max } => {
                 let shift = (k.saturating_sub(1)).min(63);
-                base.checked_mul(1u64 << shift).unwrap_or(u64::MAX).min(max)
+                base.saturating_mul(1u64 << shift).min(max)
             }
         }
     }

@@ -161,7 +161,11 @@ pub fn dependencies_csv(s: &Summary) -> Result<Vec<u8>> {
     .map(String::from)
     .to_vec();
     header.extend(Cause::ALL.iter().map(|c| format!("failed_{}", c.name())));
-    header.extend(Cause::ALL.iter().map(|c| format!("failed_attempts_{}", c.name())));
+    header.extend(
+        Cause::ALL
+            .iter()
+            .map(|c| format!("failed_attempts_{}", c.name())),
+    );
     w.write_record(&header)?;
     for (name, d) in &s.dependencies {
         let mut row = vec![

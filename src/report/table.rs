@@ -169,8 +169,7 @@ fn resilience_tables(s: &Summary) -> String {
     let mut out = String::new();
     let active = |r: &crate::metrics::ServiceSummary| {
         r.retry_amplification.is_some_and(|a| a > 1.0)
-            || r.lost_in_crashes + r.unreachable + r.shed + r.injected_errors + r.abandoned
-                > 0
+            || r.lost_in_crashes + r.unreachable + r.shed + r.injected_errors + r.abandoned > 0
             || r.crashes + r.ejections + r.breaker_opens > 0
     };
     if s.services.values().any(active) {
@@ -272,15 +271,28 @@ fn resilience_tables(s: &Summary) -> String {
         ]);
         for f in &s.faults {
             let window = if f.effect_end_s > f.end_s {
-                format!("{:.0}-{:.0} (+{:.0} startup)", f.start_s, f.end_s, f.effect_end_s - f.end_s)
+                format!(
+                    "{:.0}-{:.0} (+{:.0} startup)",
+                    f.start_s,
+                    f.end_s,
+                    f.effect_end_s - f.end_s
+                )
             } else {
                 format!("{:.0}-{:.0}", f.start_s, f.end_s)
             };
             for (i, (w, b)) in f.blast_radius.iter().enumerate() {
                 let base = s.workloads.get(w).and_then(|ws| ws.outside_faults.as_ref());
                 t.add_row(vec![
-                    if i == 0 { f.name.clone() } else { String::new() },
-                    if i == 0 { window.clone() } else { String::new() },
+                    if i == 0 {
+                        f.name.clone()
+                    } else {
+                        String::new()
+                    },
+                    if i == 0 {
+                        window.clone()
+                    } else {
+                        String::new()
+                    },
                     w.clone(),
                     b.during.completed.to_string(),
                     pct(b.during.availability),
@@ -291,7 +303,9 @@ fn resilience_tables(s: &Summary) -> String {
                 ]);
             }
         }
-        out.push_str("blast radius (requests issued during each fault vs. while no fault was active):\n");
+        out.push_str(
+            "blast radius (requests issued during each fault vs. while no fault was active):\n",
+        );
         out.push_str(&t.to_string());
         out.push_str("\n\n");
     }

@@ -67,7 +67,11 @@ fn fault(
         let kinds: Vec<&str> = FIELDS.iter().map(|(k, _)| *k).collect();
         return Err(Invalid::new(
             &p.key("kind"),
-            format!("unknown fault kind `{}`; expected one of: {}", f.kind, kinds.join(", ")),
+            format!(
+                "unknown fault kind `{}`; expected one of: {}",
+                f.kind,
+                kinds.join(", ")
+            ),
         ));
     };
     let present = [
@@ -138,7 +142,10 @@ fn fault(
                 let known: Vec<&str> = services.iter().map(|s| s.name.as_str()).collect();
                 Invalid::new(
                     &p.key(field),
-                    format!("unknown service `{name}`; expected one of: {}", known.join(", ")),
+                    format!(
+                        "unknown service `{name}`; expected one of: {}",
+                        known.join(", ")
+                    ),
                 )
             })
     };

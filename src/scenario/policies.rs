@@ -27,7 +27,10 @@ pub struct Named {
 }
 
 /// Validates every `[policies.NAME]` table.
-pub fn named_policies(raw: &IndexMap<String, RawPolicy>, root: &FieldPath) -> R<IndexMap<String, Named>> {
+pub fn named_policies(
+    raw: &IndexMap<String, RawPolicy>,
+    root: &FieldPath,
+) -> R<IndexMap<String, Named>> {
     let mut out = IndexMap::new();
     for (name, p) in raw {
         let path = root.key("policies").key(name);
@@ -147,7 +150,10 @@ pub fn policy(f: RawPolicyFields, p: &FieldPath) -> R<Policy> {
                             let known: Vec<&str> = Cause::ALL.iter().map(|c| c.name()).collect();
                             return Err(Invalid::new(
                                 &rp.key("on").index(i),
-                                format!("unknown cause `{name}`; expected one of: {}", known.join(", ")),
+                                format!(
+                                    "unknown cause `{name}`; expected one of: {}",
+                                    known.join(", ")
+                                ),
                             ));
                         };
                         set = set.with(c);
@@ -197,14 +203,23 @@ pub fn policy(f: RawPolicyFields, p: &FieldPath) -> R<Policy> {
                 None => 5 * crate::engine::time::NS_PER_SEC,
             };
             if open_for == 0 {
-                return Err(Invalid::new(&bp.key("open_for"), "must be greater than zero"));
+                return Err(Invalid::new(
+                    &bp.key("open_for"),
+                    "must be greater than zero",
+                ));
             }
             Some(BreakerConfig {
                 failure_rate,
                 window,
                 min_calls: count(b.min_calls, &bp.key("min_calls"), 20, 1, MAX_MIN_CALLS)?,
                 open_for,
-                half_open_calls: count(b.half_open_calls, &bp.key("half_open_calls"), 3, 1, MAX_HALF_OPEN)?,
+                half_open_calls: count(
+                    b.half_open_calls,
+                    &bp.key("half_open_calls"),
+                    3,
+                    1,
+                    MAX_HALF_OPEN,
+                )?,
             })
         }
     };

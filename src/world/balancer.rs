@@ -210,7 +210,13 @@ mod tests {
         r[3].starting = true;
         let mut rr = 0;
         assert_eq!(
-            pick_where(Balancer::RoundRobin, &r, &mut rr, &mut rng, Replica::available),
+            pick_where(
+                Balancer::RoundRobin,
+                &r,
+                &mut rr,
+                &mut rng,
+                Replica::available
+            ),
             None
         );
     }

@@ -116,10 +116,9 @@ impl Breaker {
                 } else {
                     b.1 += 1;
                 }
-                let (oks, fails) = self
-                    .buckets
-                    .iter()
-                    .fold((0u64, 0u64), |(a, b), (o, f)| (a + u64::from(*o), b + u64::from(*f)));
+                let (oks, fails) = self.buckets.iter().fold((0u64, 0u64), |(a, b), (o, f)| {
+                    (a + u64::from(*o), b + u64::from(*f))
+                });
                 let total = oks + fails;
                 if total >= u64::from(self.cfg.min_calls)
                     && fails as f64 >= self.cfg.failure_rate * total as f64

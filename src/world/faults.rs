@@ -115,10 +115,16 @@ impl FaultState {
 
     /// The mode of an active partition cutting calls from `from` to `to`.
     pub fn partition(&self, from: ServiceId, to: ServiceId) -> Option<FailMode> {
-        self.partitions.iter().find_map(|&f| match self.kinds[f as usize] {
-            FaultKind::Partition { from: a, to: b, mode } if a == from && b == to => Some(mode),
-            _ => None,
-        })
+        self.partitions
+            .iter()
+            .find_map(|&f| match self.kinds[f as usize] {
+                FaultKind::Partition {
+                    from: a,
+                    to: b,
+                    mode,
+                } if a == from && b == to => Some(mode),
+                _ => None,
+            })
     }
 }
 
@@ -145,7 +151,9 @@ impl World<'_> {
             FaultKind::Latency { .. } => self.faults.latency.push(f),
             FaultKind::Errors { .. } => self.faults.errors.push(f),
             FaultKind::Partition { .. } => self.faults.partitions.push(f),
-            FaultKind::SlowReplica { service, replica, .. } => {
+            FaultKind::SlowReplica {
+                service, replica, ..
+            } => {
                 let r = self.global(service, replica);
                 self.update_slowness(r);
             }
@@ -175,7 +183,9 @@ impl World<'_> {
             FaultKind::Latency { .. } => self.faults.latency.retain(|&x| x != f),
             FaultKind::Errors { .. } => self.faults.errors.retain(|&x| x != f),
             FaultKind::Partition { .. } => self.faults.partitions.retain(|&x| x != f),
-            FaultKind::SlowReplica { service, replica, .. } => {
+            FaultKind::SlowReplica {
+                service, replica, ..
+            } => {
                 let r = self.global(service, replica);
                 self.update_slowness(r);
             }
@@ -202,15 +212,24 @@ impl World<'_> {
             }
         }
         self.replicas[r as usize].slow = slow;
+        self.any_slow = self.replicas.iter().any(|r| r.slow != 1.0);
     }
 
     fn schedule_random_crash(&mut self, f: FaultId, r: u32) {
-        let (ttf, _) = self.faults.lifetimes[f as usize].as_ref().expect("random fault");
+        let (ttf, _) = self.faults.lifetimes[f as usize]
+            .as_ref()
+            .expect("random fault");
         let t = self
             .now
             .saturating_add(ttf.sample(&mut self.faults.rngs[f as usize]));
         if t < self.model.faults[f as usize].until {
-            self.queue.push(t, Event::RandomCrash { fault: f, replica: r });
+            self.queue.push(
+                t,
+                Event::RandomCrash {
+                    fault: f,
+                    replica: r,
+                },
+            );
         }
     }
 
@@ -222,11 +241,19 @@ impl World<'_> {
         self.crash(r, mode, f);
         let i = (r - self.services[service as usize].first) as usize;
         self.fault_meters[f as usize].down_since[i] = Some(self.now);
-        let (_, ttr) = self.faults.lifetimes[f as usize].as_ref().expect("random fault");
+        let (_, ttr) = self.faults.lifetimes[f as usize]
+            .as_ref()
+            .expect("random fault");
         let t = self
             .now
             .saturating_add(ttr.sample(&mut self.faults.rngs[f as usize]));
-        self.queue.push(t, Event::RandomRepair { fault: f, replica: r });
+        self.queue.push(
+            t,
+            Event::RandomRepair {
+                fault: f,
+                replica: r,
+            },
+        );
     }
 
     pub(super) fn on_random_repair(&mut self, f: FaultId, r: u32) {

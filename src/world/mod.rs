@@ -165,6 +165,12 @@ pub struct World<'m> {
     /// Invocations ready to run their next step now; drained after each
     /// event so that chains of immediate work never recurse.
     ready: VecDeque<InvId>,
+    /// Some service has outlier ejection (else outcomes per replica need
+    /// no bookkeeping).
+    any_outlier: bool,
+    /// Some slow-replica fault is active (else work times need no
+    /// per-replica factor).
+    any_slow: bool,
     /// Reused scratch lists for crash handling.
     scratch: Vec<u32>,
     scratch_calls: Vec<CallId>,
@@ -246,6 +252,8 @@ impl<'m> World<'m> {
             },
             windows: Windows::new(model.window),
             ready: VecDeque::new(),
+            any_outlier: model.services.iter().any(|s| s.outlier.is_some()),
+            any_slow: false,
             scratch: Vec::new(),
             scratch_calls: Vec::new(),
         };
@@ -467,8 +475,8 @@ impl<'m> World<'m> {
                         return; // Queued to resume when a worker frees up.
                     }
                     let mut dt = dist.sample(&mut self.services[sid].work_rng);
-                    let slow = self.replicas[inv.replica as usize].slow;
-                    if slow != 1.0 {
+                    if self.any_slow {
+                        let slow = self.replicas[inv.replica as usize].slow;
                         dt = (dt as f64 * slow).round() as u64;
                     }
                     if self.faults.any_latency() {
@@ -657,7 +665,7 @@ impl<'m> World<'m> {
         self.invs.release(id);
         match inv.parent {
             Parent::Root { workload, start } => {
-                if inv.replica != NOT_ADMITTED {
+                if inv.replica != NOT_ADMITTED && self.any_outlier {
                     self.note_replica_outcome(inv.replica, outcome.succeeded());
                 }
                 self.complete(workload, start, outcome)
@@ -724,16 +732,30 @@ impl<'m> World<'m> {
 
     /// Files a measured request under every fault whose effect lasted
     /// when it was issued, or under "outside faults".
-    fn record_period(&mut self, workload: WorkloadId, start: SimTime, latency: u64, outcome: Outcome) {
+    fn record_period(
+        &mut self,
+        workload: WorkloadId,
+        start: SimTime,
+        latency: u64,
+        outcome: Outcome,
+    ) {
         let mut any = false;
         for (f, fault) in self.model.faults.iter().enumerate() {
             if fault.at <= start && start < fault.effect_until {
                 any = true;
-                record(&mut self.fault_meters[f].during[workload as usize], latency, outcome);
+                record(
+                    &mut self.fault_meters[f].during[workload as usize],
+                    latency,
+                    outcome,
+                );
             }
         }
         if !any {
-            record(&mut self.outside_faults[workload as usize], latency, outcome);
+            record(
+                &mut self.outside_faults[workload as usize],
+                latency,
+                outcome,
+            );
         }
     }
 

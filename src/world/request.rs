@@ -182,7 +182,10 @@ mod tests {
         assert!(!s.is_current(a, gen));
         let b = s.alloc(Invocation::new(1, root));
         assert_eq!(a, b, "the slot is reused");
-        assert!(!s.is_current(b, gen), "an old event must not see the new invocation");
+        assert!(
+            !s.is_current(b, gen),
+            "an old event must not see the new invocation"
+        );
         assert!(s.is_current(b, s.get(b).gen));
         assert_eq!(s.live(), 1);
     }

@@ -29,6 +29,9 @@ pub struct ClientState {
     pub tokens: f64,
     /// Backoff jitter (`client/NAME`).
     pub rng: Stream,
+    /// No timeout, retries, breaker or bulkhead: attempts take the short
+    /// path.
+    pub plain: bool,
 }
 
 impl ClientState {
@@ -39,6 +42,7 @@ impl ClientState {
             in_flight: 0,
             tokens: 0.0,
             rng: rng::stream(seed, &format!("client/{}", c.name)),
+            plain: c.policy == crate::model::Policy::default(),
         }
     }
 }
@@ -71,7 +75,6 @@ impl World<'_> {
         let site = rec.site;
         let (caller, attempt) = (rec.caller, rec.attempt);
         let ci = site.client as usize;
-        let policy = &model.clients[ci].policy;
         if measuring {
             let m = &mut self.client_meters[ci];
             m.attempts += 1;
@@ -79,35 +82,11 @@ impl World<'_> {
                 m.retries += 1;
             }
         }
-        // The bulkhead first: a refused call must not use up one of a
-        // half-open breaker's trial calls.
-        if let Some(max) = policy.bulkhead {
-            if self.clients[ci].in_flight >= max {
-                return self.end_attempt(id, Outcome::Failed(Cause::BulkheadFull));
-            }
+        if !self.clients[ci].plain && !self.guard_attempt(id, ci, tag) {
+            return;
         }
-        let client = &mut self.clients[ci];
-        if let Some(b) = &mut client.breaker {
-            let (admit, change) = b.admit(now);
-            if let Some(t) = change {
-                self.note_transition(ci, t);
-            }
-            match admit {
-                Admit::Yes => {}
-                Admit::Trial => self.calls.get_mut(id).trial = true,
-                Admit::No => return self.end_attempt(id, Outcome::Failed(Cause::CircuitOpen)),
-            }
-        }
-        if policy.bulkhead.is_some() {
-            self.clients[ci].in_flight += 1;
-            self.calls.get_mut(id).in_bulkhead = true;
-        }
-        if let Some(t) = policy.timeout {
-            self.queue
-                .push(now.saturating_add(t), Event::Timeout { call: id, tag });
-        }
-        let c = &model.clients[ci];
         if self.faults.any_partition() {
+            let c = &model.clients[ci];
             if let Some(mode) = self.faults.partition(c.caller, c.callee) {
                 return match mode {
                     crate::model::FailMode::Reject => {
@@ -136,6 +115,45 @@ impl World<'_> {
         }
     }
 
+    /// The policy's checks before an attempt goes out: bulkhead, breaker,
+    /// and arming the timeout. False when the attempt failed fast.
+    fn guard_attempt(&mut self, id: CallId, ci: usize, tag: u32) -> bool {
+        let now = self.now;
+        let policy = &self.model.clients[ci].policy;
+        // The bulkhead first: a refused call must not use up one of a
+        // half-open breaker's trial calls.
+        if let Some(max) = policy.bulkhead {
+            if self.clients[ci].in_flight >= max {
+                self.end_attempt(id, Outcome::Failed(Cause::BulkheadFull));
+                return false;
+            }
+        }
+        let client = &mut self.clients[ci];
+        if let Some(b) = &mut client.breaker {
+            let (admit, change) = b.admit(now);
+            if let Some(t) = change {
+                self.note_transition(ci, t);
+            }
+            match admit {
+                Admit::Yes => {}
+                Admit::Trial => self.calls.get_mut(id).trial = true,
+                Admit::No => {
+                    self.end_attempt(id, Outcome::Failed(Cause::CircuitOpen));
+                    return false;
+                }
+            }
+        }
+        if policy.bulkhead.is_some() {
+            self.clients[ci].in_flight += 1;
+            self.calls.get_mut(id).in_bulkhead = true;
+        }
+        if let Some(t) = policy.timeout {
+            self.queue
+                .push(now.saturating_add(t), Event::Timeout { call: id, tag });
+        }
+        true
+    }
+
     /// The caller's timeout for attempt `tag` of call `id` expired.
     pub(super) fn on_timeout(&mut self, id: CallId, tag: u32) {
         if !self.calls.is_current(id, tag) {
@@ -154,8 +172,20 @@ impl World<'_> {
     pub(super) fn end_attempt(&mut self, id: CallId, outcome: Outcome) {
         let now = self.now;
         let measuring = self.measuring();
+        let (ci, replica) = {
+            let r = self.calls.get(id);
+            (r.site.client as usize, r.replica)
+        };
+        if replica != NO_REPLICA && self.any_outlier {
+            self.note_replica_outcome(replica, outcome.succeeded());
+        }
+        if self.clients[ci].plain {
+            if let (Outcome::Failed(cause), true) = (outcome, measuring) {
+                self.client_meters[ci].attempt_failures[cause.index()] += 1;
+            }
+            return self.finish_call(id, outcome);
+        }
         let rec = *self.calls.get(id);
-        let ci = rec.site.client as usize;
         let client = &mut self.clients[ci];
         if rec.in_bulkhead {
             client.in_flight -= 1;
@@ -173,9 +203,6 @@ impl World<'_> {
             }
         }
         self.calls.get_mut(id).trial = false;
-        if rec.replica != NO_REPLICA {
-            self.note_replica_outcome(rec.replica, outcome.succeeded());
-        }
         if let Outcome::Failed(cause) = outcome {
             if measuring {
                 self.client_meters[ci].attempt_failures[cause.index()] += 1;
@@ -214,20 +241,23 @@ impl World<'_> {
     /// Call `id` is over: free its record and answer the caller (an
     /// optional call's failure becomes a degraded success).
     fn finish_call(&mut self, id: CallId, outcome: Outcome) {
-        let rec = *self.calls.get(id);
+        let (caller, site) = {
+            let r = self.calls.get(id);
+            (r.caller, r.site)
+        };
         self.calls.release(id);
-        let ci = rec.site.client as usize;
+        let ci = site.client as usize;
         let measuring = self.measuring();
         let outcome = match outcome {
             Outcome::Failed(c) => {
                 if measuring {
                     let m = &mut self.client_meters[ci];
                     m.failures[c.index()] += 1;
-                    if rec.site.optional {
+                    if site.optional {
                         m.fallbacks += 1;
                     }
                 }
-                if rec.site.optional {
+                if site.optional {
                     Outcome::Degraded
                 } else {
                     outcome
@@ -240,7 +270,7 @@ impl World<'_> {
                 ok
             }
         };
-        self.on_reply(rec.caller, outcome);
+        self.on_reply(caller, outcome);
     }
 
     /// Counts a breaker state change of client `ci`.
@@ -276,6 +306,7 @@ impl World<'_> {
 
     /// Outlier detection: a call handled by global replica `r` succeeded or
     /// failed (as its caller saw it, timeouts included).
+    #[inline]
     pub(super) fn note_replica_outcome(&mut self, r: u32, ok: bool) {
         let rep = &mut self.replicas[r as usize];
         let sid = rep.service as usize;
@@ -329,7 +360,11 @@ impl World<'_> {
 
     /// Applies `f` to replica `r` and keeps the service's count of
     /// unavailable replicas (and its time integral) in step.
-    pub(super) fn update_availability<T>(&mut self, r: u32, f: impl FnOnce(&mut Replica) -> T) -> T {
+    pub(super) fn update_availability<T>(
+        &mut self,
+        r: u32,
+        f: impl FnOnce(&mut Replica) -> T,
+    ) -> T {
         let rep = &mut self.replicas[r as usize];
         let before = rep.available();
         let out = f(rep);
