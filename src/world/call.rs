@@ -13,6 +13,10 @@ pub type CallId = u32;
 /// `CallRec::replica` when the attempt has not reached a replica.
 pub const NO_REPLICA: u32 = u32::MAX;
 
+/// `CallRec::callee` when the attempt has no invocation (it failed fast or
+/// was dropped by a partition).
+pub const NO_CALLEE: u32 = u32::MAX;
+
 /// One call from an invocation to an endpoint, across its attempts.
 #[derive(Debug, Clone, Copy)]
 pub struct CallRec {
@@ -26,7 +30,8 @@ pub struct CallRec {
     pub attempt: u32,
     /// Tag of the current attempt; set by the slab.
     pub tag: u32,
-    /// The current attempt's invocation, and its generation.
+    /// The current attempt's invocation ([`NO_CALLEE`] if none), and its
+    /// generation.
     pub callee: InvId,
     /// See `callee`.
     pub callee_gen: u32,
@@ -50,7 +55,7 @@ impl CallRec {
             site,
             attempt: 0,
             tag: 0,
-            callee: 0,
+            callee: NO_CALLEE,
             callee_gen: 0,
             replica: NO_REPLICA,
             in_bulkhead: false,
@@ -119,6 +124,14 @@ impl Calls {
     #[inline]
     pub fn get_mut(&mut self, id: CallId) -> &mut CallRec {
         &mut self.slots[id as usize]
+    }
+
+    /// Whether the current attempt's invocation is still alive (it may
+    /// have died in a crash, or never existed).
+    #[inline]
+    pub fn callee_alive(&self, id: CallId, invs: &super::request::Invocations) -> Option<InvId> {
+        let s = &self.slots[id as usize];
+        (s.callee != NO_CALLEE && invs.is_current(s.callee, s.callee_gen)).then_some(s.callee)
     }
 
     /// Ids of the live records, in slot order, appended to `out` (crashes

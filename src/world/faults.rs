@@ -329,8 +329,8 @@ impl World<'_> {
             if self.invs.is_current(rec.caller, rec.caller_gen) {
                 continue;
             }
-            if self.invs.is_current(rec.callee, rec.callee_gen) {
-                self.invs.get_mut(rec.callee).abandoned = true;
+            if let Some(callee) = self.calls.callee_alive(c, &self.invs) {
+                self.invs.get_mut(callee).abandoned = true;
             }
             let ci = rec.site.client as usize;
             if rec.in_bulkhead {

@@ -9,7 +9,7 @@
 //! counted as wasted when it finishes).
 
 use super::breaker::{Admit, Breaker, Transition};
-use super::call::{CallId, CallRec, NO_REPLICA};
+use super::call::{CallId, CallRec, NO_CALLEE, NO_REPLICA};
 use super::outcome::{Cause, Outcome};
 use super::request::{InvId, Invocation, Parent};
 use super::{hop, Event, World};
@@ -71,6 +71,8 @@ impl World<'_> {
         let model = self.model;
         let rec = self.calls.get_mut(id);
         rec.attempt += 1;
+        rec.callee = NO_CALLEE;
+        rec.replica = NO_REPLICA;
         let tag = rec.tag;
         let site = rec.site;
         let (caller, attempt) = (rec.caller, rec.attempt);
@@ -105,7 +107,6 @@ impl World<'_> {
         let rec = self.calls.get_mut(id);
         rec.callee = callee;
         rec.callee_gen = self.invs.get(callee).gen;
-        rec.replica = NO_REPLICA;
         let hop = hop(&model.network, &mut self.net_to[site.target as usize]);
         if hop == 0 {
             self.admit(callee);
@@ -159,10 +160,9 @@ impl World<'_> {
         if !self.calls.is_current(id, tag) {
             return;
         }
-        let rec = *self.calls.get(id);
         // The callee keeps working; whatever it does now is wasted.
-        if self.invs.is_current(rec.callee, rec.callee_gen) {
-            self.invs.get_mut(rec.callee).abandoned = true;
+        if let Some(callee) = self.calls.callee_alive(id, &self.invs) {
+            self.invs.get_mut(callee).abandoned = true;
         }
         self.end_attempt(id, Outcome::Failed(Cause::Timeout));
     }
