@@ -727,3 +727,1393 @@ fn stdout_write_failure_is_reported() {
     assert!(stderr.contains("writing to stdout"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+// ---------------------------------------------------------------------
+// Faults (`[[faults]]`) and resilience policies (`[policies.NAME]`, inline
+// call policies, service-level `shed_after` and `outlier_ejection`). These
+// are validation errors, so `check` is enough: no simulation runs.
+
+/// Writes `text` as `file` in a fresh directory and runs
+/// `microsim check FILE EXTRA...` there, expecting bad input.
+fn check_bad(file: &str, text: &str, extra: &[&str]) -> Failure {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join(file), text).unwrap();
+    let mut args = vec!["check", file];
+    args.extend_from_slice(extra);
+    let stderr = assert_bad_input(dir.path(), &args);
+    Failure { stderr, _dir: dir }
+}
+
+/// Checks `text` (written as `file`) and asserts the error is at
+/// `line_col` on the field `path` and says every one of `words`.
+fn check_refuses(file: &str, text: &str, line_col: &str, path: &str, words: &[&str]) {
+    let f = check_bad(file, text, &[]);
+    assert_located(&f.stderr, file, line_col, path);
+    assert_says(&f.stderr, words);
+}
+
+/// checkout.toml with `tables` (e.g. `[[faults]]` tables) appended.
+fn checkout_and(tables: &str) -> String {
+    format!("{}\n{tables}", checkout())
+}
+
+/// checkout.toml with one `[[faults]]` table whose body is `body`.
+fn with_fault(body: &str) -> String {
+    checkout_and(&format!("[[faults]]\n{body}"))
+}
+
+/// The place of the first fault's `[[faults]]` header in `text`: an error
+/// about a field missing from a fault is placed at the start of the table
+/// it is missing from.
+fn fault_header(text: &str) -> String {
+    at(text, "[[faults]]")
+}
+
+/// The `payment.charge` call of `order.place` is steps[2].
+const CHARGE_CALL: &str = "services.order.endpoints.place.steps[2]";
+
+/// checkout.toml with `fields` added to the `payment.charge` call of
+/// `order.place` (`{ call = "payment.charge", FIELDS }`).
+fn charge_call_with(fields: &str) -> String {
+    checkout_with(
+        "{ call = \"payment.charge\" },\n]",
+        &format!("{{ call = \"payment.charge\", {fields} }},\n]"),
+    )
+}
+
+/// The faults' known kinds, which an unknown-kind message must list.
+const FAULT_KINDS: [&str; 6] = [
+    "crash",
+    "latency",
+    "errors",
+    "partition",
+    "slow_replica",
+    "random_crashes",
+];
+
+#[test]
+fn fault_with_unknown_kind_lists_the_kinds() {
+    let text = with_fault("kind = \"explode\"\nservice = \"payment\"\nat = \"1m\"\n");
+    let f = check_bad("fault_kind.toml", &text, &[]);
+    assert_located(
+        &f.stderr,
+        "fault_kind.toml",
+        &at(&text, "kind = \"explode\""),
+        "faults[0].kind",
+    );
+    assert_says(&f.stderr, &["unknown fault kind `explode`"]);
+    assert_says(&f.stderr, &FAULT_KINDS);
+}
+
+#[test]
+fn fault_without_kind_is_refused() {
+    let text = with_fault("service = \"payment\"\nat = \"1m\"\n");
+    check_refuses(
+        "fault_nokind.toml",
+        &text,
+        &fault_header(&text),
+        "faults[0]",
+        &["missing field `kind`"],
+    );
+}
+
+#[test]
+fn crash_of_unknown_service_lists_the_services() {
+    let text = with_fault("kind = \"crash\"\nservice = \"paymnt\"\nat = \"1m\"\n");
+    check_refuses(
+        "crash_service.toml",
+        &text,
+        &at(&text, "service = \"paymnt\""),
+        "faults[0].service",
+        &["unknown service `paymnt`", "user, payment, order"],
+    );
+}
+
+#[test]
+fn latency_fault_on_unknown_service_is_refused() {
+    let text =
+        with_fault("kind = \"latency\"\nservice = \"usr\"\nextra = \"100ms\"\nat = \"1m\"\n");
+    check_refuses(
+        "latency_service.toml",
+        &text,
+        &at(&text, "service = \"usr\""),
+        "faults[0].service",
+        &["unknown service `usr`", "user, payment, order"],
+    );
+}
+
+#[test]
+fn partition_from_unknown_service_is_refused() {
+    let text = with_fault("kind = \"partition\"\nfrom = \"ordr\"\nto = \"payment\"\nat = \"1m\"\n");
+    check_refuses(
+        "partition_from.toml",
+        &text,
+        &at(&text, "from = \"ordr\""),
+        "faults[0].from",
+        &["unknown service `ordr`", "user, payment, order"],
+    );
+}
+
+#[test]
+fn partition_to_unknown_service_is_refused() {
+    let text = with_fault("kind = \"partition\"\nfrom = \"order\"\nto = \"pay\"\nat = \"1m\"\n");
+    check_refuses(
+        "partition_to.toml",
+        &text,
+        &at(&text, "to = \"pay\""),
+        "faults[0].to",
+        &["unknown service `pay`", "user, payment, order"],
+    );
+}
+
+#[test]
+fn latency_fault_on_unknown_endpoint_lists_the_service_endpoints() {
+    let text = with_fault(
+        "kind = \"latency\"\nservice = \"order\"\nendpoint = \"plcae\"\nextra = \"100ms\"\nat = \"1m\"\n",
+    );
+    check_refuses(
+        "latency_endpoint.toml",
+        &text,
+        &at(&text, "endpoint = \"plcae\""),
+        "faults[0].endpoint",
+        &["service `order` has no endpoint `plcae`", "place, status"],
+    );
+}
+
+#[test]
+fn errors_fault_on_unknown_endpoint_is_refused() {
+    let text = with_fault(
+        "kind = \"errors\"\nservice = \"payment\"\nendpoint = \"refund\"\nprobability = 0.1\nat = \"1m\"\n",
+    );
+    check_refuses(
+        "errors_endpoint.toml",
+        &text,
+        &at(&text, "endpoint = \"refund\""),
+        "faults[0].endpoint",
+        &["service `payment` has no endpoint `refund`", "charge"],
+    );
+}
+
+/// A fault's endpoint is the endpoint's own name; `service.endpoint` there
+/// is a mistake that must say which endpoints exist.
+#[test]
+fn errors_fault_endpoint_written_as_service_dot_endpoint_is_refused() {
+    let text = with_fault(
+        "kind = \"errors\"\nservice = \"payment\"\nendpoint = \"payment.charge\"\nprobability = 0.1\nat = \"1m\"\n",
+    );
+    check_refuses(
+        "errors_endpoint_dotted.toml",
+        &text,
+        &at(&text, "endpoint = \"payment.charge\""),
+        "faults[0].endpoint",
+        &["no endpoint `payment.charge`", "charge"],
+    );
+}
+
+#[test]
+fn fault_starting_at_a_negative_time_is_refused() {
+    let text = with_fault("kind = \"crash\"\nservice = \"payment\"\nat = \"-1s\"\n");
+    check_refuses(
+        "fault_negative_at.toml",
+        &text,
+        &at(&text, "at = \"-1s\""),
+        "faults[0].at",
+        &["`-1s`", "negative"],
+    );
+}
+
+#[test]
+fn fault_with_malformed_duration_is_refused() {
+    let text =
+        with_fault("kind = \"crash\"\nservice = \"payment\"\nat = \"1m\"\nduration = \"abc\"\n");
+    check_refuses(
+        "fault_bad_duration.toml",
+        &text,
+        &at(&text, "duration = \"abc\""),
+        "faults[0].duration",
+        &["`abc` is not a duration", "\"5ms\""],
+    );
+}
+
+#[test]
+fn fault_with_zero_duration_is_refused() {
+    let text =
+        with_fault("kind = \"crash\"\nservice = \"payment\"\nat = \"1m\"\nduration = \"0s\"\n");
+    check_refuses(
+        "fault_zero_duration.toml",
+        &text,
+        &at(&text, "duration = \"0s\""),
+        "faults[0].duration",
+        &["greater than zero", "leave it out"],
+    );
+}
+
+#[test]
+fn fault_at_given_as_a_number_is_refused() {
+    let text = with_fault("kind = \"crash\"\nservice = \"payment\"\nat = 60\n");
+    check_refuses(
+        "fault_at_number.toml",
+        &text,
+        &at(&text, "at = 60"),
+        "faults[0].at",
+        &["invalid type", "expected a string"],
+    );
+}
+
+#[test]
+fn error_probability_above_one_is_refused() {
+    let text =
+        with_fault("kind = \"errors\"\nservice = \"payment\"\nprobability = 1.5\nat = \"1m\"\n");
+    check_refuses(
+        "probability_high.toml",
+        &text,
+        &at(&text, "probability = 1.5"),
+        "faults[0].probability",
+        &["from 0 to 1", "got 1.5"],
+    );
+}
+
+#[test]
+fn negative_error_probability_is_refused() {
+    let text =
+        with_fault("kind = \"errors\"\nservice = \"payment\"\nprobability = -0.1\nat = \"1m\"\n");
+    check_refuses(
+        "probability_negative.toml",
+        &text,
+        &at(&text, "probability = -0.1"),
+        "faults[0].probability",
+        &["from 0 to 1", "got -0.1"],
+    );
+}
+
+#[test]
+fn nan_error_probability_is_refused() {
+    let text =
+        with_fault("kind = \"errors\"\nservice = \"payment\"\nprobability = nan\nat = \"1m\"\n");
+    check_refuses(
+        "probability_nan.toml",
+        &text,
+        &at(&text, "probability = nan"),
+        "faults[0].probability",
+        &["from 0 to 1", "got NaN"],
+    );
+}
+
+#[test]
+fn latency_fraction_outside_zero_to_one_is_refused() {
+    let text = with_fault(
+        "kind = \"latency\"\nservice = \"payment\"\nextra = \"100ms\"\nfraction = 1.5\nat = \"1m\"\n",
+    );
+    check_refuses(
+        "fraction_high.toml",
+        &text,
+        &at(&text, "fraction = 1.5"),
+        "faults[0].fraction",
+        &["from 0 to 1", "got 1.5"],
+    );
+    let text = with_fault(
+        "kind = \"latency\"\nservice = \"payment\"\nextra = \"100ms\"\nfraction = -0.5\nat = \"1m\"\n",
+    );
+    check_refuses(
+        "fraction_negative.toml",
+        &text,
+        &at(&text, "fraction = -0.5"),
+        "faults[0].fraction",
+        &["from 0 to 1", "got -0.5"],
+    );
+}
+
+#[test]
+fn crash_of_zero_replicas_is_refused() {
+    let text = with_fault("kind = \"crash\"\nservice = \"payment\"\nreplicas = 0\nat = \"1m\"\n");
+    check_refuses(
+        "crash_zero.toml",
+        &text,
+        &at(&text, "replicas = 0"),
+        "faults[0].replicas",
+        &["from 1 to the service's 2 replicas", "got 0"],
+    );
+}
+
+#[test]
+fn crash_of_more_replicas_than_the_service_has_is_refused() {
+    let text = with_fault("kind = \"crash\"\nservice = \"payment\"\nreplicas = 3\nat = \"1m\"\n");
+    check_refuses(
+        "crash_too_many.toml",
+        &text,
+        &at(&text, "replicas = 3\nat"),
+        "faults[0].replicas",
+        &["from 1 to the service's 2 replicas", "got 3"],
+    );
+}
+
+#[test]
+fn slow_replica_index_out_of_range_is_refused() {
+    let text = with_fault(
+        "kind = \"slow_replica\"\nservice = \"payment\"\nreplica = 2\nfactor = 10\nat = \"1m\"\n",
+    );
+    check_refuses(
+        "slow_index.toml",
+        &text,
+        &at(&text, "replica = 2"),
+        "faults[0].replica",
+        &["replica index from 0 to 1", "got 2"],
+    );
+    let text = with_fault(
+        "kind = \"slow_replica\"\nservice = \"payment\"\nreplica = -1\nfactor = 10\nat = \"1m\"\n",
+    );
+    check_refuses(
+        "slow_index_negative.toml",
+        &text,
+        &at(&text, "replica = -1"),
+        "faults[0].replica",
+        &["replica index from 0 to 1", "got -1"],
+    );
+}
+
+#[test]
+fn slow_replica_factor_not_above_zero_is_refused() {
+    for (factor, got) in [("0", "got 0"), ("-2", "got -2"), ("inf", "got inf")] {
+        let text = with_fault(&format!(
+            "kind = \"slow_replica\"\nservice = \"payment\"\nfactor = {factor}\nat = \"1m\"\n"
+        ));
+        check_refuses(
+            "slow_factor.toml",
+            &text,
+            &at(&text, "factor = "),
+            "faults[0].factor",
+            &["greater than 0", got],
+        );
+    }
+}
+
+#[test]
+fn field_of_another_fault_kind_is_refused() {
+    let text =
+        with_fault("kind = \"crash\"\nservice = \"payment\"\nprobability = 0.5\nat = \"1m\"\n");
+    check_refuses(
+        "crash_probability.toml",
+        &text,
+        &at(&text, "probability = 0.5"),
+        "faults[0].probability",
+        &[
+            "`probability` does not apply to a crash fault",
+            "service, replicas, mode",
+        ],
+    );
+    let text = with_fault(
+        "kind = \"errors\"\nservice = \"payment\"\nprobability = 0.5\nextra = \"10ms\"\nat = \"1m\"\n",
+    );
+    check_refuses(
+        "errors_extra.toml",
+        &text,
+        &at(&text, "extra = \"10ms\""),
+        "faults[0].extra",
+        &[
+            "`extra` does not apply to a errors fault",
+            "service, endpoint, probability",
+        ],
+    );
+}
+
+/// "does not apply to a errors fault" is bad English; the article must
+/// follow the kind ("an errors fault").
+#[test]
+#[ignore = "bug: message says `a errors fault` (src/scenario/faults.rs hard-codes `a {kind}`)"]
+fn field_of_another_kind_message_uses_the_right_article() {
+    let text = with_fault(
+        "kind = \"errors\"\nservice = \"payment\"\nprobability = 0.5\nextra = \"10ms\"\nat = \"1m\"\n",
+    );
+    let f = check_bad("errors_article.toml", &text, &[]);
+    assert_says(&f.stderr, &["does not apply to an errors fault"]);
+}
+
+#[test]
+fn unknown_key_in_a_fault_lists_the_fault_fields() {
+    let text = with_fault("kind = \"crash\"\nservice = \"payment\"\nstart = \"1m\"\n");
+    check_refuses(
+        "fault_unknown_key.toml",
+        &text,
+        &at(&text, "start = "),
+        "faults[0].start",
+        &["unknown field `start`", "`at`", "`duration`", "`kind`"],
+    );
+}
+
+#[test]
+fn crash_without_start_time_is_refused() {
+    let text = with_fault("kind = \"crash\"\nservice = \"payment\"\n");
+    check_refuses(
+        "crash_no_at.toml",
+        &text,
+        &fault_header(&text),
+        "faults[0]",
+        &["missing field `at`"],
+    );
+}
+
+#[test]
+fn crash_without_service_is_refused() {
+    let text = with_fault("kind = \"crash\"\nat = \"1m\"\n");
+    check_refuses(
+        "crash_no_service.toml",
+        &text,
+        &fault_header(&text),
+        "faults[0]",
+        &["missing field `service`"],
+    );
+}
+
+#[test]
+fn latency_fault_without_extra_is_refused() {
+    let text = with_fault("kind = \"latency\"\nservice = \"payment\"\nat = \"1m\"\n");
+    check_refuses(
+        "latency_no_extra.toml",
+        &text,
+        &fault_header(&text),
+        "faults[0]",
+        &["missing field `extra`"],
+    );
+}
+
+#[test]
+fn latency_fault_with_bad_extra_distribution_is_refused() {
+    let text = with_fault(
+        "kind = \"latency\"\nservice = \"payment\"\nextra = { dist = \"exponentail\", mean = \"1ms\" }\nat = \"1m\"\n",
+    );
+    check_refuses(
+        "latency_bad_extra.toml",
+        &text,
+        &at(&text, "dist = \"exponentail\""),
+        "faults[0].extra.dist",
+        &["unknown distribution `exponentail`"],
+    );
+}
+
+#[test]
+fn errors_fault_without_probability_is_refused() {
+    let text = with_fault("kind = \"errors\"\nservice = \"payment\"\nat = \"1m\"\n");
+    check_refuses(
+        "errors_no_probability.toml",
+        &text,
+        &fault_header(&text),
+        "faults[0]",
+        &["missing field `probability`"],
+    );
+}
+
+#[test]
+fn slow_replica_without_factor_is_refused() {
+    let text = with_fault("kind = \"slow_replica\"\nservice = \"payment\"\nat = \"1m\"\n");
+    check_refuses(
+        "slow_no_factor.toml",
+        &text,
+        &fault_header(&text),
+        "faults[0]",
+        &["missing field `factor`"],
+    );
+}
+
+#[test]
+fn random_crashes_without_mtbf_is_refused() {
+    let text = with_fault("kind = \"random_crashes\"\nservice = \"payment\"\nmttr = \"30s\"\n");
+    check_refuses(
+        "random_no_mtbf.toml",
+        &text,
+        &fault_header(&text),
+        "faults[0]",
+        &["missing field `mtbf`", "mean time between failures"],
+    );
+}
+
+#[test]
+fn random_crashes_with_zero_mttr_is_refused() {
+    let text = with_fault(
+        "kind = \"random_crashes\"\nservice = \"payment\"\nmtbf = \"10m\"\nmttr = \"0s\"\n",
+    );
+    check_refuses(
+        "random_zero_mttr.toml",
+        &text,
+        &at(&text, "mttr = \"0s\""),
+        "faults[0].mttr",
+        &["greater than zero"],
+    );
+}
+
+/// A missing field of the second fault is placed at the second fault's
+/// header, not at the first one's.
+#[test]
+fn missing_field_of_a_later_fault_is_placed_at_its_own_header() {
+    let text = checkout_and(
+        "[[faults]]\nkind = \"crash\"\nservice = \"payment\"\nat = \"1m\"\n\n[[faults]]\nkind = \"crash\"\nservice = \"user\"\n",
+    );
+    check_refuses(
+        "second_no_at.toml",
+        &text,
+        &at_after(&text, "at = \"1m\"", "[[faults]]"),
+        "faults[1]",
+        &["missing field `at`"],
+    );
+}
+
+#[test]
+fn unknown_fault_mode_is_refused() {
+    let text =
+        with_fault("kind = \"crash\"\nservice = \"payment\"\nmode = \"explode\"\nat = \"1m\"\n");
+    check_refuses(
+        "crash_mode.toml",
+        &text,
+        &at(&text, "mode = \"explode\""),
+        "faults[0].mode",
+        &["unknown mode `explode`", "reject", "drop"],
+    );
+    let text = with_fault(
+        "kind = \"partition\"\nfrom = \"order\"\nto = \"payment\"\nmode = \"blackhole\"\nat = \"1m\"\n",
+    );
+    check_refuses(
+        "partition_mode.toml",
+        &text,
+        &at(&text, "mode = \"blackhole\""),
+        "faults[0].mode",
+        &["unknown mode `blackhole`", "reject", "drop"],
+    );
+}
+
+#[test]
+fn duplicate_fault_names_are_refused() {
+    let text = checkout_and(
+        "[[faults]]\nname = \"boom\"\nkind = \"crash\"\nservice = \"payment\"\nat = \"1m\"\n\n\
+         [[faults]]\nname = \"boom\"\nkind = \"crash\"\nservice = \"user\"\nat = \"2m\"\n",
+    );
+    check_refuses(
+        "duplicate_faults.toml",
+        &text,
+        &at_after(&text, "service = \"payment\"", "name = \"boom\""),
+        "faults[1].name",
+        &["fault name `boom` is used twice", "unique `name`"],
+    );
+}
+
+/// Two unnamed faults of the same kind, target and start get the same
+/// default name; the error points at the second one's `kind`.
+#[test]
+fn duplicate_default_fault_names_are_refused() {
+    let fault = "[[faults]]\nkind = \"crash\"\nservice = \"payment\"\nat = \"1m\"\n";
+    let text = checkout_and(&format!("{fault}\n{fault}"));
+    check_refuses(
+        "duplicate_default_faults.toml",
+        &text,
+        &at_after(&text, "at = \"1m\"", "kind = \"crash\""),
+        "faults[1].kind",
+        &["fault name `crash payment at 1m` is used twice", "`name`"],
+    );
+}
+
+#[test]
+fn empty_fault_name_is_refused() {
+    let text = with_fault("name = \" \"\nkind = \"crash\"\nservice = \"payment\"\nat = \"1m\"\n");
+    check_refuses(
+        "fault_empty_name.toml",
+        &text,
+        &at(&text, "name = \" \""),
+        "faults[0].name",
+        &["must not be empty"],
+    );
+}
+
+// Policies.
+
+#[test]
+fn call_naming_an_unknown_policy_is_refused() {
+    let text = charge_call_with("policy = \"paymnt\"");
+    check_refuses(
+        "unknown_policy_none.toml",
+        &text,
+        &at(&text, "policy = \"paymnt\""),
+        &format!("{CHARGE_CALL}.policy"),
+        &["unknown policy `paymnt`", "no [policies.NAME] tables"],
+    );
+    let text = format!(
+        "{}\n[policies.payment]\ntimeout = \"1s\"\n\n[policies.fast]\ntimeout = \"10ms\"\n",
+        charge_call_with("policy = \"paymnt\"")
+    );
+    check_refuses(
+        "unknown_policy.toml",
+        &text,
+        &at(&text, "policy = \"paymnt\""),
+        &format!("{CHARGE_CALL}.policy"),
+        &["unknown policy `paymnt`", "payment, fast"],
+    );
+}
+
+#[test]
+fn inline_fields_with_a_named_policy_are_refused() {
+    let text = format!(
+        "{}\n[policies.payment]\ntimeout = \"1s\"\n",
+        charge_call_with("policy = \"payment\", timeout = \"2s\"")
+    );
+    check_refuses(
+        "policy_overlap.toml",
+        &text,
+        &at(&text, "timeout = \"2s\""),
+        &format!("{CHARGE_CALL}.timeout"),
+        &[
+            "`timeout` cannot be combined with policy = \"payment\"",
+            "[policies.payment]",
+        ],
+    );
+    let text = format!(
+        "{}\n[policies.payment]\ntimeout = \"1s\"\n",
+        charge_call_with("policy = \"payment\", bulkhead = 5")
+    );
+    check_refuses(
+        "policy_overlap_bulkhead.toml",
+        &text,
+        &at(&text, "bulkhead = 5"),
+        &format!("{CHARGE_CALL}.bulkhead"),
+        &["`bulkhead` cannot be combined with policy = \"payment\""],
+    );
+}
+
+#[test]
+fn zero_timeout_is_refused() {
+    let text = charge_call_with("timeout = \"0s\"");
+    check_refuses(
+        "timeout_zero.toml",
+        &text,
+        &at(&text, "timeout = \"0s\""),
+        &format!("{CHARGE_CALL}.timeout"),
+        &["greater than zero", "leave it out"],
+    );
+    let text = checkout_and("[policies.payment]\ntimeout = \"0s\"\n");
+    check_refuses(
+        "policy_timeout_zero.toml",
+        &text,
+        &at(&text, "timeout = \"0s\""),
+        "policies.payment.timeout",
+        &["greater than zero", "leave it out"],
+    );
+}
+
+#[test]
+fn malformed_timeout_is_refused() {
+    let text = charge_call_with("timeout = \"soon\"");
+    check_refuses(
+        "timeout_bad.toml",
+        &text,
+        &at(&text, "timeout = \"soon\""),
+        &format!("{CHARGE_CALL}.timeout"),
+        &["`soon` is not a duration"],
+    );
+}
+
+#[test]
+fn single_attempt_retries_are_refused() {
+    let text =
+        charge_call_with("retries = { attempts = 1, backoff = \"exponential\", base = \"50ms\" }");
+    check_refuses(
+        "retries_one.toml",
+        &text,
+        &at(&text, "attempts = 1"),
+        &format!("{CHARGE_CALL}.retries.attempts"),
+        &["attempts = 1 means no retry", "2 or more"],
+    );
+}
+
+#[test]
+fn zero_attempts_are_refused() {
+    let text = charge_call_with("retries = { attempts = 0 }");
+    check_refuses(
+        "retries_zero.toml",
+        &text,
+        &at(&text, "attempts = 0"),
+        &format!("{CHARGE_CALL}.retries.attempts"),
+        &["whole number", "got 0"],
+    );
+}
+
+/// The range given for a bad `attempts` must be the one accepted: 1 is
+/// refused too, so "from 1 to 100" sends the user into a second error.
+#[test]
+#[ignore = "bug: attempts = 0 says `must be a whole number from 1 to 100`, but attempts = 1 is refused as well"]
+fn zero_attempts_message_gives_the_accepted_range() {
+    let text = charge_call_with("retries = { attempts = 0 }");
+    let f = check_bad("retries_zero_range.toml", &text, &[]);
+    assert_says(&f.stderr, &["from 2 to 100", "got 0"]);
+}
+
+#[test]
+fn retries_without_attempts_are_refused() {
+    let text = charge_call_with("retries = { backoff = \"constant\", base = \"10ms\" }");
+    check_refuses(
+        "retries_no_attempts.toml",
+        &text,
+        &at(&text, "retries = "),
+        &format!("{CHARGE_CALL}.retries"),
+        &["missing field `attempts`"],
+    );
+}
+
+#[test]
+fn unknown_backoff_is_refused() {
+    let text =
+        charge_call_with("retries = { attempts = 3, backoff = \"linear\", base = \"10ms\" }");
+    check_refuses(
+        "backoff.toml",
+        &text,
+        &at(&text, "backoff = \"linear\""),
+        &format!("{CHARGE_CALL}.retries.backoff"),
+        &["unknown backoff `linear`", "constant", "exponential"],
+    );
+}
+
+#[test]
+fn unknown_jitter_is_refused() {
+    let text = charge_call_with("retries = { attempts = 3, base = \"10ms\", jitter = \"half\" }");
+    check_refuses(
+        "jitter.toml",
+        &text,
+        &at(&text, "jitter = \"half\""),
+        &format!("{CHARGE_CALL}.retries.jitter"),
+        &["unknown jitter `half`", "none, full or equal"],
+    );
+}
+
+#[test]
+fn jitter_without_base_is_refused() {
+    let text = charge_call_with("retries = { attempts = 3, jitter = \"full\" }");
+    check_refuses(
+        "jitter_no_base.toml",
+        &text,
+        &at(&text, "jitter = \"full\""),
+        &format!("{CHARGE_CALL}.retries.jitter"),
+        &["jitter = \"full\"", "set `base`"],
+    );
+}
+
+#[test]
+fn exponential_backoff_without_base_is_refused() {
+    let text = charge_call_with("retries = { attempts = 3, backoff = \"exponential\" }");
+    check_refuses(
+        "exp_no_base.toml",
+        &text,
+        &at(&text, "retries = "),
+        &format!("{CHARGE_CALL}.retries"),
+        &["exponential backoff needs `base`"],
+    );
+}
+
+#[test]
+fn max_delay_with_constant_backoff_is_refused() {
+    let text = charge_call_with(
+        "retries = { attempts = 3, backoff = \"constant\", base = \"10ms\", max_delay = \"1s\" }",
+    );
+    check_refuses(
+        "max_delay_constant.toml",
+        &text,
+        &at(&text, "max_delay = "),
+        &format!("{CHARGE_CALL}.retries.max_delay"),
+        &["max_delay only applies to backoff = \"exponential\""],
+    );
+    // The default backoff is constant too.
+    let text = charge_call_with("retries = { attempts = 3, base = \"10ms\", max_delay = \"1s\" }");
+    check_refuses(
+        "max_delay_default.toml",
+        &text,
+        &at(&text, "max_delay = "),
+        &format!("{CHARGE_CALL}.retries.max_delay"),
+        &["max_delay only applies to backoff = \"exponential\""],
+    );
+}
+
+#[test]
+fn max_delay_below_base_is_refused() {
+    let text = charge_call_with(
+        "retries = { attempts = 3, backoff = \"exponential\", base = \"100ms\", max_delay = \"10ms\" }",
+    );
+    check_refuses(
+        "max_delay_small.toml",
+        &text,
+        &at(&text, "max_delay = "),
+        &format!("{CHARGE_CALL}.retries.max_delay"),
+        &["at least `base`"],
+    );
+}
+
+#[test]
+fn unknown_retry_cause_lists_the_causes() {
+    let text = charge_call_with("retries = { attempts = 3, on = [\"timeout\", \"tiemout\"] }");
+    check_refuses(
+        "retry_cause.toml",
+        &text,
+        &at(&text, "\"tiemout\""),
+        &format!("{CHARGE_CALL}.retries.on[1]"),
+        &[
+            "unknown cause `tiemout`",
+            "rejected",
+            "timeout",
+            "connection_failed",
+            "injected_error",
+            "circuit_open",
+            "bulkhead_full",
+            "shed",
+        ],
+    );
+}
+
+#[test]
+fn empty_retry_cause_list_is_refused() {
+    let text = charge_call_with("retries = { attempts = 3, on = [] }");
+    check_refuses(
+        "retry_on_empty.toml",
+        &text,
+        &at(&text, "on = []"),
+        &format!("{CHARGE_CALL}.retries.on"),
+        &["empty list retries nothing"],
+    );
+}
+
+#[test]
+fn retry_budget_outside_zero_to_one_is_refused() {
+    for (budget, got) in [("0", "got 0"), ("1.5", "got 1.5"), ("-0.1", "got -0.1")] {
+        let text = charge_call_with(&format!("retries = {{ attempts = 3, budget = {budget} }}"));
+        check_refuses(
+            "retry_budget.toml",
+            &text,
+            &at(&text, "budget = "),
+            &format!("{CHARGE_CALL}.retries.budget"),
+            &["greater than 0 and at most 1", got],
+        );
+    }
+}
+
+#[test]
+fn unknown_key_in_retries_lists_the_valid_keys() {
+    let text = charge_call_with("retries = { attempts = 3, bakoff = \"exponential\" }");
+    check_refuses(
+        "retries_key.toml",
+        &text,
+        &at(&text, "bakoff = "),
+        &format!("{CHARGE_CALL}.retries.bakoff"),
+        &[
+            "unknown field `bakoff`",
+            "`attempts`",
+            "`backoff`",
+            "`base`",
+            "`max_delay`",
+            "`jitter`",
+            "`on`",
+            "`budget`",
+        ],
+    );
+}
+
+#[test]
+fn circuit_breaker_failure_rate_outside_range_is_refused() {
+    let text = charge_call_with("circuit_breaker = { failure_rate = 1.5 }");
+    check_refuses(
+        "breaker_rate_high.toml",
+        &text,
+        &at(&text, "failure_rate = 1.5"),
+        &format!("{CHARGE_CALL}.circuit_breaker.failure_rate"),
+        &["got 1.5"],
+    );
+    let text = charge_call_with("circuit_breaker = { failure_rate = 0 }");
+    check_refuses(
+        "breaker_rate_zero.toml",
+        &text,
+        &at(&text, "failure_rate = 0"),
+        &format!("{CHARGE_CALL}.circuit_breaker.failure_rate"),
+        &["greater than 0", "open on the first call"],
+    );
+}
+
+/// 0 is refused, so a message for 1.5 that offers "from 0 to 1" is
+/// wrong about the low end.
+#[test]
+#[ignore = "bug: failure_rate = 1.5 says `must be a number from 0 to 1`, but failure_rate = 0 is refused as well"]
+fn circuit_breaker_failure_rate_message_gives_the_accepted_range() {
+    let text = charge_call_with("circuit_breaker = { failure_rate = 1.5 }");
+    let f = check_bad("breaker_rate_range.toml", &text, &[]);
+    assert_says(&f.stderr, &["greater than 0", "at most 1", "got 1.5"]);
+}
+
+#[test]
+fn circuit_breaker_with_zero_min_calls_or_window_is_refused() {
+    let text = charge_call_with("circuit_breaker = { failure_rate = 0.5, min_calls = 0 }");
+    check_refuses(
+        "breaker_min_calls.toml",
+        &text,
+        &at(&text, "min_calls = 0"),
+        &format!("{CHARGE_CALL}.circuit_breaker.min_calls"),
+        &["whole number from 1", "got 0"],
+    );
+    let text = charge_call_with("circuit_breaker = { failure_rate = 0.5, window = \"0s\" }");
+    check_refuses(
+        "breaker_window.toml",
+        &text,
+        &at(&text, "window = \"0s\""),
+        &format!("{CHARGE_CALL}.circuit_breaker.window"),
+        &["greater than zero"],
+    );
+    let text = charge_call_with("circuit_breaker = { failure_rate = 0.5, open_for = \"0s\" }");
+    check_refuses(
+        "breaker_open_for.toml",
+        &text,
+        &at(&text, "open_for = \"0s\""),
+        &format!("{CHARGE_CALL}.circuit_breaker.open_for"),
+        &["greater than zero"],
+    );
+    let text = charge_call_with("circuit_breaker = { failure_rate = 0.5, half_open_calls = 0 }");
+    check_refuses(
+        "breaker_half_open.toml",
+        &text,
+        &at(&text, "half_open_calls = 0"),
+        &format!("{CHARGE_CALL}.circuit_breaker.half_open_calls"),
+        &["whole number from 1", "got 0"],
+    );
+}
+
+#[test]
+fn unknown_key_in_circuit_breaker_lists_the_valid_keys() {
+    let text = charge_call_with("circuit_breaker = { failure_rate = 0.5, windw = \"10s\" }");
+    check_refuses(
+        "breaker_key.toml",
+        &text,
+        &at(&text, "windw = "),
+        &format!("{CHARGE_CALL}.circuit_breaker.windw"),
+        &[
+            "unknown field `windw`",
+            "`failure_rate`",
+            "`window`",
+            "`min_calls`",
+            "`open_for`",
+            "`half_open_calls`",
+        ],
+    );
+}
+
+#[test]
+fn zero_bulkhead_is_refused() {
+    let text = charge_call_with("bulkhead = 0");
+    check_refuses(
+        "bulkhead.toml",
+        &text,
+        &at(&text, "bulkhead = 0"),
+        &format!("{CHARGE_CALL}.bulkhead"),
+        &["whole number from 1", "got 0"],
+    );
+    let text = checkout_and("[policies.payment]\nbulkhead = 0\n");
+    check_refuses(
+        "policy_bulkhead.toml",
+        &text,
+        &at(&text, "bulkhead = 0"),
+        "policies.payment.bulkhead",
+        &["whole number from 1", "got 0"],
+    );
+}
+
+#[test]
+fn policy_fields_on_a_work_step_are_refused() {
+    let text = checkout_with(
+        "{ work = { dist = \"constant\", value = \"1ms\" } },",
+        "{ work = \"1ms\", timeout = \"1s\" },",
+    );
+    check_refuses(
+        "work_timeout.toml",
+        &text,
+        &at(&text, "timeout = \"1s\""),
+        "services.order.endpoints.status.steps[0].timeout",
+        &["`timeout` applies to calls only"],
+    );
+    let text = checkout_with(
+        "{ work = { dist = \"constant\", value = \"1ms\" } },",
+        "{ work = \"1ms\", optional = true },",
+    );
+    check_refuses(
+        "work_optional.toml",
+        &text,
+        &at(&text, "optional = true"),
+        "services.order.endpoints.status.steps[0].optional",
+        &["`optional` applies to calls only"],
+    );
+}
+
+#[test]
+fn policy_fields_on_a_parallel_group_are_refused() {
+    let text = checkout_with(
+        "{ parallel = [ { call = \"user.auth\" }, { call = \"payment.charge\" } ] },",
+        "{ parallel = [ { call = \"user.auth\" }, { call = \"payment.charge\" } ], timeout = \"1s\" },",
+    );
+    check_refuses(
+        "parallel_timeout.toml",
+        &text,
+        &at(&text, "timeout = \"1s\""),
+        "services.order.endpoints.status.steps[1].timeout",
+        &["`timeout` applies to calls only"],
+    );
+}
+
+#[test]
+fn bad_inline_policy_inside_a_parallel_group_is_located() {
+    let text = checkout_with(
+        "{ parallel = [ { call = \"user.auth\" }, { call = \"payment.charge\" } ] },",
+        "{ parallel = [ { call = \"user.auth\" }, { call = \"payment.charge\", bulkhead = -3 } ] },",
+    );
+    check_refuses(
+        "parallel_bulkhead.toml",
+        &text,
+        &at(&text, "bulkhead = -3"),
+        "services.order.endpoints.status.steps[1].parallel[1].bulkhead",
+        &["whole number from 1", "got -3"],
+    );
+}
+
+#[test]
+fn unknown_key_in_a_named_policy_lists_the_valid_keys() {
+    let text = checkout_and("[policies.payment]\ntimout = \"1s\"\n");
+    check_refuses(
+        "policy_key.toml",
+        &text,
+        &at(&text, "timout = "),
+        "policies.payment.timout",
+        &[
+            "unknown field `timout`",
+            "`timeout`",
+            "`retries`",
+            "`circuit_breaker`",
+            "`bulkhead`",
+            "`optional`",
+        ],
+    );
+}
+
+#[test]
+fn bad_retries_in_a_named_policy_are_located() {
+    let text = checkout_and("[policies.payment]\nretries = { attempts = 3, jitter = \"equal\" }\n");
+    check_refuses(
+        "policy_jitter.toml",
+        &text,
+        &at(&text, "jitter = \"equal\""),
+        "policies.payment.retries.jitter",
+        &["jitter = \"equal\"", "set `base`"],
+    );
+}
+
+#[test]
+fn policy_name_with_bad_characters_is_refused() {
+    let text = checkout_and("[policies.\"pay ment\"]\ntimeout = \"1s\"\n");
+    check_refuses(
+        "policy_name.toml",
+        &text,
+        &at(&text, "\"pay ment\""),
+        "policies.pay ment",
+        &["policy name `pay ment`", "letters, digits"],
+    );
+}
+
+// Service-level resilience.
+
+#[test]
+fn zero_shed_after_is_refused() {
+    let text = checkout_with(
+        "queue_capacity = 128\n",
+        "queue_capacity = 128\nshed_after = \"0s\"\n",
+    );
+    check_refuses(
+        "shed_after.toml",
+        &text,
+        &at(&text, "shed_after = "),
+        "services.payment.shed_after",
+        &["greater than zero"],
+    );
+}
+
+#[test]
+fn negative_startup_is_refused() {
+    let text = checkout_with(
+        "queue_capacity = 128\n",
+        "queue_capacity = 128\nstartup = \"-20s\"\n",
+    );
+    check_refuses(
+        "startup.toml",
+        &text,
+        &at(&text, "startup = "),
+        "services.payment.startup",
+        &["`-20s`", "negative"],
+    );
+}
+
+#[test]
+fn outlier_ejection_with_zero_failures_is_refused() {
+    let text = checkout_with(
+        "queue_capacity = 128\n",
+        "queue_capacity = 128\noutlier_ejection = { consecutive_failures = 0 }\n",
+    );
+    check_refuses(
+        "outlier_failures.toml",
+        &text,
+        &at(&text, "consecutive_failures = 0"),
+        "services.payment.outlier_ejection.consecutive_failures",
+        &["whole number from 1", "got 0"],
+    );
+}
+
+#[test]
+fn outlier_ejection_max_ejected_above_one_is_refused() {
+    let text = checkout_with(
+        "queue_capacity = 128\n",
+        "queue_capacity = 128\noutlier_ejection = { consecutive_failures = 5, max_ejected = 2 }\n",
+    );
+    check_refuses(
+        "outlier_max.toml",
+        &text,
+        &at(&text, "max_ejected = 2"),
+        "services.payment.outlier_ejection.max_ejected",
+        &["from 0 to 1", "got 2"],
+    );
+}
+
+#[test]
+fn outlier_ejection_with_zero_eject_for_is_refused() {
+    let text = checkout_with(
+        "queue_capacity = 128\n",
+        "queue_capacity = 128\noutlier_ejection = { eject_for = \"0s\" }\n",
+    );
+    check_refuses(
+        "outlier_eject_for.toml",
+        &text,
+        &at(&text, "eject_for = "),
+        "services.payment.outlier_ejection.eject_for",
+        &["greater than zero"],
+    );
+}
+
+#[test]
+fn unknown_key_in_outlier_ejection_lists_the_valid_keys() {
+    let text = checkout_with(
+        "queue_capacity = 128\n",
+        "queue_capacity = 128\noutlier_ejection = { failures = 5 }\n",
+    );
+    check_refuses(
+        "outlier_key.toml",
+        &text,
+        &at(&text, "failures = 5"),
+        "services.payment.outlier_ejection.failures",
+        &[
+            "unknown field `failures`",
+            "`consecutive_failures`",
+            "`eject_for`",
+            "`max_ejected`",
+        ],
+    );
+}
+
+// `--set` on faults, and warnings that are not errors.
+
+/// An errors fault named `boom` on payment, for `--set` tests.
+const ERRORS_FAULT: &str =
+    "[[faults]]\nname = \"boom\"\nkind = \"errors\"\nservice = \"payment\"\nprobability = 0.2\nat = \"1m\"\n";
+
+#[test]
+fn set_fault_probability_out_of_range_is_blamed_on_the_argument() {
+    let text = checkout_and(ERRORS_FAULT);
+    let f = check_bad("faults.toml", &text, &["--set", "faults.0.probability=2"]);
+    assert_says(
+        &f.stderr,
+        &[
+            "error: faults.toml: in --set faults.0.probability=2: `faults[0].probability`: ",
+            "from 0 to 1",
+            "got 2",
+        ],
+    );
+    // The same fault addressed by name.
+    let f = check_bad(
+        "faults.toml",
+        &text,
+        &["--set", "faults.boom.probability=2"],
+    );
+    assert_says(
+        &f.stderr,
+        &[
+            "error: faults.toml: in --set faults.boom.probability=2: `faults[0].probability`: ",
+            "from 0 to 1",
+            "got 2",
+        ],
+    );
+}
+
+#[test]
+fn set_field_of_another_fault_kind_is_blamed_on_the_argument() {
+    let text = checkout_and(ERRORS_FAULT);
+    let f = check_bad("faults.toml", &text, &["--set", "faults.0.replicas=1"]);
+    assert_says(
+        &f.stderr,
+        &[
+            "error: faults.toml: in --set faults.0.replicas=1: `faults[0].replicas`: ",
+            "`replicas` does not apply to",
+            "service, endpoint, probability",
+        ],
+    );
+}
+
+#[test]
+fn set_on_a_missing_fault_is_refused() {
+    let text = checkout_and(ERRORS_FAULT);
+    let f = check_bad("faults.toml", &text, &["--set", "faults.1.probability=0.5"]);
+    assert_says(
+        &f.stderr,
+        &[
+            "error: faults.toml: in --set faults.1.probability=0.5: ",
+            "index 1 is out of range",
+        ],
+    );
+}
+
+/// Runs `microsim check FILE EXTRA...` on `text`, expecting success;
+/// returns stdout and stderr.
+fn check_ok(file: &str, text: &str, extra: &[&str]) -> (String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join(file), text).unwrap();
+    let mut args = vec!["check", file];
+    args.extend_from_slice(extra);
+    let out = microsim(dir.path(), &args);
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "stderr: {stderr}");
+    assert!(!stderr.contains("error"), "stderr: {stderr}");
+    assert!(stdout.contains(&format!("{file}: ok")), "stdout: {stdout}");
+    (stdout, stderr)
+}
+
+#[test]
+fn fault_after_the_end_of_the_run_is_a_warning() {
+    let text = with_fault("kind = \"crash\"\nservice = \"payment\"\nat = \"10m\"\n");
+    let (_, stderr) = check_ok("late_fault.toml", &text, &[]);
+    assert_says(
+        &stderr,
+        &[
+            "warning: fault `crash payment at 10m` starts at 10m",
+            "after the end of the run (5m)",
+            "no effect",
+        ],
+    );
+    // A run shortened with --set makes a fault late as well.
+    let text = checkout_and(ERRORS_FAULT);
+    let (_, stderr) = check_ok(
+        "faults.toml",
+        &text,
+        &[
+            "--set",
+            "simulation.duration=30s",
+            "--set",
+            "simulation.warmup=5s",
+        ],
+    );
+    assert_says(
+        &stderr,
+        &[
+            "warning: fault `boom` starts at 1m",
+            "after the end of the run (30s)",
+        ],
+    );
+}
+
+#[test]
+fn drop_partition_without_timeouts_is_a_warning() {
+    let text = with_fault(
+        "kind = \"partition\"\nfrom = \"order\"\nto = \"payment\"\nmode = \"drop\"\nat = \"1m\"\n",
+    );
+    let (_, stderr) = check_ok("drop_partition.toml", &text, &[]);
+    assert_says(
+        &stderr,
+        &[
+            "warning: fault `partition order->payment at 1m` drops calls from order to payment",
+            "no timeout",
+        ],
+    );
+}
+
+#[test]
+fn run_refuses_a_bad_fault_without_writing_output() {
+    let text = with_fault("kind = \"crash\"\nservice = \"payment\"\nreplicas = 5\nat = \"1m\"\n");
+    let f = run_bad("run_bad_fault.toml", &text, &[]);
+    assert_located(
+        &f.stderr,
+        "run_bad_fault.toml",
+        &at(&text, "replicas = 5"),
+        "faults[0].replicas",
+    );
+    assert_says(&f.stderr, &["got 5"]);
+}
+
+#[test]
+fn set_making_a_fault_kind_unknown_is_blamed_on_the_argument() {
+    let text = checkout_and(ERRORS_FAULT);
+    let f = check_bad("faults.toml", &text, &["--set", "faults.boom.kind=explode"]);
+    assert_says(
+        &f.stderr,
+        &[
+            "error: faults.toml: in --set faults.boom.kind=explode: `faults[0].kind`: ",
+            "unknown fault kind `explode`",
+        ],
+    );
+}
+
+/// `[faults]` written for `[[faults]]` is a common TOML slip; the message
+/// must say so in TOML terms, not serde's ("map", "sequence").
+#[test]
+#[ignore = "bug: `[faults]` gives `invalid type: map, expected a sequence` (serde terms, no hint to write [[faults]])"]
+fn faults_written_as_a_single_table_are_explained_in_toml_terms() {
+    let text = checkout_and("[faults]\nkind = \"crash\"\nservice = \"payment\"\nat = \"1m\"\n");
+    let f = check_bad("faults_table.toml", &text, &[]);
+    assert_located(
+        &f.stderr,
+        "faults_table.toml",
+        &at(&text, "faults]"),
+        "faults",
+    );
+    assert_says(&f.stderr, &["[[faults]]"]);
+    assert!(
+        !f.stderr.contains("sequence") && !f.stderr.contains("map"),
+        "serde terms leak into the message: {}",
+        f.stderr
+    );
+}
+
+/// `on = "timeout"` for `on = ["timeout"]` must be explained in TOML
+/// terms (an array), not serde's ("sequence").
+#[test]
+#[ignore = "bug: `on = \"timeout\"` gives `invalid type: string \"timeout\", expected a sequence` (serde term)"]
+fn retry_causes_given_as_a_string_are_explained_in_toml_terms() {
+    let text = charge_call_with("retries = { attempts = 3, on = \"timeout\" }");
+    let f = check_bad("retry_on_string.toml", &text, &[]);
+    assert_located(
+        &f.stderr,
+        "retry_on_string.toml",
+        &at(&text, "on = \"timeout\""),
+        &format!("{CHARGE_CALL}.retries.on"),
+    );
+    assert_says(&f.stderr, &["invalid type", "array"]);
+    assert!(
+        !f.stderr.contains("sequence"),
+        "serde terms leak into the message: {}",
+        f.stderr
+    );
+}
+
+/// Faults may be written as an inline array too; a missing field is then
+/// placed at the inline table of the fault that lacks it.
+#[test]
+fn missing_field_of_an_inline_fault_is_placed_at_its_table() {
+    let text = checkout_with(
+        "name = \"checkout\"\n",
+        "name = \"checkout\"\nfaults = [ { kind = \"crash\", service = \"payment\", at = \"1m\" }, { kind = \"crash\", service = \"user\" } ]\n",
+    );
+    check_refuses(
+        "inline_faults.toml",
+        &text,
+        &at_after(&text, "at = \"1m\" }, ", "{ kind"),
+        "faults[1]",
+        &["missing field `at`"],
+    );
+}
