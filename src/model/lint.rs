@@ -63,6 +63,22 @@ pub fn lint(model: &Model) -> Vec<String> {
                     }
                 }
             }
+            FaultKind::Errors {
+                probability: 0.0, ..
+            } => out.push(format!(
+                "warning: fault `{}` has probability = 0: it fails nothing",
+                f.name
+            )),
+            FaultKind::Latency {
+                extra, fraction, ..
+            } if fraction == 0.0 || extra.mean() == 0.0 => out.push(format!(
+                "warning: fault `{}` adds no latency (fraction or extra time is 0)",
+                f.name
+            )),
+            FaultKind::SlowReplica { factor, .. } if factor == 1.0 => out.push(format!(
+                "warning: fault `{}` has factor = 1: the replica is not slower",
+                f.name
+            )),
             _ => {}
         }
     }

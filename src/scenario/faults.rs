@@ -94,8 +94,8 @@ fn fault(
             return Err(Invalid::new(
                 &p.key(field),
                 format!(
-                    "`{field}` does not apply to a {} fault; it takes: {}",
-                    f.kind,
+                    "`{field}` does not apply to {} fault; it takes: {}",
+                    super::validate::a(&f.kind),
                     allowed.join(", ")
                 ),
             ));
@@ -199,12 +199,18 @@ fn fault(
                 None => all,
                 Some(n) if n >= 1 && n <= i64::from(all) => n as u32,
                 Some(n) => {
+                    let has = if all == 1 {
+                        "has 1 replica".to_string()
+                    } else {
+                        format!("has {all} replicas")
+                    };
                     return Err(Invalid::new(
                         &p.key("replicas"),
                         format!(
-                            "must be from 1 to the service's {all} replicas, got {n} (leave it out to crash all)"
+                            "must be from 1 to {all}: service `{}` {has}; got {n} (leave it out to crash all)",
+                            services[sid as usize].name
                         ),
-                    ))
+                    ));
                 }
             };
             (

@@ -112,17 +112,32 @@ pub fn from_str(
                     })
                     .collect(),
             );
-            place(&path, plain_types(e.into_inner().message()))
+            let message = plain_types(e.into_inner().message());
+            // `[faults]` for `[[faults]]`: say how to write a list of tables.
+            let message = match path.0.last() {
+                Some(Seg::Key(k)) if message.contains("found a table, expected an array") => {
+                    format!("{message}: write [[{k}]] (double brackets) before each entry")
+                }
+                _ => message,
+            };
+            place(&path, message)
         })?;
     validate::validate(&raw, default_name).map_err(|inv| place(&inv.path, inv.message))
 }
 
 /// serde names Rust types ("expected i64"); users wrote TOML.
 fn plain_types(message: &str) -> String {
-    message
+    let m = message
         .replace("expected i64", "expected a whole number")
         .replace("expected f64", "expected a number")
         .replace("expected a string", "expected a string (in quotes)")
+        .replace("expected a sequence", "expected an array")
+        .replace("expected a boolean", "expected true or false");
+    // "invalid type: map, expected an array" -> "found a table, ...".
+    match m.strip_prefix("invalid type: map, ") {
+        Some(rest) => format!("invalid type: found a table, {rest}"),
+        None => m.replace("invalid type: sequence,", "invalid type: an array,"),
+    }
 }
 
 /// Builds a model from scenario text in unit tests, panicking with the

@@ -66,13 +66,13 @@ pub fn policy(f: RawPolicyFields, p: &FieldPath) -> R<Policy> {
         None => None,
         Some(r) => {
             let rp = p.key("retries");
-            let attempts = count(Some(r.attempts), &rp.key("attempts"), 1, 1, MAX_ATTEMPTS)?;
-            if attempts == 1 {
+            if r.attempts == 1 {
                 return Err(Invalid::new(
                     &rp.key("attempts"),
                     "attempts = 1 means no retry at all; use 2 or more (the first attempt counts), or remove `retries`",
                 ));
             }
+            let attempts = count(Some(r.attempts), &rp.key("attempts"), 2, 2, MAX_ATTEMPTS)?;
             let base = match &r.base {
                 Some(b) => duration(b, &rp.key("base"))?,
                 None => 0,
@@ -184,11 +184,11 @@ pub fn policy(f: RawPolicyFields, p: &FieldPath) -> R<Policy> {
         None => None,
         Some(b) => {
             let bp = p.key("circuit_breaker");
-            let failure_rate = fraction(b.failure_rate, &bp.key("failure_rate"))?;
-            if failure_rate == 0.0 {
+            let failure_rate = b.failure_rate;
+            if !(failure_rate > 0.0 && failure_rate <= 1.0) {
                 return Err(Invalid::new(
                     &bp.key("failure_rate"),
-                    "must be greater than 0 (0 would open on the first call)",
+                    format!("must be a failure fraction greater than 0 and at most 1 (0.5 = open when half the calls fail), got {failure_rate}"),
                 ));
             }
             let window = match &b.window {
