@@ -70,7 +70,9 @@ pub fn lint(model: &Model) -> Vec<String> {
                 f.name
             )),
             FaultKind::Latency {
-                extra, fraction, ..
+                ref extra,
+                fraction,
+                ..
             } if fraction == 0.0 || extra.mean() == 0.0 => out.push(format!(
                 "warning: fault `{}` adds no latency (fraction or extra time is 0)",
                 f.name

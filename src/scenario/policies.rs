@@ -3,7 +3,7 @@
 
 use super::error::{FieldPath, Invalid};
 use super::schema::{RawPolicy, RawPolicyFields, RawStep};
-use super::validate::{count, duration, fraction};
+use super::validate::{count, duration};
 use crate::model::policy::BUDGET_BURST;
 use crate::model::*;
 use indexmap::IndexMap;
