@@ -77,7 +77,7 @@ pub fn lint(model: &Model) -> Vec<String> {
                 "warning: fault `{}` adds no latency (fraction or extra time is 0)",
                 f.name
             )),
-            FaultKind::SlowReplica { factor, .. } if factor == 1.0 => out.push(format!(
+            FaultKind::SlowReplica { factor: 1.0, .. } => out.push(format!(
                 "warning: fault `{}` has factor = 1: the replica is not slower",
                 f.name
             )),
