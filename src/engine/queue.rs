@@ -148,7 +148,11 @@ mod tests {
         let mut q = EventQueue::with_renumber_limit(32);
         let mut expected = Vec::new();
         for i in 0..90u32 {
-            let t = if i % 3 == 0 { 10 } else { 20 + u64::from(i % 5) };
+            let t = if i % 3 == 0 {
+                10
+            } else {
+                20 + u64::from(i % 5)
+            };
             q.push(t, i);
             expected.push((t, i));
             if i % 4 != 0 {

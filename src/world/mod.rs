@@ -450,7 +450,6 @@ impl<'m> World<'m> {
     fn lose(&mut self, id: InvId, drop: bool) {
         let root = matches!(self.invs.get(id).parent, Parent::Root { .. });
         if drop && !root {
-            self.count_abandoned(id);
             self.invs.release(id);
         } else {
             self.respond(id, Outcome::Failed(Cause::ConnectionFailed));
@@ -644,10 +643,12 @@ impl<'m> World<'m> {
         if measuring {
             self.service_meters[sid as usize].completed += 1;
         }
+        self.count_abandoned(id);
         self.respond(id, outcome);
     }
 
-    /// Counts the work of `id` as wasted if nobody waits for it any more.
+    /// Counts the work of `id`, which has just finished all its steps, as
+    /// wasted if nobody waits for it any more.
     fn count_abandoned(&mut self, id: InvId) {
         let inv = self.invs.get(id);
         if inv.abandoned && self.now >= self.model.warmup {
@@ -660,7 +661,6 @@ impl<'m> World<'m> {
 
     /// Sends the outcome of `id` to its parent and frees its slot.
     fn respond(&mut self, id: InvId, outcome: Outcome) {
-        self.count_abandoned(id);
         let inv = *self.invs.get(id);
         self.invs.release(id);
         match inv.parent {

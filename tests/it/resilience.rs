@@ -1121,7 +1121,7 @@ fn a_crashed_caller_orphans_its_calls() {
 /// Replica 0 was seen failing once, fewer than consecutive_failures = 2:
 /// it must not be ejected.
 #[test]
-#[ignore = "engine bug: a retry that fails fast (circuit_open) is counted against the previous attempt's replica (stale CallRec::replica in World::attempt)"]
+
 fn fast_failed_retries_are_not_blamed_on_the_last_replica() {
     let s = summary(
         r#"
@@ -1159,7 +1159,7 @@ fn fast_failed_retries_are_not_blamed_on_the_last_replica() {
 /// replica 0 with an injected error at 0.5 s + 1 ms; a partition from
 /// 0.5005 s refuses the retry before it reaches any replica.
 #[test]
-#[ignore = "engine bug: a retry refused by a partition is counted against the previous attempt's replica (stale CallRec::replica in World::attempt)"]
+
 fn partitioned_retries_are_not_blamed_on_the_last_replica() {
     let s = summary(
         r#"
@@ -1202,7 +1202,7 @@ fn partitioned_retries_are_not_blamed_on_the_last_replica() {
 /// its callee halfway through its 100 ms of work: it never finished, and
 /// only 50 ms of work were spent on it.
 #[test]
-#[ignore = "engine bug: an abandoned call lost in a crash counts as abandoned with its whole sampled work step as wasted (more than the worker time)"]
+
 fn work_lost_in_a_crash_is_not_counted_as_finished_wasted_work() {
     let s = summary(
         r#"
