@@ -96,6 +96,9 @@ pub struct PeriodSummary {
 }
 
 /// One client: the calls one service makes to another under one policy.
+/// Counts cover the calls started after the warm-up, with all their
+/// attempts and their outcome, so `attempts = calls + retries` and
+/// `calls = ok + failed + in flight at the end`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DependencySummary {
     /// Calling service.

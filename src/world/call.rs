@@ -41,6 +41,9 @@ pub struct CallRec {
     pub in_bulkhead: bool,
     /// The attempt is a half-open breaker's trial call.
     pub trial: bool,
+    /// The call started after the warm-up: its attempts and outcome count
+    /// in the client's meters (all of them or none, so they add up).
+    pub counted: bool,
     /// Whether the slot is in use; set by the slab.
     pub live: bool,
 }
@@ -48,7 +51,7 @@ pub struct CallRec {
 impl CallRec {
     /// A call from `caller` (of generation `caller_gen`) through `site`.
     #[inline]
-    pub fn new(caller: InvId, caller_gen: u32, site: CallSite) -> Self {
+    pub fn new(caller: InvId, caller_gen: u32, site: CallSite, counted: bool) -> Self {
         CallRec {
             caller,
             caller_gen,
@@ -60,6 +63,7 @@ impl CallRec {
             replica: NO_REPLICA,
             in_bulkhead: false,
             trial: false,
+            counted,
             live: true,
         }
     }

@@ -51,8 +51,9 @@ impl World<'_> {
     /// Invocation `caller` calls through `site`.
     pub(super) fn call(&mut self, caller: InvId, site: CallSite) {
         let gen = self.invs.get(caller).gen;
-        let id = self.calls.alloc(CallRec::new(caller, gen, site));
-        if self.measuring() {
+        let counted = self.measuring();
+        let id = self.calls.alloc(CallRec::new(caller, gen, site, counted));
+        if counted {
             self.client_meters[site.client as usize].calls += 1;
         }
         let policy = &self.model.clients[site.client as usize].policy;
@@ -67,9 +68,9 @@ impl World<'_> {
     /// bulkhead, across a partition or not, then over the network.
     pub(super) fn attempt(&mut self, id: CallId) {
         let now = self.now;
-        let measuring = self.measuring();
         let model = self.model;
         let rec = self.calls.get_mut(id);
+        let measuring = rec.counted;
         rec.attempt += 1;
         rec.callee = NO_CALLEE;
         rec.replica = NO_REPLICA;
@@ -171,7 +172,7 @@ impl World<'_> {
     /// retry or give the call's answer to the caller.
     pub(super) fn end_attempt(&mut self, id: CallId, outcome: Outcome) {
         let now = self.now;
-        let measuring = self.measuring();
+        let measuring = self.calls.get(id).counted;
         let (ci, replica) = {
             let r = self.calls.get(id);
             (r.site.client as usize, r.replica)
@@ -241,13 +242,12 @@ impl World<'_> {
     /// Call `id` is over: free its record and answer the caller (an
     /// optional call's failure becomes a degraded success).
     fn finish_call(&mut self, id: CallId, outcome: Outcome) {
-        let (caller, site) = {
+        let (caller, site, measuring) = {
             let r = self.calls.get(id);
-            (r.caller, r.site)
+            (r.caller, r.site, r.counted)
         };
         self.calls.release(id);
         let ci = site.client as usize;
-        let measuring = self.measuring();
         let outcome = match outcome {
             Outcome::Failed(c) => {
                 if measuring {
