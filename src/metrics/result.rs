@@ -217,8 +217,9 @@ pub struct ServiceSummary {
     pub unreachable: u64,
     /// Calls failed by an `errors` fault.
     pub injected_errors: u64,
-    /// Calls it finished after their caller had given up (timed out or
-    /// died): wasted work.
+    /// Calls it finished whose answer could no longer reach a user: their
+    /// caller, or one further up the chain, had timed out or died. Their
+    /// work was wasted.
     pub abandoned: u64,
     /// Worker time spent on those calls' own work steps, in seconds.
     pub wasted_work_seconds: f64,

@@ -130,14 +130,6 @@ impl Calls {
         &mut self.slots[id as usize]
     }
 
-    /// Whether the current attempt's invocation is still alive (it may
-    /// have died in a crash, or never existed).
-    #[inline]
-    pub fn callee_alive(&self, id: CallId, invs: &super::request::Invocations) -> Option<InvId> {
-        let s = &self.slots[id as usize];
-        (s.callee != NO_CALLEE && invs.is_current(s.callee, s.callee_gen)).then_some(s.callee)
-    }
-
     /// Ids of the live records, in slot order, appended to `out` (crashes
     /// only: a scan of the slab).
     pub fn live_ids(&self, out: &mut Vec<CallId>) {

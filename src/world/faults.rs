@@ -329,9 +329,7 @@ impl World<'_> {
             if self.invs.is_current(rec.caller, rec.caller_gen) {
                 continue;
             }
-            if let Some(callee) = self.calls.callee_alive(c, &self.invs) {
-                self.invs.get_mut(callee).abandoned = true;
-            }
+            self.given_up = true;
             let ci = rec.site.client as usize;
             if rec.in_bulkhead {
                 self.clients[ci].in_flight -= 1;

@@ -168,6 +168,9 @@ pub struct World<'m> {
     /// Some service has outlier ejection (else outcomes per replica need
     /// no bookkeeping).
     any_outlier: bool,
+    /// Some attempt was ever given up (a timeout, or a caller lost in a
+    /// crash); until then no call can be working for nobody.
+    given_up: bool,
     /// Some slow-replica fault is active (else work times need no
     /// per-replica factor).
     any_slow: bool,
@@ -254,6 +257,7 @@ impl<'m> World<'m> {
             ready: VecDeque::new(),
             any_outlier: model.services.iter().any(|s| s.outlier.is_some()),
             any_slow: false,
+            given_up: false,
             scratch: Vec::new(),
             scratch_calls: Vec::new(),
         };
@@ -648,14 +652,32 @@ impl<'m> World<'m> {
     }
 
     /// Counts the work of `id`, which has just finished all its steps, as
-    /// wasted if nobody waits for it any more.
+    /// wasted if nobody waits for its answer any more: its caller, or a
+    /// caller further up, timed out or died.
     fn count_abandoned(&mut self, id: InvId) {
+        if !self.given_up || self.now < self.model.warmup || !self.abandoned(id) {
+            return;
+        }
         let inv = self.invs.get(id);
-        if inv.abandoned && self.now >= self.model.warmup {
-            let sid = self.model.endpoints[inv.endpoint as usize].service as usize;
-            let m = &mut self.service_meters[sid];
-            m.abandoned += 1;
-            m.wasted_ns = m.wasted_ns.saturating_add(inv.work);
+        let sid = self.model.endpoints[inv.endpoint as usize].service as usize;
+        let m = &mut self.service_meters[sid];
+        m.abandoned += 1;
+        m.wasted_ns = m.wasted_ns.saturating_add(inv.work);
+    }
+
+    /// Whether the answer of `id` reaches no workload: some attempt on its
+    /// way up to the root was given up (timed out) or its caller died.
+    fn abandoned(&self, mut id: InvId) -> bool {
+        loop {
+            match self.invs.get(id).parent {
+                Parent::Root { .. } => return false,
+                Parent::Call { call, tag } => {
+                    if !self.calls.is_current(call, tag) {
+                        return true;
+                    }
+                    id = self.calls.get(call).caller;
+                }
+            }
         }
     }
 

@@ -54,9 +54,6 @@ pub struct Invocation {
     pub holds_worker: bool,
     /// An optional call failed on the way: the answer will be degraded.
     pub degraded: bool,
-    /// Nobody waits for its answer any more (the caller timed out or
-    /// died): its work is wasted. Inherited by the calls it makes.
-    pub abandoned: bool,
     /// A retry (not the first attempt of its call).
     pub retry: bool,
     /// Whether the slot is in use; set by the slab.
@@ -82,7 +79,6 @@ impl Invocation {
             failure: None,
             holds_worker: false,
             degraded: false,
-            abandoned: false,
             retry: false,
             live: true,
             work: 0,

@@ -76,7 +76,7 @@ impl World<'_> {
         rec.replica = NO_REPLICA;
         let tag = rec.tag;
         let site = rec.site;
-        let (caller, attempt) = (rec.caller, rec.attempt);
+        let attempt = rec.attempt;
         let ci = site.client as usize;
         if measuring {
             let m = &mut self.client_meters[ci];
@@ -100,9 +100,7 @@ impl World<'_> {
                 };
             }
         }
-        let caller_inv = self.invs.get(caller);
         let mut inv = Invocation::new(site.target, Parent::Call { call: id, tag });
-        inv.abandoned = caller_inv.abandoned;
         inv.retry = attempt > 1;
         let callee = self.invs.alloc(inv);
         let rec = self.calls.get_mut(id);
@@ -161,10 +159,8 @@ impl World<'_> {
         if !self.calls.is_current(id, tag) {
             return;
         }
-        // The callee keeps working; whatever it does now is wasted.
-        if let Some(callee) = self.calls.callee_alive(id, &self.invs) {
-            self.invs.get_mut(callee).abandoned = true;
-        }
+        // The callee keeps working, for nobody: its work is wasted.
+        self.given_up = true;
         self.end_attempt(id, Outcome::Failed(Cause::Timeout));
     }
 

@@ -1232,3 +1232,46 @@ fn work_lost_in_a_crash_is_not_counted_as_finished_wasted_work() {
     assert!(back.wasted_work_seconds <= busy + 1e-9, "{back:?}");
     assert_eq!(back.completed, 0);
 }
+
+/// Work is wasted all the way down a chain: front calls mid with a 10 ms
+/// timeout, mid (which works 1 ms) calls back, which works 40 ms. Every
+/// front call times out at 10 ms while back is still working; mid and back
+/// both finish later for nobody. Constant times, no network, one request
+/// per 100 ms (no overlap): each of the 99 measured-and-finished requests
+/// wastes exactly 1 ms of mid's work and 40 ms of back's.
+#[test]
+fn wasted_work_is_counted_down_the_call_chain() {
+    let s = summary(
+        r#"
+        [simulation]
+        duration = "10s"
+        [services.front.endpoints.page]
+        steps = [ { call = "mid.op", timeout = "10ms" } ]
+        [services.mid.endpoints.op]
+        steps = [ { work = "1ms" }, { call = "back.op" } ]
+        [services.back.endpoints.op]
+        work = "40ms"
+        [[workloads]]
+        name = "w"
+        target = "front.page"
+        arrival = { process = "constant", rate = 10 }
+        "#,
+    );
+    assert_eq!(
+        s.workloads["w"].failures["timeout"],
+        s.workloads["w"].failed
+    );
+    let (mid, back) = (&s.services["mid"], &s.services["back"]);
+    assert_eq!(mid.abandoned, back.abandoned, "{mid:?} {back:?}");
+    assert!(back.abandoned >= 98, "{back:?}");
+    let n = back.abandoned as f64;
+    assert!(
+        (mid.wasted_work_seconds - 0.001 * n).abs() < 1e-9,
+        "{mid:?}"
+    );
+    assert!(
+        (back.wasted_work_seconds - 0.040 * n).abs() < 1e-9,
+        "{back:?}"
+    );
+    assert_eq!(s.services["front"].abandoned, 0);
+}
