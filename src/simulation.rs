@@ -180,6 +180,13 @@ impl<'m> Simulation<'m> {
             .zip(&w.service_meters)
             .enumerate()
             .map(|(si, (s, m))| {
+                // The clients calling this service.
+                let callers = model
+                    .clients
+                    .iter()
+                    .zip(dependencies.values())
+                    .filter(move |(c, _)| c.callee as usize == si)
+                    .map(|(_, d)| d);
                 let workers = f64::from(s.replicas) * f64::from(s.concurrency);
                 let busy = mean_between(m.busy_at_warmup, m.busy.area_at(end), measured);
                 let summary = ServiceSummary {
@@ -200,19 +207,9 @@ impl<'m> Simulation<'m> {
                     wasted_work_seconds: m.wasted_ns as f64 / 1e9,
                     crashes: m.crashes,
                     ejections: m.ejections,
-                    breaker_opens: model
-                        .clients
-                        .iter()
-                        .zip(dependencies.values())
-                        .filter(|(c, _)| c.callee as usize == si)
-                        .map(|(_, d)| d.breaker_opens)
-                        .sum(),
-                    breaker_open_seconds: model
-                        .clients
-                        .iter()
-                        .zip(dependencies.values())
-                        .filter(|(c, _)| c.callee as usize == si)
-                        .map(|(_, d)| d.breaker_open_seconds)
+                    breaker_opens: callers.clone().map(|d| d.breaker_opens).sum(),
+                    breaker_open_seconds: callers
+                        .map(|d| d.breaker_open_seconds)
                         .fold(0.0, |a, b| a + b),
                     mean_available_replicas: mean_between(
                         m.available_at_warmup,
