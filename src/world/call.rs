@@ -41,6 +41,8 @@ pub struct CallRec {
     pub in_bulkhead: bool,
     /// The attempt is a half-open breaker's trial call.
     pub trial: bool,
+    /// Its client has no policy: attempts take the short path.
+    pub plain: bool,
     /// The call started after the warm-up: its attempts and outcome count
     /// in the client's meters (all of them or none, so they add up).
     pub counted: bool,
@@ -51,7 +53,7 @@ pub struct CallRec {
 impl CallRec {
     /// A call from `caller` (of generation `caller_gen`) through `site`.
     #[inline]
-    pub fn new(caller: InvId, caller_gen: u32, site: CallSite, counted: bool) -> Self {
+    pub fn new(caller: InvId, caller_gen: u32, site: CallSite, plain: bool, counted: bool) -> Self {
         CallRec {
             caller,
             caller_gen,
@@ -63,6 +65,7 @@ impl CallRec {
             replica: NO_REPLICA,
             in_bulkhead: false,
             trial: false,
+            plain,
             counted,
             live: true,
         }

@@ -423,9 +423,13 @@ impl<'m> World<'m> {
         let global = (first + r) as u32;
         let inv = self.invs.get_mut(id);
         inv.replica = global;
-        if let Parent::Call { call, tag } = inv.parent {
-            if self.calls.is_current(call, tag) {
-                self.calls.get_mut(call).replica = global;
+        // Which replica an attempt reached matters only to outlier
+        // detection.
+        if self.any_outlier {
+            if let Parent::Call { call, tag } = inv.parent {
+                if self.calls.is_current(call, tag) {
+                    self.calls.get_mut(call).replica = global;
+                }
             }
         }
         if rep.busy < svc.concurrency {
@@ -465,7 +469,16 @@ impl<'m> World<'m> {
     fn advance(&mut self, id: InvId) {
         let model = self.model;
         loop {
-            let inv = *self.invs.get(id);
+            // The fields needed, not a copy of the whole invocation.
+            let inv = {
+                let i = self.invs.get(id);
+                Cursor {
+                    endpoint: i.endpoint,
+                    step: i.step,
+                    replica: i.replica,
+                    holds_worker: i.holds_worker,
+                }
+            };
             let steps = &model.endpoints[inv.endpoint as usize].steps;
             let Some(step) = steps.get(inv.step as usize) else {
                 self.finish(id, Outcome::Ok);
@@ -622,9 +635,18 @@ impl<'m> World<'m> {
     /// worker and answer its parent. An `errors` fault may turn a success
     /// into an injected error here, after the work was done.
     fn finish(&mut self, id: InvId, outcome: Outcome) {
-        let inv = *self.invs.get(id);
+        let inv = {
+            let i = self.invs.get(id);
+            Cursor {
+                endpoint: i.endpoint,
+                step: i.step,
+                replica: i.replica,
+                holds_worker: i.holds_worker,
+            }
+        };
+        let degraded = self.invs.get(id).degraded;
         let mut outcome = match outcome {
-            Outcome::Ok if inv.degraded => Outcome::Degraded,
+            Outcome::Ok if degraded => Outcome::Degraded,
             o => o,
         };
         let measuring = self.measuring();
@@ -683,12 +705,15 @@ impl<'m> World<'m> {
 
     /// Sends the outcome of `id` to its parent and frees its slot.
     fn respond(&mut self, id: InvId, outcome: Outcome) {
-        let inv = *self.invs.get(id);
+        let (parent, replica, endpoint) = {
+            let i = self.invs.get(id);
+            (i.parent, i.replica, i.endpoint)
+        };
         self.invs.release(id);
-        match inv.parent {
+        match parent {
             Parent::Root { workload, start } => {
-                if inv.replica != NOT_ADMITTED && self.any_outlier {
-                    self.note_replica_outcome(inv.replica, outcome.succeeded());
+                if replica != NOT_ADMITTED && self.any_outlier {
+                    self.note_replica_outcome(replica, outcome.succeeded());
                 }
                 self.complete(workload, start, outcome)
             }
@@ -698,10 +723,7 @@ impl<'m> World<'m> {
                 if !self.calls.is_current(call, tag) {
                     return;
                 }
-                let hop = hop(
-                    &self.model.network,
-                    &mut self.net_from[inv.endpoint as usize],
-                );
+                let hop = hop(&self.model.network, &mut self.net_from[endpoint as usize]);
                 self.queue.push(
                     self.now.saturating_add(hop),
                     Event::Reply { call, tag, outcome },
@@ -808,6 +830,15 @@ impl<'m> World<'m> {
             &mut self.service_meters,
         );
     }
+}
+
+/// Where an invocation is in its program: the fields the step loop reads.
+#[derive(Clone, Copy)]
+struct Cursor {
+    endpoint: u32,
+    step: u32,
+    replica: u32,
+    holds_worker: bool,
 }
 
 fn record(m: &mut PeriodMeter, latency: u64, outcome: Outcome) {

@@ -52,14 +52,20 @@ impl World<'_> {
     pub(super) fn call(&mut self, caller: InvId, site: CallSite) {
         let gen = self.invs.get(caller).gen;
         let counted = self.measuring();
-        let id = self.calls.alloc(CallRec::new(caller, gen, site, counted));
+        let ci = site.client as usize;
+        let plain = self.clients[ci].plain;
+        let id = self
+            .calls
+            .alloc(CallRec::new(caller, gen, site, plain, counted));
         if counted {
-            self.client_meters[site.client as usize].calls += 1;
+            self.client_meters[ci].calls += 1;
         }
-        let policy = &self.model.clients[site.client as usize].policy;
-        if let Some(ratio) = policy.retry.as_ref().and_then(|r| r.budget) {
-            let c = &mut self.clients[site.client as usize];
-            c.tokens = (c.tokens + ratio).min(BUDGET_BURST);
+        if !plain {
+            let policy = &self.model.clients[ci].policy;
+            if let Some(ratio) = policy.retry.as_ref().and_then(|r| r.budget) {
+                let c = &mut self.clients[ci];
+                c.tokens = (c.tokens + ratio).min(BUDGET_BURST);
+            }
         }
         self.attempt(id);
     }
@@ -70,7 +76,7 @@ impl World<'_> {
         let now = self.now;
         let model = self.model;
         let rec = self.calls.get_mut(id);
-        let measuring = rec.counted;
+        let (measuring, plain) = (rec.counted, rec.plain);
         rec.attempt += 1;
         rec.callee = NO_CALLEE;
         rec.replica = NO_REPLICA;
@@ -85,7 +91,7 @@ impl World<'_> {
                 m.retries += 1;
             }
         }
-        if !self.clients[ci].plain && !self.guard_attempt(id, ci, tag) {
+        if !plain && !self.guard_attempt(id, ci, tag) {
             return;
         }
         if self.faults.any_partition() {
@@ -168,15 +174,14 @@ impl World<'_> {
     /// retry or give the call's answer to the caller.
     pub(super) fn end_attempt(&mut self, id: CallId, outcome: Outcome) {
         let now = self.now;
-        let measuring = self.calls.get(id).counted;
-        let (ci, replica) = {
+        let (ci, replica, plain, measuring) = {
             let r = self.calls.get(id);
-            (r.site.client as usize, r.replica)
+            (r.site.client as usize, r.replica, r.plain, r.counted)
         };
         if replica != NO_REPLICA && self.any_outlier {
             self.note_replica_outcome(replica, outcome.succeeded());
         }
-        if self.clients[ci].plain {
+        if plain {
             if let (Outcome::Failed(cause), true) = (outcome, measuring) {
                 self.client_meters[ci].attempt_failures[cause.index()] += 1;
             }
