@@ -61,7 +61,8 @@ pub enum FaultKind {
     Crash {
         /// The service.
         service: ServiceId,
-        /// How many replicas (the first ones that are up).
+        /// How many replicas: the first ones by index, whatever their
+        /// state (one already down stays down until both crashes end).
         replicas: u32,
         /// What callers of the dead replicas see.
         mode: FailMode,

@@ -309,7 +309,7 @@ impl<'m> World<'m> {
             }
             Event::Reply { call, tag, outcome } => {
                 if self.calls.is_current(call, tag) {
-                    self.end_attempt(call, outcome);
+                    self.end_attempt(call, outcome, false);
                 }
             }
             Event::Timeout { call, tag } => self.on_timeout(call, tag),

@@ -99,7 +99,7 @@ impl World<'_> {
             if let Some(mode) = self.faults.partition(c.caller, c.callee) {
                 return match mode {
                     crate::model::FailMode::Reject => {
-                        self.end_attempt(id, Outcome::Failed(Cause::ConnectionFailed))
+                        self.end_attempt(id, Outcome::Failed(Cause::ConnectionFailed), false)
                     }
                     // Lost on the wire: only the timeout ends the attempt.
                     crate::model::FailMode::Drop => {}
@@ -130,7 +130,7 @@ impl World<'_> {
         // half-open breaker's trial calls.
         if let Some(max) = policy.bulkhead {
             if self.clients[ci].in_flight >= max {
-                self.end_attempt(id, Outcome::Failed(Cause::BulkheadFull));
+                self.end_attempt(id, Outcome::Failed(Cause::BulkheadFull), true);
                 return false;
             }
         }
@@ -144,7 +144,7 @@ impl World<'_> {
                 Admit::Yes => {}
                 Admit::Trial => self.calls.get_mut(id).trial = true,
                 Admit::No => {
-                    self.end_attempt(id, Outcome::Failed(Cause::CircuitOpen));
+                    self.end_attempt(id, Outcome::Failed(Cause::CircuitOpen), true);
                     return false;
                 }
             }
@@ -167,12 +167,15 @@ impl World<'_> {
         }
         // The callee keeps working, for nobody: its work is wasted.
         self.given_up = true;
-        self.end_attempt(id, Outcome::Failed(Cause::Timeout));
+        self.end_attempt(id, Outcome::Failed(Cause::Timeout), false);
     }
 
     /// Attempt of call `id` ended with `outcome`: account for it, then
-    /// retry or give the call's answer to the caller.
-    pub(super) fn end_attempt(&mut self, id: CallId, outcome: Outcome) {
+    /// retry or give the call's answer to the caller. `local` marks the
+    /// caller's own fast-fails (its breaker or bulkhead refused the
+    /// attempt), which the breaker does not count; a `circuit_open` that
+    /// came back over the network from further down is a real failure.
+    pub(super) fn end_attempt(&mut self, id: CallId, outcome: Outcome, local: bool) {
         let now = self.now;
         let (ci, replica, plain, measuring) = {
             let r = self.calls.get(id);
@@ -193,10 +196,6 @@ impl World<'_> {
             client.in_flight -= 1;
             self.calls.get_mut(id).in_bulkhead = false;
         }
-        let local = matches!(
-            outcome,
-            Outcome::Failed(Cause::CircuitOpen | Cause::BulkheadFull)
-        );
         if !local {
             if let Some(b) = &mut client.breaker {
                 if let Some(t) = b.record(now, outcome.succeeded(), rec.trial) {
@@ -323,7 +322,7 @@ impl World<'_> {
             rep.consecutive_failures = 0;
             return;
         }
-        rep.consecutive_failures += 1;
+        rep.consecutive_failures = rep.consecutive_failures.saturating_add(1);
         if rep.consecutive_failures < o.consecutive_failures || rep.ejected {
             return;
         }

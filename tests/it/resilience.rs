@@ -1275,3 +1275,56 @@ fn wasted_work_is_counted_down_the_call_chain() {
     );
     assert_eq!(s.services["front"].abandoned, 0);
 }
+
+/// A `circuit_open` that comes back over the network from further down is
+/// a failure of the callee for the caller's own breaker, not a fast-fail of
+/// its own: a -> b -> c, each call behind a breaker (a's opens for 500 ms,
+/// b's for 3 s), c fails everything from 2 s to 3 s. b's breaker then
+/// answers a with circuit_open until about 3.1 s + 3 s; a's breaker must
+/// keep probing (its half-open trial's answer counts) and close once b's
+/// does, so the run ends healthy. (A trial whose answer was ignored used to
+/// leave a's breaker half-open for good: every later request failed.)
+#[test]
+fn a_breaker_recovers_when_the_failure_was_a_downstream_breaker() {
+    let r = run(r#"
+        [simulation]
+        duration = "20s"
+        [services.a]
+        concurrency = 100
+        [services.a.endpoints.e]
+        steps = [ { call = "b.e", circuit_breaker = { failure_rate = 0.5, window = "1s", min_calls = 5, open_for = "500ms", half_open_calls = 1 } } ]
+        [services.b]
+        concurrency = 100
+        [services.b.endpoints.e]
+        steps = [ { call = "c.e", circuit_breaker = { failure_rate = 0.5, window = "1s", min_calls = 5, open_for = "3s", half_open_calls = 1 } } ]
+        [services.c]
+        concurrency = 100
+        [services.c.endpoints.e]
+        work = "1ms"
+        [[workloads]]
+        name = "w"
+        target = "a.e"
+        arrival = { process = "constant", rate = 100 }
+        [[faults]]
+        kind = "errors"
+        service = "c"
+        probability = 1.0
+        at = "2s"
+        duration = "1s"
+        "#);
+    let ab = &r.summary.dependencies["a->b"];
+    assert!(
+        ab.breaker_opens >= 2,
+        "a's breaker reopened while b's was open: {ab:?}"
+    );
+    assert_eq!(
+        ab.breaker_state_changes,
+        2 * ab.breaker_opens + 1,
+        "open -> half-open pairs, then one close: {ab:?}"
+    );
+    // b's breaker closes by about 3.1 + 3 + 0.5 s; a's within one more
+    // open_for. From 8 s on every request succeeds.
+    for w in windows(&r, "w").iter().filter(|w| w.start_s >= 8.0) {
+        assert_eq!((w.failed, w.ok), (0, w.requests), "{w:?}");
+    }
+}
