@@ -332,14 +332,26 @@ fn faults(
                         (Some(d), Some(b)) if b > 0.0 => Some(d / b),
                         _ => None,
                     };
-                    let less_available = availability_change.is_some_and(|d| d <= -0.001)
-                        || (during.completed > 0 && during.availability.is_none());
-                    let slower = p99_ratio.is_some_and(|r| r >= 1.1);
-                    let impact = match (less_available, slower) {
-                        (false, false) => "unaffected",
-                        (true, false) => "less available",
-                        (false, true) => "slower",
-                        (true, true) => "less available, slower",
+                    let hung = |p: &PeriodSummary| {
+                        if p.issued == 0 {
+                            0.0
+                        } else {
+                            p.unfinished as f64 / p.issued as f64
+                        }
+                    };
+                    let impact = match base.filter(|b| b.issued > 0) {
+                        None => "no baseline",
+                        Some(b) => {
+                            let less_available = availability_change.is_some_and(|d| d <= -0.001)
+                                || hung(&during) - hung(b) >= 0.001;
+                            let slower = p99_ratio.is_some_and(|r| r >= 1.1);
+                            match (less_available, slower) {
+                                (false, false) => "unaffected",
+                                (true, false) => "less available",
+                                (false, true) => "slower",
+                                (true, true) => "less available, slower",
+                            }
+                        }
                     };
                     let row = BlastRow {
                         during,

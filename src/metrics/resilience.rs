@@ -52,6 +52,8 @@ impl ClientMeter {
 /// Outcomes and latency of the requests issued during one period.
 #[derive(Debug, Clone)]
 pub struct PeriodMeter {
+    /// Requests issued.
+    pub issued: u64,
     /// Requests that succeeded fully.
     pub ok: u64,
     /// Requests that succeeded degraded.
@@ -65,6 +67,7 @@ pub struct PeriodMeter {
 impl Default for PeriodMeter {
     fn default() -> Self {
         PeriodMeter {
+            issued: 0,
             ok: 0,
             degraded: 0,
             failed: 0,
@@ -82,6 +85,8 @@ impl PeriodMeter {
         let done = self.ok + self.degraded + self.failed;
         let ms = |q: f64| self.latency.quantile(q).map(|v| v as f64 / 1e6);
         PeriodSummary {
+            issued: self.issued,
+            unfinished: self.issued - done,
             completed: done,
             ok: self.ok,
             degraded: self.degraded,

@@ -79,6 +79,11 @@ pub struct WorkloadSummary {
 /// Outcomes of the measured requests issued during a period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PeriodSummary {
+    /// Requests issued in the period.
+    pub issued: u64,
+    /// Of those, requests still unanswered at the end of the run (hung,
+    /// e.g. on a dropped call without a timeout).
+    pub unfinished: u64,
     /// Requests that completed (ok, degraded or failed).
     pub completed: u64,
     /// Succeeded fully.
@@ -182,8 +187,10 @@ pub struct BlastRow {
     pub availability_change: Option<f64>,
     /// p99 during minus p99 outside every fault, in ms.
     pub p99_change_ms: Option<f64>,
-    /// "unaffected", or what moved: "less available" (by 0.1 point or
-    /// more), "slower" (p99 up 10% or more), or both.
+    /// "unaffected", or what moved: "less available" (availability down
+    /// by 0.1 point or more, or 0.1% more of the requests left unanswered),
+    /// "slower" (p99 up 10% or more), or both; "no baseline" when no
+    /// request was issued outside every fault.
     pub impact: String,
 }
 

@@ -63,6 +63,18 @@ pub fn lint(model: &Model) -> Vec<String> {
                     }
                 }
             }
+            FaultKind::RandomCrashes { service, mtbf, .. } => {
+                let span = f.until.saturating_sub(f.at) as f64;
+                let crashes =
+                    span / mtbf as f64 * f64::from(model.services[service as usize].replicas);
+                if crashes > 1e6 {
+                    out.push(format!(
+                        "warning: fault `{}` will crash about {crashes:.0} times (mtbf {}): the run will be slow and mostly crashes",
+                        f.name,
+                        fmt_ns(mtbf)
+                    ));
+                }
+            }
             FaultKind::Errors {
                 probability: 0.0, ..
             } => out.push(format!(

@@ -66,9 +66,14 @@ pub fn status(utilization: f64) -> &'static str {
 
 /// Workload and service tables of a run.
 pub fn summary_tables(s: &Summary) -> String {
+    let secs = |v: f64| crate::engine::time::fmt_ns((v * 1e9).round() as u64);
     let mut out = format!(
-        "{}: {:.0}s simulated ({:.0}s warm-up excluded), seed {}, {} events\n\n",
-        s.name, s.simulated_seconds, s.warmup_seconds, s.seed, s.events
+        "{}: {} simulated ({} warm-up excluded), seed {}, {} events\n\n",
+        s.name,
+        secs(s.simulated_seconds),
+        secs(s.warmup_seconds),
+        s.seed,
+        s.events
     );
     let mut w = table(&[
         "workload",
@@ -263,6 +268,7 @@ fn resilience_tables(s: &Summary) -> String {
             "window s",
             "workload",
             "requests",
+            "unanswered",
             "availability",
             "vs. no fault",
             "p99 ms",
@@ -294,7 +300,8 @@ fn resilience_tables(s: &Summary) -> String {
                         String::new()
                     },
                     w.clone(),
-                    b.during.completed.to_string(),
+                    b.during.issued.to_string(),
+                    b.during.unfinished.to_string(),
                     pct(b.during.availability),
                     pct(base.and_then(|b| b.availability)),
                     b.during.p99_ms.map_or_else(|| "-".into(), ms),

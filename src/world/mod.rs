@@ -355,6 +355,9 @@ impl<'m> World<'m> {
         if measuring {
             m.requests += 1;
             m.in_flight += 1;
+            if !self.fault_meters.is_empty() {
+                self.for_periods(workload, self.now, |m| m.issued += 1);
+            }
         }
         let id = self.invs.alloc(Invocation::new(
             w.target,
@@ -764,7 +767,7 @@ impl<'m> World<'m> {
         if counted {
             m.in_flight -= 1;
             if !self.fault_meters.is_empty() {
-                self.record_period(workload, start, latency, outcome);
+                self.for_periods(workload, start, |m| record(m, latency, outcome));
             }
         }
         if let Arrival::Closed { think, .. } = &self.model.workloads[workload as usize].arrival {
@@ -774,32 +777,19 @@ impl<'m> World<'m> {
         }
     }
 
-    /// Files a measured request under every fault whose effect lasted
-    /// when it was issued, or under "outside faults".
-    fn record_period(
-        &mut self,
-        workload: WorkloadId,
-        start: SimTime,
-        latency: u64,
-        outcome: Outcome,
-    ) {
+    /// Applies `f` to the period meters of a measured request issued at
+    /// `start`: those of every fault whose effect lasted then, or else the
+    /// "outside faults" one.
+    fn for_periods(&mut self, workload: WorkloadId, start: SimTime, f: impl Fn(&mut PeriodMeter)) {
         let mut any = false;
-        for (f, fault) in self.model.faults.iter().enumerate() {
+        for (i, fault) in self.model.faults.iter().enumerate() {
             if fault.at <= start && start < fault.effect_until {
                 any = true;
-                record(
-                    &mut self.fault_meters[f].during[workload as usize],
-                    latency,
-                    outcome,
-                );
+                f(&mut self.fault_meters[i].during[workload as usize]);
             }
         }
         if !any {
-            record(
-                &mut self.outside_faults[workload as usize],
-                latency,
-                outcome,
-            );
+            f(&mut self.outside_faults[workload as usize]);
         }
     }
 

@@ -1328,3 +1328,74 @@ fn a_breaker_recovers_when_the_failure_was_a_downstream_breaker() {
         assert_eq!((w.failed, w.ok), (0, w.requests), "{w:?}");
     }
 }
+
+/// The blast radius sees requests that never come back, and says when it
+/// has nothing to compare with. (1) A drop-mode crash of b for 1 s with no
+/// timeout: the 100 requests issued meanwhile hang for good, so none of
+/// them completes; they must show as issued but unanswered, and the fault
+/// as making w less available. (2) An errors fault over the whole run
+/// leaves no request outside a fault: the verdict is "no baseline".
+#[test]
+fn the_blast_radius_counts_hung_requests_and_needs_a_baseline() {
+    let hang = summary(
+        r#"
+        [simulation]
+        duration = "10s"
+        [services.a]
+        concurrency = 10000
+        io = "async"
+        [services.a.endpoints.e]
+        steps = [ { call = "b.e" } ]
+        [services.b]
+        concurrency = 100
+        [services.b.endpoints.e]
+        work = "1ms"
+        [[workloads]]
+        name = "w"
+        target = "a.e"
+        arrival = { process = "constant", rate = 100 }
+        [[faults]]
+        kind = "crash"
+        service = "b"
+        at = "2s"
+        duration = "1s"
+        mode = "drop"
+        "#,
+    );
+    let row = &hang.faults[0].blast_radius["w"];
+    assert_eq!(
+        (
+            row.during.issued,
+            row.during.unfinished,
+            row.during.completed
+        ),
+        (100, 100, 0),
+        "{row:?}"
+    );
+    assert_eq!(row.impact, "less available");
+    assert_eq!(hang.workloads["w"].in_flight, 100);
+    let base = hang.workloads["w"].outside_faults.as_ref().unwrap();
+    assert_eq!((base.unfinished, base.availability), (0, Some(1.0)));
+
+    let always = summary(
+        r#"
+        [simulation]
+        duration = "5s"
+        [services.a.endpoints.e]
+        work = "1ms"
+        [[workloads]]
+        name = "w"
+        target = "a.e"
+        arrival = { process = "constant", rate = 100 }
+        [[faults]]
+        kind = "errors"
+        service = "a"
+        probability = 1.0
+        at = "0s"
+        "#,
+    );
+    let row = &always.faults[0].blast_radius["w"];
+    assert_eq!(row.during.availability, Some(0.0));
+    assert_eq!(row.impact, "no baseline");
+    assert_eq!(row.availability_change, None);
+}
