@@ -8,7 +8,7 @@ use crate::metrics::resilience::{ClientMeter, FaultMeter};
 use crate::metrics::timeseries::WorkloadMeter;
 use crate::metrics::*;
 use crate::model::capacity::capacity;
-use crate::model::{FaultKind, Model, Scope};
+use crate::model::Model;
 use crate::world::outcome::Cause;
 use crate::world::World;
 use indexmap::IndexMap;
@@ -312,7 +312,6 @@ fn faults(
         .iter()
         .zip(meters)
         .map(|(f, m)| {
-            let target = fault_target(model, &f.kind);
             let blast_radius = workloads
                 .iter()
                 .zip(&m.during)
@@ -365,7 +364,7 @@ fn faults(
             FaultSummary {
                 name: f.name.clone(),
                 kind: f.kind.name().to_string(),
-                target,
+                target: f.target.clone(),
                 start_s: f.at as f64 / 1e9,
                 end_s: f.until as f64 / 1e9,
                 effect_end_s: f.effect_until as f64 / 1e9,
@@ -383,25 +382,6 @@ fn faults(
             }
         })
         .collect()
-}
-
-/// What a fault hits, as named in results.
-fn fault_target(model: &Model, kind: &FaultKind) -> String {
-    let svc = |s: u32| model.services[s as usize].name.clone();
-    let scope = |s: &Scope| match s {
-        Scope::Service(s) => svc(*s),
-        Scope::Endpoint(e) => model.endpoints[*e as usize].name.clone(),
-    };
-    match kind {
-        FaultKind::Crash { service, .. } | FaultKind::RandomCrashes { service, .. } => {
-            svc(*service)
-        }
-        FaultKind::Latency { scope: s, .. } | FaultKind::Errors { scope: s, .. } => scope(s),
-        FaultKind::Partition { from, to, .. } => format!("{}->{}", svc(*from), svc(*to)),
-        FaultKind::SlowReplica {
-            service, replica, ..
-        } => format!("{}[{replica}]", svc(*service)),
-    }
 }
 
 /// Runs `model` from start to end. `model.duration` is positive (validated).

@@ -12,6 +12,9 @@ pub type FaultId = u32;
 pub struct Fault {
     /// Name in results (given, or `KIND TARGET at AT`).
     pub name: String,
+    /// What it hits, as named in results: a service, `service.endpoint`,
+    /// `from->to`, or `service[replica]`.
+    pub target: String,
     /// When it starts.
     pub at: SimTime,
     /// When it ends (exclusive); the run's duration when not given.

@@ -353,6 +353,7 @@ fn fault(
     };
     Ok(Fault {
         name,
+        target,
         at,
         until,
         effect_until,

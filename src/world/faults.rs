@@ -9,14 +9,12 @@ use super::{Event, World};
 use crate::dist::Dist;
 use crate::engine::{rng, SimTime, Stream};
 use crate::metrics::resilience::MAX_OUTAGES;
-use crate::model::{FailMode, FaultId, FaultKind, Model, ServiceId};
+use crate::model::{FailMode, Fault, FaultId, FaultKind, Model, ServiceId};
 use rand::RngExt;
 
 /// Which faults are active, and their random streams.
 #[derive(Debug, Clone)]
 pub struct FaultState {
-    /// The faults (copied from the model, so lookups need no model).
-    kinds: Vec<FaultKind>,
     /// Per fault: active now.
     active: Vec<bool>,
     /// Active latency faults.
@@ -35,7 +33,6 @@ impl FaultState {
     /// No fault active yet.
     pub fn new(model: &Model) -> Self {
         FaultState {
-            kinds: model.faults.iter().map(|f| f.kind.clone()).collect(),
             active: vec![false; model.faults.len()],
             latency: Vec::new(),
             errors: Vec::new(),
@@ -77,15 +74,16 @@ impl FaultState {
         !self.partitions.is_empty()
     }
 
-    /// Extra time for a work step of endpoint `ep` of service `sid`.
-    pub fn extra_latency(&mut self, sid: ServiceId, ep: u32) -> u64 {
+    /// Extra time for a work step of endpoint `ep` of service `sid`;
+    /// `faults` are the model's.
+    pub fn extra_latency(&mut self, faults: &[Fault], sid: ServiceId, ep: u32) -> u64 {
         let mut extra = 0u64;
         for &f in &self.latency {
             if let FaultKind::Latency {
                 scope,
                 extra: dist,
                 fraction,
-            } = &self.kinds[f as usize]
+            } = &faults[f as usize].kind
             {
                 if scope.covers(sid, ep) {
                     let rng = &mut self.rngs[f as usize];
@@ -98,11 +96,12 @@ impl FaultState {
         extra
     }
 
-    /// Whether an active error fault fails this call of `ep`.
-    pub fn inject_error(&mut self, sid: ServiceId, ep: u32) -> bool {
+    /// Whether an active error fault fails this call of `ep`; `faults`
+    /// are the model's.
+    pub fn inject_error(&mut self, faults: &[Fault], sid: ServiceId, ep: u32) -> bool {
         let mut fail = false;
         for &f in &self.errors {
-            if let FaultKind::Errors { scope, probability } = &self.kinds[f as usize] {
+            if let FaultKind::Errors { scope, probability } = &faults[f as usize].kind {
                 // Every covering fault draws, so one fault's draws do not
                 // depend on whether another already failed the call.
                 if scope.covers(sid, ep) && self.rngs[f as usize].random::<f64>() < *probability {
@@ -113,11 +112,12 @@ impl FaultState {
         fail
     }
 
-    /// The mode of an active partition cutting calls from `from` to `to`.
-    pub fn partition(&self, from: ServiceId, to: ServiceId) -> Option<FailMode> {
+    /// The mode of an active partition cutting calls from `from` to `to`;
+    /// `faults` are the model's.
+    pub fn partition(&self, faults: &[Fault], from: ServiceId, to: ServiceId) -> Option<FailMode> {
         self.partitions
             .iter()
-            .find_map(|&f| match self.kinds[f as usize] {
+            .find_map(|&f| match faults[f as usize].kind {
                 FaultKind::Partition {
                     from: a,
                     to: b,
@@ -136,8 +136,8 @@ impl World<'_> {
 
     pub(super) fn on_fault_start(&mut self, f: FaultId) {
         self.faults.active[f as usize] = true;
-        let kind = self.model.faults[f as usize].kind.clone();
-        match kind {
+        let model = self.model;
+        match model.faults[f as usize].kind {
             FaultKind::Crash {
                 service,
                 replicas,
@@ -170,8 +170,8 @@ impl World<'_> {
 
     pub(super) fn on_fault_end(&mut self, f: FaultId) {
         self.faults.active[f as usize] = false;
-        let kind = self.model.faults[f as usize].kind.clone();
-        match kind {
+        let model = self.model;
+        match model.faults[f as usize].kind {
             FaultKind::Crash {
                 service, replicas, ..
             } => {

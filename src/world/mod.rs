@@ -499,7 +499,11 @@ impl<'m> World<'m> {
                         dt = (dt as f64 * slow).round() as u64;
                     }
                     if self.faults.any_latency() {
-                        dt = dt.saturating_add(self.faults.extra_latency(sid as u32, inv.endpoint));
+                        dt = dt.saturating_add(self.faults.extra_latency(
+                            &model.faults,
+                            sid as u32,
+                            inv.endpoint,
+                        ));
                     }
                     let inv = self.invs.get_mut(id);
                     inv.work = inv.work.saturating_add(dt);
@@ -657,7 +661,9 @@ impl<'m> World<'m> {
         let sid = rep.service;
         if outcome.succeeded()
             && self.faults.any_errors()
-            && self.faults.inject_error(sid, inv.endpoint)
+            && self
+                .faults
+                .inject_error(&self.model.faults, sid, inv.endpoint)
         {
             outcome = Outcome::Failed(Cause::InjectedError);
             if measuring {

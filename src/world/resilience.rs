@@ -96,7 +96,7 @@ impl World<'_> {
         }
         if self.faults.any_partition() {
             let c = &model.clients[ci];
-            if let Some(mode) = self.faults.partition(c.caller, c.callee) {
+            if let Some(mode) = self.faults.partition(&model.faults, c.caller, c.callee) {
                 return match mode {
                     crate::model::FailMode::Reject => {
                         self.end_attempt(id, Outcome::Failed(Cause::ConnectionFailed), false)
