@@ -21,11 +21,30 @@ pub enum Cause {
     /// The callee dropped the request because it had waited in the queue
     /// longer than the service's `shed_after`.
     Shed,
+    /// Service discovery gave the caller no instance to call: the
+    /// registry could not be reached and no usable cached list was left,
+    /// or the list was empty (every instance evicted or not yet
+    /// registered).
+    NoInstance,
 }
 
 impl Cause {
     /// Every cause, in reporting order.
-    pub const ALL: [Cause; 7] = [
+    pub const ALL: [Cause; 8] = [
+        Cause::Rejected,
+        Cause::Timeout,
+        Cause::ConnectionFailed,
+        Cause::InjectedError,
+        Cause::CircuitOpen,
+        Cause::BulkheadFull,
+        Cause::Shed,
+        Cause::NoInstance,
+    ];
+
+    /// The causes a scenario without service discovery can meet: results
+    /// of such scenarios list only these, so they read as before
+    /// discovery existed.
+    pub const WITHOUT_DISCOVERY: [Cause; 7] = [
         Cause::Rejected,
         Cause::Timeout,
         Cause::ConnectionFailed,
@@ -45,6 +64,7 @@ impl Cause {
             Cause::CircuitOpen => "circuit_open",
             Cause::BulkheadFull => "bulkhead_full",
             Cause::Shed => "shed",
+            Cause::NoInstance => "no_instance",
         }
     }
 
@@ -90,6 +110,7 @@ impl CauseSet {
             Cause::ConnectionFailed,
             Cause::InjectedError,
             Cause::Shed,
+            Cause::NoInstance,
         ]
         .into_iter()
         .fold(CauseSet::default(), CauseSet::with)

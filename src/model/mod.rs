@@ -5,6 +5,7 @@
 
 pub mod capacity;
 pub mod cause;
+pub mod discovery;
 pub mod fault;
 pub mod graph;
 pub mod lint;
@@ -13,6 +14,7 @@ pub mod policy;
 use crate::dist::Dist;
 use crate::engine::SimTime;
 pub use cause::{Cause, CauseSet};
+pub use discovery::{DeadInstances, Discovery, Mode, Refresh, Registry};
 pub use fault::{FailMode, Fault, FaultId, FaultKind, Scope};
 pub use policy::{Backoff, BreakerConfig, Client, ClientId, Jitter, Policy, Retry};
 
@@ -51,6 +53,13 @@ pub struct Model {
     pub clients: Vec<Client>,
     /// Scheduled faults, in scenario order.
     pub faults: Vec<Fault>,
+    /// The service registry, when the scenario has an enabled
+    /// `[registry]`; its service is the last of `services`.
+    pub registry: Option<Registry>,
+    /// Per caller service (indexed by [`ServiceId`]): how it finds the
+    /// instances it calls; `None` everywhere when the scenario uses no
+    /// discovery (calls then go through an ideal server-side balancer).
+    pub discovery: Vec<Option<Discovery>>,
 }
 
 /// How a load balancer picks the replica for each incoming call.
@@ -208,6 +217,21 @@ pub struct Workload {
 }
 
 impl Model {
+    /// Whether any caller finds instances through discovery.
+    pub fn uses_discovery(&self) -> bool {
+        self.discovery.iter().any(Option::is_some)
+    }
+
+    /// The failure causes this scenario's results list: discovery's
+    /// `no_instance` only when discovery is in use.
+    pub fn causes(&self) -> &'static [Cause] {
+        if self.uses_discovery() {
+            &Cause::ALL
+        } else {
+            &Cause::WITHOUT_DISCOVERY
+        }
+    }
+
     /// The endpoint called `service.endpoint`, if any.
     pub fn endpoint_id(&self, full_name: &str) -> Option<EndpointId> {
         self.endpoints

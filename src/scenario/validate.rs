@@ -207,6 +207,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         });
     }
 
+    let discovery = vec![None; services.len()];
     Ok(Model {
         name,
         description: raw.description.clone(),
@@ -220,6 +221,8 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         workloads,
         clients,
         faults,
+        registry: None,
+        discovery,
     })
 }
 
