@@ -9,7 +9,6 @@ use crate::metrics::timeseries::WorkloadMeter;
 use crate::metrics::*;
 use crate::model::capacity::capacity;
 use crate::model::Model;
-use crate::world::outcome::Cause;
 use crate::world::World;
 use indexmap::IndexMap;
 
@@ -152,7 +151,8 @@ impl<'m> Simulation<'m> {
                 let good = m.ok + m.degraded;
                 let done = good + failed;
                 // Every cause, zeros included: a stable schema for tools.
-                let failures = Cause::ALL
+                let failures = model
+                    .causes()
                     .iter()
                     .map(|c| (c.name().to_string(), m.failures[c.index()]))
                     .collect();
@@ -240,6 +240,7 @@ impl<'m> Simulation<'m> {
                 faults: faults(model, &w.fault_meters, &workloads),
                 workloads,
                 dependencies,
+                discovery: discovery(model, &self.world, end),
             },
             timeseries: self.world.windows.series,
         }
@@ -253,7 +254,8 @@ fn dependencies(
     end: SimTime,
 ) -> IndexMap<String, DependencySummary> {
     let by_cause = |counts: &[u64]| -> IndexMap<String, u64> {
-        Cause::ALL
+        model
+            .causes()
             .iter()
             .map(|c| (c.name().to_string(), counts[c.index()]))
             .collect()
@@ -446,4 +448,59 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, SimError::Stuck { .. }), "{err}");
     }
+}
+
+/// Discovery's registry and pairs, if the scenario uses discovery.
+fn discovery(model: &Model, w: &World, end: SimTime) -> Option<DiscoverySummary> {
+    if !model.uses_discovery() {
+        return None;
+    }
+    let registry = model.registry.as_ref().zip(w.registry.as_ref()).map(|(reg, st)| {
+        let mut outage = st.outage_ns;
+        if let Some(since) = st.down_since {
+            outage += end.saturating_sub(since.max(model.warmup));
+        }
+        RegistrySummary {
+            heartbeat_s: reg.heartbeat as f64 / 1e9,
+            ttl_s: reg.ttl as f64 / 1e9,
+            lookup_timeout_s: reg.lookup_timeout as f64 / 1e9,
+            registrations: st.registrations,
+            evictions: st.evictions,
+            heartbeats_lost: st.heartbeats_lost,
+            outage_seconds: outage as f64 / 1e9,
+        }
+    });
+    let pairs = w
+        .discovery
+        .pairs
+        .iter()
+        .enumerate()
+        .zip(&w.discovery_meters)
+        .map(|((i, p), m)| {
+            let caller = model.services[p.caller as usize].name.clone();
+            let callee = model.services[p.callee as usize].name.clone();
+            let cached = p.conf.mode == crate::model::Mode::Cached;
+            let summary = DiscoveryPairSummary {
+                mode: p.conf.mode.name().to_string(),
+                attempts: m.attempts,
+                cache_hit_rate: (cached && m.attempts > 0)
+                    .then(|| m.hits as f64 / m.attempts as f64),
+                stale_list_uses: m.stale_uses,
+                lookups: m.lookups,
+                lookup_failures: m.lookup_failures,
+                lookup_latency_ms: m.lookup_latency.summary(),
+                routed_to_dead: m.routed_dead,
+                no_instance: m.no_instance,
+                new_instances_discovered: m.discovered,
+                discovery_lag_mean_ms: (m.discovered > 0)
+                    .then(|| m.lag_sum as f64 / m.discovered as f64 / 1e6),
+                discovery_lag_max_ms: (m.discovered > 0).then(|| m.lag_max as f64 / 1e6),
+                new_instances_undiscovered: w.undiscovered(i),
+                caller: caller.clone(),
+                callee: callee.clone(),
+            };
+            (format!("{caller}->{callee}"), summary)
+        })
+        .collect();
+    Some(DiscoverySummary { registry, pairs })
 }

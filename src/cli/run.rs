@@ -17,7 +17,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
     /// Write summary.json, workloads.csv, services.csv, dependencies.csv,
-    /// faults.csv and timeseries.csv into this directory.
+    /// faults.csv, discovery.csv and timeseries.csv into this directory.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Print nothing on stderr but errors and warnings.
@@ -77,6 +77,10 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
                 csv::dependencies_csv(s).map_err(|e| fail(&e))?,
             ),
             ("faults.csv", csv::faults_csv(s).map_err(|e| fail(&e))?),
+            (
+                "discovery.csv",
+                csv::discovery_csv(s).map_err(|e| fail(&e))?,
+            ),
             (
                 "timeseries.csv",
                 csv::timeseries_csv(&result.timeseries).map_err(|e| fail(&e))?,

@@ -41,6 +41,79 @@ pub struct Summary {
     pub dependencies: IndexMap<String, DependencySummary>,
     /// Per fault, in scenario order: its windows and blast radius.
     pub faults: Vec<FaultSummary>,
+    /// Service discovery: the registry and each caller/callee pair; absent
+    /// when the scenario uses no discovery.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovery: Option<DiscoverySummary>,
+}
+
+/// Service discovery over the measured period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiscoverySummary {
+    /// The registry, if the scenario has one.
+    pub registry: Option<RegistrySummary>,
+    /// Per caller/callee pair (`caller->callee`), in client order.
+    pub pairs: IndexMap<String, DiscoveryPairSummary>,
+}
+
+/// The registry's side of discovery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistrySummary {
+    /// Heartbeat period, in seconds.
+    pub heartbeat_s: f64,
+    /// Eviction after this long without a heartbeat, in seconds.
+    pub ttl_s: f64,
+    /// A client's lookup timeout, in seconds.
+    pub lookup_timeout_s: f64,
+    /// Instances registered (new entries: restarts, re-registrations).
+    pub registrations: u64,
+    /// Entries evicted for missing heartbeats.
+    pub evictions: u64,
+    /// Heartbeats sent while no registry replica was running.
+    pub heartbeats_lost: u64,
+    /// Time with no registry replica running, in seconds.
+    pub outage_seconds: f64,
+}
+
+/// How one caller service found the instances of one callee service.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiscoveryPairSummary {
+    /// The calling service.
+    pub caller: String,
+    /// The called service.
+    pub callee: String,
+    /// The caller's discovery mode: per_request, cached or static.
+    pub mode: String,
+    /// Call attempts that needed an instance.
+    pub attempts: u64,
+    /// Share of those served from a fresh cached list without a lookup
+    /// (cached mode only).
+    pub cache_hit_rate: Option<f64>,
+    /// Attempts served from an expired list because the registry could
+    /// not be reached.
+    pub stale_list_uses: u64,
+    /// Registry lookups started (on the call path and in the background).
+    pub lookups: u64,
+    /// Lookups that got no answer (registry down, overloaded or cut off).
+    pub lookup_failures: u64,
+    /// Round trip of the successful lookups; `null` when none.
+    pub lookup_latency_ms: Option<LatencySummary>,
+    /// Attempts sent to an instance that was no longer running.
+    pub routed_to_dead: u64,
+    /// Attempts that failed with `no_instance` (no usable list, or an
+    /// empty one).
+    pub no_instance: u64,
+    /// Instances started during the run (restarts) that got a first call
+    /// from this caller.
+    pub new_instances_discovered: u64,
+    /// Mean time from such an instance being ready to its first call, in
+    /// ms; `null` when none.
+    pub discovery_lag_mean_ms: Option<f64>,
+    /// The longest such time, in ms.
+    pub discovery_lag_max_ms: Option<f64>,
+    /// Instances started during the run, running at the end, that never
+    /// got a call from this caller (static lists never learn of them).
+    pub new_instances_undiscovered: u64,
 }
 
 /// Per-workload results over the measured period. A request counts if it
@@ -260,6 +333,9 @@ pub struct TimeSeries {
     pub workloads: Vec<WorkloadWindow>,
     /// One row per service per window, in time order.
     pub services: Vec<ServiceWindow>,
+    /// With discovery: one row per caller/callee pair per window.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub discovery: Vec<DiscoveryWindow>,
 }
 
 /// One workload in one window. Requests count by arrival time, ok and
@@ -309,4 +385,29 @@ pub struct ServiceWindow {
     pub available_replicas: f64,
     /// Calls received in the window, retries included.
     pub requests: u64,
+    /// With a registry: its entries for the service at the window's end.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registered: Option<u32>,
+    /// Of those, entries of instances no longer running (not yet evicted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_registered: Option<u32>,
+}
+
+/// One caller/callee discovery pair in one window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiscoveryWindow {
+    /// Window start, in seconds of simulated time.
+    pub start_s: f64,
+    /// Window end (exclusive), in seconds of simulated time.
+    pub end_s: f64,
+    /// The calling service.
+    pub caller: String,
+    /// The called service.
+    pub callee: String,
+    /// Registry lookups started.
+    pub lookups: u64,
+    /// Call attempts routed to instances no longer running.
+    pub routed_to_dead: u64,
+    /// Call attempts that found no instance to call.
+    pub no_instance: u64,
 }

@@ -179,6 +179,8 @@ impl Windows {
                 replicas: s.replicas,
                 available_replicas: mean_between(m.available_at_window, available, span),
                 requests: m.win_requests,
+                registered: None,
+                stale_registered: None,
             });
             m.busy_at_window = busy;
             m.queued_at_window = queued;

@@ -2,6 +2,15 @@
 
 use crate::metrics::{Summary, TimeSeries};
 use crate::world::outcome::Cause;
+
+/// The failure causes the summary's tables list (see `Model::causes`).
+fn causes(s: &Summary) -> &'static [Cause] {
+    if s.discovery.is_some() {
+        &Cause::ALL
+    } else {
+        &Cause::WITHOUT_DISCOVERY
+    }
+}
 use csv::Writer;
 
 type Result<T> = std::result::Result<T, csv::Error>;
@@ -37,7 +46,7 @@ pub fn workloads_csv(s: &Summary) -> Result<Vec<u8>> {
     .iter()
     .map(ToString::to_string)
     .collect();
-    header.extend(Cause::ALL.iter().map(|c| format!("failed_{}", c.name())));
+    header.extend(causes(s).iter().map(|c| format!("failed_{}", c.name())));
     header.extend(
         [
             "outside_faults_availability",
@@ -67,7 +76,7 @@ pub fn workloads_csv(s: &Summary) -> Result<Vec<u8>> {
             opt(l.map(|l| l.max)),
         ];
         row.extend(
-            Cause::ALL
+            causes(s)
                 .iter()
                 .map(|c| r.failures.get(c.name()).copied().unwrap_or(0).to_string()),
         );
@@ -160,9 +169,9 @@ pub fn dependencies_csv(s: &Summary) -> Result<Vec<u8>> {
     ]
     .map(String::from)
     .to_vec();
-    header.extend(Cause::ALL.iter().map(|c| format!("failed_{}", c.name())));
+    header.extend(causes(s).iter().map(|c| format!("failed_{}", c.name())));
     header.extend(
-        Cause::ALL
+        causes(s)
             .iter()
             .map(|c| format!("failed_attempts_{}", c.name())),
     );
@@ -186,7 +195,7 @@ pub fn dependencies_csv(s: &Summary) -> Result<Vec<u8>> {
         ];
         for counts in [&d.failures, &d.attempt_failures] {
             row.extend(
-                Cause::ALL
+                causes(s)
                     .iter()
                     .map(|c| counts.get(c.name()).copied().unwrap_or(0).to_string()),
             );
@@ -263,7 +272,10 @@ pub fn faults_csv(s: &Summary) -> Result<Vec<u8>> {
 /// kind are empty.
 pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
     let mut w = Writer::from_writer(Vec::new());
-    w.write_record([
+    // Discovery's columns and rows only when the run used discovery, so
+    // other runs' files read as before.
+    let discovery = !t.discovery.is_empty() || t.services.iter().any(|r| r.registered.is_some());
+    let mut header = vec![
         "window_start_s",
         "window_end_s",
         "kind",
@@ -279,54 +291,128 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
         "queue_length",
         "replicas",
         "available_replicas",
+    ];
+    if discovery {
+        header.extend([
+            "registered",
+            "stale_registered",
+            "lookups",
+            "routed_to_dead",
+            "no_instance",
+        ]);
+    }
+    w.write_record(&header)?;
+    let width = header.len();
+    // Each window's rows stand together: workloads, services, then
+    // discovery pairs (every list is in window order; the sort is stable).
+    let mut rows: Vec<(f64, u8, Vec<String>)> = Vec::new();
+    for r in &t.workloads {
+        let mut row = vec![
+            r.start_s.to_string(),
+            r.end_s.to_string(),
+            "workload".into(),
+            r.workload.clone(),
+            r.requests.to_string(),
+            r.ok.to_string(),
+            r.degraded.to_string(),
+            r.failed.to_string(),
+            r.throughput_rps.to_string(),
+            opt(r.p50_ms),
+            opt(r.p99_ms),
+        ];
+        row.resize(width, String::new());
+        rows.push((r.start_s, 0, row));
+    }
+    for r in &t.services {
+        let mut row = vec![
+            r.start_s.to_string(),
+            r.end_s.to_string(),
+            "service".into(),
+            r.service.clone(),
+            r.requests.to_string(),
+        ];
+        row.resize(11, String::new());
+        row.extend([
+            r.utilization.to_string(),
+            r.queue_length.to_string(),
+            r.replicas.to_string(),
+            r.available_replicas.to_string(),
+        ]);
+        if discovery {
+            row.extend([
+                r.registered.map_or_else(String::new, |v| v.to_string()),
+                r.stale_registered.map_or_else(String::new, |v| v.to_string()),
+            ]);
+        }
+        row.resize(width, String::new());
+        rows.push((r.start_s, 1, row));
+    }
+    for r in &t.discovery {
+        let mut row = vec![
+            r.start_s.to_string(),
+            r.end_s.to_string(),
+            "discovery".into(),
+            format!("{}->{}", r.caller, r.callee),
+        ];
+        row.resize(17, String::new());
+        row.extend([
+            r.lookups.to_string(),
+            r.routed_to_dead.to_string(),
+            r.no_instance.to_string(),
+        ]);
+        rows.push((r.start_s, 2, row));
+    }
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    for (_, _, row) in rows {
+        w.write_record(&row)?;
+    }
+    finish(w)
+}
+
+/// `discovery.csv`: a row per caller/callee pair with discovery (only
+/// the header when the scenario uses none).
+pub fn discovery_csv(s: &Summary) -> Result<Vec<u8>> {
+    let mut w = Writer::from_writer(Vec::new());
+    w.write_record([
+        "pair",
+        "caller",
+        "callee",
+        "mode",
+        "attempts",
+        "cache_hit_rate",
+        "stale_list_uses",
+        "lookups",
+        "lookup_failures",
+        "lookup_p50_ms",
+        "lookup_p99_ms",
+        "routed_to_dead",
+        "no_instance",
+        "new_instances_discovered",
+        "discovery_lag_mean_ms",
+        "discovery_lag_max_ms",
+        "new_instances_undiscovered",
     ])?;
-    // Both lists are in window order; merge them so each window's rows
-    // stand together (workloads first, then services).
-    let (mut wi, mut si) = (0, 0);
-    while wi < t.workloads.len() || si < t.services.len() {
-        let take_workload = match (t.workloads.get(wi), t.services.get(si)) {
-            (Some(a), Some(b)) => a.start_s <= b.start_s,
-            (a, _) => a.is_some(),
-        };
-        if take_workload {
-            let r = &t.workloads[wi];
-            wi += 1;
+    if let Some(d) = &s.discovery {
+        for (name, p) in &d.pairs {
+            let l = p.lookup_latency_ms.as_ref();
             w.write_record([
-                r.start_s.to_string(),
-                r.end_s.to_string(),
-                "workload".into(),
-                r.workload.clone(),
-                r.requests.to_string(),
-                r.ok.to_string(),
-                r.degraded.to_string(),
-                r.failed.to_string(),
-                r.throughput_rps.to_string(),
-                opt(r.p50_ms),
-                opt(r.p99_ms),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-            ])?;
-        } else {
-            let r = &t.services[si];
-            si += 1;
-            w.write_record([
-                r.start_s.to_string(),
-                r.end_s.to_string(),
-                "service".into(),
-                r.service.clone(),
-                r.requests.to_string(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                String::new(),
-                r.utilization.to_string(),
-                r.queue_length.to_string(),
-                r.replicas.to_string(),
-                r.available_replicas.to_string(),
+                name.clone(),
+                p.caller.clone(),
+                p.callee.clone(),
+                p.mode.clone(),
+                p.attempts.to_string(),
+                opt(p.cache_hit_rate),
+                p.stale_list_uses.to_string(),
+                p.lookups.to_string(),
+                p.lookup_failures.to_string(),
+                opt(l.map(|l| l.p50)),
+                opt(l.map(|l| l.p99)),
+                p.routed_to_dead.to_string(),
+                p.no_instance.to_string(),
+                p.new_instances_discovered.to_string(),
+                opt(p.discovery_lag_mean_ms),
+                opt(p.discovery_lag_max_ms),
+                p.new_instances_undiscovered.to_string(),
             ])?;
         }
     }

@@ -165,6 +165,62 @@ pub fn summary_tables(s: &Summary) -> String {
     out.push_str(&t.to_string());
     out.push('\n');
     out.push_str(&resilience_tables(s));
+    out.push_str(&discovery_tables(s));
+    out
+}
+
+/// Service discovery: the registry's line and a row per caller/callee
+/// pair. Printed only when the scenario uses discovery.
+fn discovery_tables(s: &Summary) -> String {
+    let Some(d) = &s.discovery else {
+        return String::new();
+    };
+    let mut out = String::new();
+    if let Some(r) = &d.registry {
+        out.push_str(&format!(
+            "registry: heartbeat {}s, ttl {}s; {} registrations, {} evictions, {} heartbeats lost, down {:.1}s\n",
+            r.heartbeat_s, r.ttl_s, r.registrations, r.evictions, r.heartbeats_lost, r.outage_seconds
+        ));
+    }
+    let mut t = table(&[
+        "caller->callee",
+        "mode",
+        "attempts",
+        "cache hits",
+        "stale uses",
+        "lookups",
+        "lookup fails",
+        "lookup p99 ms",
+        "to dead",
+        "no instance",
+        "new found",
+        "lag mean ms",
+        "lag max ms",
+        "never found",
+    ]);
+    let opt_ms = |v: Option<f64>| v.map_or_else(|| "-".into(), ms);
+    for (name, p) in &d.pairs {
+        t.add_row(vec![
+            name.clone(),
+            p.mode.clone(),
+            p.attempts.to_string(),
+            p.cache_hit_rate
+                .map_or_else(|| "-".into(), |r| format!("{:.1}%", r * 100.0)),
+            p.stale_list_uses.to_string(),
+            p.lookups.to_string(),
+            p.lookup_failures.to_string(),
+            opt_ms(p.lookup_latency_ms.as_ref().map(|l| l.p99)),
+            p.routed_to_dead.to_string(),
+            p.no_instance.to_string(),
+            p.new_instances_discovered.to_string(),
+            opt_ms(p.discovery_lag_mean_ms),
+            opt_ms(p.discovery_lag_max_ms),
+            p.new_instances_undiscovered.to_string(),
+        ]);
+    }
+    out.push_str("service discovery (how callers found instances):\n");
+    out.push_str(&t.to_string());
+    out.push_str("\n\n");
     out
 }
 

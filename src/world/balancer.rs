@@ -1,5 +1,6 @@
 //! Load balancing: which replica of a service gets an incoming call.
 
+use super::registry::Instance;
 use super::service::Replica;
 use crate::engine::Stream;
 use crate::model::Balancer;
@@ -119,6 +120,76 @@ pub fn pick_where(
         }
     };
     Some(i)
+}
+
+/// A client-side pick: the index in `list` (instances the caller knows,
+/// some perhaps dead) of the instance to call, with the callee's balancing
+/// policy; `None` when the list is empty. `rr` is the caller's own cursor.
+/// The client sees an instance's load only while it is alive (a dead one
+/// looks idle, so least-loaded policies favour it: the classic black hole
+/// of least-request balancing), and skips instances it has ejected as
+/// outliers unless every known one is.
+pub fn pick_instance(
+    policy: Balancer,
+    list: &[Instance],
+    replicas: &[Replica],
+    rr: &mut u32,
+    rng: &mut Stream,
+) -> Option<usize> {
+    let n = list.len();
+    if n <= 1 {
+        return (n == 1).then_some(0);
+    }
+    let state = |i: usize| {
+        let inst = list[i];
+        let rep = &replicas[inst.replica as usize];
+        let alive = rep.epoch == inst.epoch && rep.running();
+        (alive, alive && rep.ejected, if alive { rep.outstanding } else { 0 })
+    };
+    let ejected = (0..n).filter(|&i| state(i).1).count();
+    let skip_ejected = ejected > 0 && ejected < n;
+    let eligible = |i: usize| !skip_ejected || !state(i).1;
+    let count = (0..n).filter(|&i| eligible(i)).count();
+    let nth = |k: usize| (0..n).filter(|&i| eligible(i)).nth(k).expect("k < count");
+    let load = |i: usize| state(i).2;
+    Some(match policy {
+        Balancer::RoundRobin => {
+            let start = *rr as usize % n;
+            let i = (0..n)
+                .map(|k| (start + k) % n)
+                .find(|&i| eligible(i))
+                .expect("count > 0");
+            *rr = ((i + 1) % n) as u32;
+            i
+        }
+        Balancer::Random => nth(below(rng, count)),
+        Balancer::LeastOutstanding => {
+            let start = *rr as usize % n;
+            let best = (0..n)
+                .map(|k| (start + k) % n)
+                .filter(|&i| eligible(i))
+                .reduce(|best, i| if load(i) < load(best) { i } else { best })
+                .expect("count > 0");
+            *rr = ((best + 1) % n) as u32;
+            best
+        }
+        Balancer::PowerOfTwo => {
+            if count == 1 {
+                return Some(nth(0));
+            }
+            let a = below(rng, count);
+            let mut b = below(rng, count - 1);
+            if b >= a {
+                b += 1;
+            }
+            let (a, b) = (nth(a), nth(b));
+            if load(b) < load(a) {
+                b
+            } else {
+                a
+            }
+        }
+    })
 }
 
 /// Uniform integer in `0..n` (Lemire's multiply-shift; the bias is below

@@ -290,6 +290,7 @@ impl World<'_> {
             rep.consecutive_failures = 0;
         });
         self.fault_meters[f as usize].crashes += u64::from(measuring);
+        self.forget_lists(r);
         let rep = &mut self.replicas[r as usize];
         let m = &mut self.service_meters[sid];
         if measuring {
@@ -364,6 +365,7 @@ impl World<'_> {
         let startup = self.services[rep.service as usize].startup;
         if startup == 0 {
             self.update_availability(r, |rep| rep.down = 0);
+            self.on_instance_ready(r);
         } else {
             let epoch = self.update_availability(r, |rep| {
                 rep.down = 0;
@@ -383,6 +385,15 @@ impl World<'_> {
             return;
         }
         self.update_availability(r, |rep| rep.starting = false);
+        self.on_instance_ready(r);
+    }
+
+    /// Replica `r` serves again, as a new instance: it registers and
+    /// fetches its own instance lists.
+    fn on_instance_ready(&mut self, r: u32) {
+        self.replicas[r as usize].ready_at = self.now;
+        self.register(r);
+        self.on_caller_ready(r);
     }
 
     /// Closes the outages still open at the end of the run.

@@ -11,8 +11,10 @@
 pub mod balancer;
 pub mod breaker;
 pub mod call;
+pub mod discovery;
 pub mod faults;
 pub mod outcome;
+pub mod registry;
 pub mod request;
 pub mod resilience;
 pub mod service;
@@ -20,13 +22,16 @@ pub mod workload;
 
 use crate::dist::Dist;
 use crate::engine::{rng, EventQueue, SimTime, Stream};
+use crate::metrics::discovery::DiscoveryMeter;
 use crate::metrics::resilience::{ClientMeter, FaultMeter, PeriodMeter};
 use crate::metrics::timeseries::{ServiceMeter, Windows, WorkloadMeter};
 use crate::model::{Arrival, FaultId, Io, Model, Step, WorkloadId};
 use call::{CallId, Calls};
+use discovery::DiscoveryState;
 use faults::FaultState;
+use registry::RegistryState;
 use outcome::{Cause, Outcome};
-use request::{InvId, Invocation, Invocations, Parent, NOT_ADMITTED};
+use request::{InvId, Invocation, Invocations, Parent, NOT_ADMITTED, NO_TARGET};
 use resilience::ClientState;
 use service::{Replica, ServiceState};
 use std::collections::VecDeque;
@@ -115,6 +120,34 @@ pub enum Event {
         /// Its ejection epoch.
         epoch: u32,
     },
+    /// An instance's heartbeat to the registry is due.
+    Heartbeat {
+        /// Global replica index.
+        replica: u32,
+        /// The instance's epoch (stale once the replica crashed).
+        epoch: u32,
+    },
+    /// A background refresh of a discovery cache is due.
+    Refresh {
+        /// The cache.
+        cache: u32,
+    },
+    /// A registry lookup's answer reaches the caller.
+    LookupReply {
+        /// The lookup record.
+        lookup: u32,
+        /// Its tag.
+        tag: u32,
+        /// Whether the registry answered with a list.
+        ok: bool,
+    },
+    /// A lookup's timeout expires.
+    LookupTimeout {
+        /// The lookup record.
+        lookup: u32,
+        /// Its tag.
+        tag: u32,
+    },
     /// The warm-up period ends.
     WarmupEnd,
     /// A time-series window ends.
@@ -162,6 +195,12 @@ pub struct World<'m> {
     pub outside_faults: Vec<PeriodMeter>,
     /// The time-series windows: the open one and the rows closed so far.
     pub windows: Windows,
+    /// The service registry's contents, when the scenario has one.
+    pub registry: Option<RegistryState>,
+    /// Callers' instance lists and lookups in flight.
+    pub discovery: DiscoveryState,
+    /// Per discovery pair (`discovery.pairs`).
+    pub discovery_meters: Vec<DiscoveryMeter>,
     /// Invocations ready to run their next step now; drained after each
     /// event so that chains of immediate work never recurse.
     ready: VecDeque<InvId>,
@@ -208,6 +247,7 @@ impl<'m> World<'m> {
             service_meters[i].available.add(0, i64::from(s.replicas));
         }
         let with_faults = !model.faults.is_empty();
+        let discovery = DiscoveryState::new(model);
         let mut world = World {
             model,
             queue: EventQueue::new(),
@@ -254,6 +294,9 @@ impl<'m> World<'m> {
                 Vec::new()
             },
             windows: Windows::new(model.window),
+            registry: model.registry.as_ref().map(|_| RegistryState::new(model)),
+            discovery_meters: discovery::meters(&discovery.pairs),
+            discovery,
             ready: VecDeque::new(),
             any_outlier: model.services.iter().any(|s| s.outlier.is_some()),
             any_slow: false,
@@ -292,6 +335,8 @@ impl<'m> World<'m> {
                 }
             }
         }
+        world.start_registry();
+        world.start_discovery();
         world
     }
 
@@ -324,6 +369,18 @@ impl<'m> World<'m> {
             Event::RandomRepair { fault, replica } => self.on_random_repair(fault, replica),
             Event::ReplicaReady { replica, epoch } => self.on_replica_ready(replica, epoch),
             Event::EjectionEnd { replica, epoch } => self.on_ejection_end(replica, epoch),
+            Event::Heartbeat { replica, epoch } => self.on_heartbeat(replica, epoch),
+            Event::Refresh { cache } => self.on_refresh(cache),
+            Event::LookupReply { lookup, tag, ok } => {
+                if self.lookup_current(lookup, tag) {
+                    self.lookup_done(lookup, ok);
+                }
+            }
+            Event::LookupTimeout { lookup, tag } => {
+                if self.lookup_current(lookup, tag) {
+                    self.lookup_done(lookup, false);
+                }
+            }
             Event::WarmupEnd => self.on_warmup_end(),
             Event::WindowEnd => self.on_window_end(),
         }
@@ -387,7 +444,22 @@ impl<'m> World<'m> {
                 meter.first_attempts += 1;
             }
         }
-        let r = if svc.unavailable == 0 {
+        let target = self.invs.get(id).target;
+        let r = if target != NO_TARGET {
+            // The caller chose the instance (discovery); it may have died
+            // while the call was on the wire.
+            let r = (target - svc.first) as usize;
+            let rep = &reps[r];
+            if rep.epoch != self.invs.get(id).target_epoch || !rep.running() {
+                if measuring {
+                    meter.unreachable += 1;
+                }
+                let blackhole = self.dead_instances_blackhole(id);
+                self.lose(id, blackhole);
+                return;
+            }
+            r
+        } else if svc.unavailable == 0 {
             balancer::pick(svc.balancer, reps, &mut svc.rr, &mut svc.lb_rng)
         } else {
             let pick = balancer::pick_where(
@@ -701,7 +773,7 @@ impl<'m> World<'m> {
     fn abandoned(&self, mut id: InvId) -> bool {
         loop {
             match self.invs.get(id).parent {
-                Parent::Root { .. } => return false,
+                Parent::Root { .. } | Parent::Lookup { .. } => return false,
                 Parent::Call { call, tag } => {
                     if !self.calls.is_current(call, tag) {
                         return true;
@@ -736,6 +808,17 @@ impl<'m> World<'m> {
                 self.queue.push(
                     self.now.saturating_add(hop),
                     Event::Reply { call, tag, outcome },
+                );
+            }
+            Parent::Lookup { lookup, tag } => {
+                if !self.lookup_current(lookup, tag) {
+                    return;
+                }
+                let hop = hop(&self.model.network, &mut self.net_from[endpoint as usize]);
+                let ok = outcome.succeeded();
+                self.queue.push(
+                    self.now.saturating_add(hop),
+                    Event::LookupReply { lookup, tag, ok },
                 );
             }
         }
@@ -819,12 +902,19 @@ impl<'m> World<'m> {
 
     /// Closes the current time-series window at `self.now`.
     pub fn close_window(&mut self) {
+        let start = self.windows.start;
+        if self.now > start && (self.discovery.on || self.registry.is_some()) {
+            self.close_discovery_window(start);
+        }
         self.windows.close(
             self.now,
             self.model,
             &mut self.workload_meters,
             &mut self.service_meters,
         );
+        if self.now > start {
+            self.fill_registry_counts();
+        }
     }
 }
 

@@ -15,6 +15,9 @@ pub type InvId = u32;
 /// `Invocation::replica` before admission.
 pub const NOT_ADMITTED: u32 = u32::MAX;
 
+/// `Invocation::target` when the callee's balancer chooses the replica.
+pub const NO_TARGET: u32 = u32::MAX;
+
 /// Who is waiting for an invocation's answer.
 #[derive(Debug, Clone, Copy)]
 pub enum Parent {
@@ -33,6 +36,14 @@ pub enum Parent {
         /// The attempt's tag (see [`super::call::Calls`]).
         tag: u32,
     },
+    /// A registry lookup (see [`super::discovery`]): the answer goes to
+    /// lookup record `lookup` if it is still at `tag`.
+    Lookup {
+        /// The lookup record.
+        lookup: u32,
+        /// Its tag.
+        tag: u32,
+    },
 }
 
 /// One execution of an endpoint's steps.
@@ -48,6 +59,12 @@ pub struct Invocation {
     pub pending: u32,
     /// The slot's generation; set by the slab.
     pub gen: u32,
+    /// The replica the caller chose through discovery ([`NO_TARGET`]
+    /// without discovery), and the epoch of the instance it meant: if the
+    /// slot has crashed since, the instance is dead.
+    pub target: u32,
+    /// See `target`.
+    pub target_epoch: u32,
     /// The first failure among the current step's calls.
     pub failure: Option<Cause>,
     /// Whether it currently occupies one of its replica's workers.
@@ -76,6 +93,8 @@ impl Invocation {
             step: 0,
             pending: 0,
             gen: 0,
+            target: NO_TARGET,
+            target_epoch: 0,
             failure: None,
             holds_worker: false,
             degraded: false,

@@ -11,6 +11,7 @@
 use super::breaker::{Admit, Breaker, Transition};
 use super::call::{CallId, CallRec, NO_CALLEE, NO_REPLICA};
 use super::outcome::{Cause, Outcome};
+use super::registry::Instance;
 use super::request::{InvId, Invocation, Parent};
 use super::{hop, Event, World};
 use crate::engine::{rng, SimTime, Stream};
@@ -73,7 +74,6 @@ impl World<'_> {
     /// Starts the next attempt of call `id`: through the breaker and the
     /// bulkhead, across a partition or not, then over the network.
     pub(super) fn attempt(&mut self, id: CallId) {
-        let now = self.now;
         let model = self.model;
         let rec = self.calls.get_mut(id);
         let (measuring, plain) = (rec.counted, rec.plain);
@@ -106,18 +106,36 @@ impl World<'_> {
                 };
             }
         }
+        if self.discovery.on {
+            let pair = self.pair_of(ci);
+            if pair != super::discovery::NONE {
+                return self.discover(id, pair);
+            }
+        }
+        self.send(id, None);
+    }
+
+    /// Sends the current attempt of call `id` over the network: to the
+    /// instance the caller chose (discovery), or to the callee's balancer.
+    pub(super) fn send(&mut self, id: CallId, target: Option<Instance>) {
+        let rec = self.calls.get(id);
+        let (site, tag, attempt) = (rec.site, rec.tag, rec.attempt);
         let mut inv = Invocation::new(site.target, Parent::Call { call: id, tag });
         inv.retry = attempt > 1;
+        if let Some(t) = target {
+            inv.target = t.replica;
+            inv.target_epoch = t.epoch;
+        }
         let callee = self.invs.alloc(inv);
         let rec = self.calls.get_mut(id);
         rec.callee = callee;
         rec.callee_gen = self.invs.get(callee).gen;
-        let hop = hop(&model.network, &mut self.net_to[site.target as usize]);
+        let hop = hop(&self.model.network, &mut self.net_to[site.target as usize]);
         if hop == 0 {
             self.admit(callee);
         } else {
             self.queue
-                .push(now.saturating_add(hop), Event::Deliver { inv: callee });
+                .push(self.now.saturating_add(hop), Event::Deliver { inv: callee });
         }
     }
 
@@ -379,6 +397,9 @@ impl World<'_> {
             } else {
                 svc.unavailable += 1;
                 m.available.add(self.now, -1);
+            }
+            if self.registry.is_some() {
+                self.on_registry_replicas();
             }
         }
         out

@@ -40,6 +40,8 @@ pub struct Replica {
     pub consecutive_failures: u32,
     /// Work-time multiplier (slow-replica faults); 1 normally.
     pub slow: f64,
+    /// When its current instance became ready (discovery lag).
+    pub ready_at: SimTime,
 }
 
 impl Replica {
@@ -59,6 +61,7 @@ impl Replica {
             eject_epoch: 0,
             consecutive_failures: 0,
             slow: 1.0,
+            ready_at: 0,
         }
     }
 

@@ -632,6 +632,7 @@ fn good_run_writes_exactly_the_reports() {
         names,
         [
             "dependencies.csv",
+            "discovery.csv",
             "faults.csv",
             "services.csv",
             "summary.json",
