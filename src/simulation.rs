@@ -455,21 +455,25 @@ fn discovery(model: &Model, w: &World, end: SimTime) -> Option<DiscoverySummary>
     if !model.uses_discovery() {
         return None;
     }
-    let registry = model.registry.as_ref().zip(w.registry.as_ref()).map(|(reg, st)| {
-        let mut outage = st.outage_ns;
-        if let Some(since) = st.down_since {
-            outage += end.saturating_sub(since.max(model.warmup));
-        }
-        RegistrySummary {
-            heartbeat_s: reg.heartbeat as f64 / 1e9,
-            ttl_s: reg.ttl as f64 / 1e9,
-            lookup_timeout_s: reg.lookup_timeout as f64 / 1e9,
-            registrations: st.registrations,
-            evictions: st.evictions,
-            heartbeats_lost: st.heartbeats_lost,
-            outage_seconds: outage as f64 / 1e9,
-        }
-    });
+    let registry = model
+        .registry
+        .as_ref()
+        .zip(w.registry.as_ref())
+        .map(|(reg, st)| {
+            let mut outage = st.outage_ns;
+            if let Some(since) = st.down_since {
+                outage += end.saturating_sub(since.max(model.warmup));
+            }
+            RegistrySummary {
+                heartbeat_s: reg.heartbeat as f64 / 1e9,
+                ttl_s: reg.ttl as f64 / 1e9,
+                lookup_timeout_s: reg.lookup_timeout as f64 / 1e9,
+                registrations: st.registrations,
+                evictions: st.evictions,
+                heartbeats_lost: st.heartbeats_lost,
+                outage_seconds: outage as f64 / 1e9,
+            }
+        });
     let pairs = w
         .discovery
         .pairs

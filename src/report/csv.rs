@@ -341,7 +341,8 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
         if discovery {
             row.extend([
                 r.registered.map_or_else(String::new, |v| v.to_string()),
-                r.stale_registered.map_or_else(String::new, |v| v.to_string()),
+                r.stale_registered
+                    .map_or_else(String::new, |v| v.to_string()),
             ]);
         }
         row.resize(width, String::new());

@@ -144,7 +144,11 @@ pub fn pick_instance(
         let inst = list[i];
         let rep = &replicas[inst.replica as usize];
         let alive = rep.epoch == inst.epoch && rep.running();
-        (alive, alive && rep.ejected, if alive { rep.outstanding } else { 0 })
+        (
+            alive,
+            alive && rep.ejected,
+            if alive { rep.outstanding } else { 0 },
+        )
     };
     let ejected = (0..n).filter(|&i| state(i).1).count();
     let skip_ejected = ejected > 0 && ejected < n;

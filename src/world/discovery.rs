@@ -57,6 +57,9 @@ pub struct Cache {
     rr: u32,
     /// A background refresh is in flight.
     refreshing: bool,
+    /// Bumped when the caller replica crashes: answers to lookups and
+    /// refresh timers of the dead process are ignored.
+    gen: u32,
 }
 
 /// A lookup in flight.
@@ -64,6 +67,8 @@ pub struct Cache {
 struct LookupRec {
     /// The cache it refreshes.
     cache: u32,
+    /// The cache's generation when it started.
+    cache_gen: u32,
     /// The call attempt waiting for it ([`NONE`] for a background one).
     call: CallId,
     /// That attempt's tag.
@@ -168,6 +173,7 @@ impl DiscoveryState {
                         expires_at: 0,
                         rr: 0,
                         refreshing: false,
+                        gen: 0,
                     })
                 })
                 .collect(),
@@ -208,8 +214,13 @@ impl World<'_> {
                 let ttl = p.conf.cache_ttl;
                 cache.expires_at = d.rngs[cache.pair as usize].random_range(1..=ttl);
                 if p.conf.refresh == Refresh::Background {
-                    self.queue
-                        .push(cache.expires_at, Event::Refresh { cache: c as u32 });
+                    self.queue.push(
+                        cache.expires_at,
+                        Event::Refresh {
+                            cache: c as u32,
+                            gen: 0,
+                        },
+                    );
                 }
             }
         }
@@ -264,8 +275,7 @@ impl World<'_> {
         let p = &self.discovery.pairs[c.pair as usize];
         let usable = c.filled
             && p.conf.mode == Mode::Cached
-            && p
-                .conf
+            && p.conf
                 .max_stale
                 .is_none_or(|s| self.now < c.expires_at.saturating_add(s));
         let pair = c.pair as usize;
@@ -351,6 +361,7 @@ impl World<'_> {
         }
         let rec = LookupRec {
             cache,
+            cache_gen: self.discovery.caches[cache as usize].gen,
             call,
             call_tag,
             started: now,
@@ -383,9 +394,10 @@ impl World<'_> {
                 };
             }
         }
-        let inv = self
-            .invs
-            .alloc(Invocation::new(reg.lookup, Parent::Lookup { lookup: id, tag }));
+        let inv = self.invs.alloc(Invocation::new(
+            reg.lookup,
+            Parent::Lookup { lookup: id, tag },
+        ));
         let hop = hop(&model.network, &mut self.net_to[reg.lookup as usize]);
         self.queue
             .push(now.saturating_add(hop), Event::Deliver { inv });
@@ -412,6 +424,11 @@ impl World<'_> {
         let pair = c.pair as usize;
         let p = &self.discovery.pairs[pair];
         let m = &mut self.discovery_meters[pair];
+        if c.gen != l.cache_gen {
+            // The caller replica crashed since: nobody is left to use the
+            // answer (and its waiting call is gone).
+            return;
+        }
         if l.counted {
             if ok {
                 m.lookup_latency.record(now - l.started);
@@ -422,19 +439,40 @@ impl World<'_> {
         if ok {
             let reg = self.model.registry.as_ref().expect("registry");
             let state = self.registry.as_mut().expect("registry state");
-            state.lookup(p.callee, now, reg.ttl, now >= self.model.warmup, &mut c.list);
+            state.lookup(
+                p.callee,
+                now,
+                reg.ttl,
+                now >= self.model.warmup,
+                &mut c.list,
+            );
             c.filled = true;
             c.expires_at = now.saturating_add(p.conf.cache_ttl);
         }
         if l.call == NONE {
             c.refreshing = false;
-            if !ok {
-                // Try again after another period; the old list stays.
-                c.expires_at = now.saturating_add(p.conf.cache_ttl);
-            }
-            let next = c.expires_at;
+            // After a failure the old list stays (stale) and the refresh
+            // is tried again a lookup timeout later.
+            let next = if ok {
+                c.expires_at
+            } else {
+                now.saturating_add(
+                    self.model
+                        .registry
+                        .as_ref()
+                        .expect("registry")
+                        .lookup_timeout,
+                )
+            };
             if next < self.model.duration {
-                self.queue.push(next, Event::Refresh { cache: l.cache });
+                let gen = c.gen;
+                self.queue.push(
+                    next,
+                    Event::Refresh {
+                        cache: l.cache,
+                        gen,
+                    },
+                );
             }
             return;
         }
@@ -449,9 +487,9 @@ impl World<'_> {
     }
 
     /// A background refresh of `cache` is due.
-    pub(super) fn on_refresh(&mut self, cache: u32) {
+    pub(super) fn on_refresh(&mut self, cache: u32, gen: u32) {
         let c = &self.discovery.caches[cache as usize];
-        if c.refreshing {
+        if c.refreshing || c.gen != gen {
             return;
         }
         let pair = &self.discovery.pairs[c.pair as usize];
@@ -480,6 +518,7 @@ impl World<'_> {
             cache.filled = false;
             cache.refreshing = false;
             cache.expires_at = 0;
+            cache.gen = cache.gen.wrapping_add(1);
         }
     }
 
@@ -503,7 +542,10 @@ impl World<'_> {
                     cache.list = list;
                     cache.filled = true;
                 }
-                (Mode::Cached, Refresh::Background) => self.on_refresh(c),
+                (Mode::Cached, Refresh::Background) => {
+                    let gen = cache.gen;
+                    self.on_refresh(c, gen);
+                }
                 _ => {}
             }
         }

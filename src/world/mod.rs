@@ -29,8 +29,8 @@ use crate::model::{Arrival, FaultId, Io, Model, Step, WorkloadId};
 use call::{CallId, Calls};
 use discovery::DiscoveryState;
 use faults::FaultState;
-use registry::RegistryState;
 use outcome::{Cause, Outcome};
+use registry::RegistryState;
 use request::{InvId, Invocation, Invocations, Parent, NOT_ADMITTED, NO_TARGET};
 use resilience::ClientState;
 use service::{Replica, ServiceState};
@@ -131,6 +131,8 @@ pub enum Event {
     Refresh {
         /// The cache.
         cache: u32,
+        /// Its generation (stale once the caller replica crashed).
+        gen: u32,
     },
     /// A registry lookup's answer reaches the caller.
     LookupReply {
@@ -370,7 +372,7 @@ impl<'m> World<'m> {
             Event::ReplicaReady { replica, epoch } => self.on_replica_ready(replica, epoch),
             Event::EjectionEnd { replica, epoch } => self.on_ejection_end(replica, epoch),
             Event::Heartbeat { replica, epoch } => self.on_heartbeat(replica, epoch),
-            Event::Refresh { cache } => self.on_refresh(cache),
+            Event::Refresh { cache, gen } => self.on_refresh(cache, gen),
             Event::LookupReply { lookup, tag, ok } => {
                 if self.lookup_current(lookup, tag) {
                     self.lookup_done(lookup, ok);
@@ -611,7 +613,7 @@ impl<'m> World<'m> {
     /// Async services give their worker back while waiting on calls.
     fn before_calls(&mut self, id: InvId, sid: usize, n: usize) {
         let inv = self.invs.get_mut(id);
-        inv.pending = n as u32;
+        inv.pending = n as u16;
         inv.failure = None;
         if inv.holds_worker && self.services[sid].io == Io::Async {
             inv.holds_worker = false;
@@ -922,7 +924,7 @@ impl<'m> World<'m> {
 #[derive(Clone, Copy)]
 struct Cursor {
     endpoint: u32,
-    step: u32,
+    step: u16,
     replica: u32,
     holds_worker: bool,
 }
@@ -945,5 +947,26 @@ fn hop(network: &Dist, rng: &mut Stream) -> u64 {
         0
     } else {
         network.sample(rng)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The event queue and the invocation slab are the hot path's memory:
+    /// keep their entries small.
+    #[test]
+    fn hot_types_stay_small() {
+        assert!(
+            std::mem::size_of::<Event>() <= 12,
+            "{}",
+            std::mem::size_of::<Event>()
+        );
+        assert!(
+            std::mem::size_of::<Invocation>() <= 64,
+            "{}",
+            std::mem::size_of::<Invocation>()
+        );
     }
 }

@@ -142,11 +142,19 @@ impl World<'_> {
             if sid == reg.service {
                 continue;
             }
-            let instance = Instance { replica: r, epoch: 0 };
+            let instance = Instance {
+                replica: r,
+                epoch: 0,
+            };
             state.beat(sid, instance, 0);
             let phase = state.rng.random_range(1..=reg.heartbeat);
-            self.queue
-                .push(phase, Event::Heartbeat { replica: r, epoch: 0 });
+            self.queue.push(
+                phase,
+                Event::Heartbeat {
+                    replica: r,
+                    epoch: 0,
+                },
+            );
         }
     }
 
@@ -191,7 +199,11 @@ impl World<'_> {
             return;
         }
         let sid = rep.service;
-        let reg = self.model.registry.as_ref().expect("heartbeats need a registry");
+        let reg = self
+            .model
+            .registry
+            .as_ref()
+            .expect("heartbeats need a registry");
         let (now, counted) = (self.now, self.measuring());
         let state = self.registry.as_mut().expect("registry state");
         if state.up {
