@@ -180,12 +180,14 @@ fn optional_table_hint(resolved: &FieldPath, k: &str) -> String {
         }
         _ => return String::new(),
     };
+    // An empty [discovery] means mode "cached", which needs a registry:
+    // only the registry's empty table is offered as a default.
     let example = if k == "registry" {
-        "{ replicas = 5 }"
+        "registry='{ replicas = 5 }' (or registry={} for its defaults)".to_string()
     } else {
-        "{ mode = \"static\" }"
+        format!("{table}='{{ mode = \"static\" }}'")
     };
-    format!("; --set adds only the last key of a path: add the whole table, e.g. {table}='{example}' (or {table}={{}} for its defaults)")
+    format!("; --set adds only the last key of a path: add the whole table, e.g. {example}")
 }
 
 fn display_or_root(p: &FieldPath) -> String {
