@@ -65,18 +65,27 @@ pub fn check_reserved_name(raw: &RawScenario, root: &FieldPath) -> R<()> {
     Ok(())
 }
 
+/// Where an endpoint is named, for [`check_not_registry`]'s message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Named {
+    /// A step's `call`.
+    Call,
+    /// A workload's `target`.
+    Target,
+}
+
 /// Refuses a `call` or workload `target` that names the registry's
-/// service: callers reach it through discovery, never directly, and a
-/// workload aimed at it would bypass every caller. `field` is `call` or
-/// `target`, for the message.
-pub fn check_not_registry(target: &str, p: &FieldPath, enabled: bool, field: &str) -> R<()> {
+/// service while a registry is enabled: callers reach it through
+/// discovery, never directly, and a workload aimed at it would bypass
+/// every caller.
+pub fn check_not_registry(target: &str, p: &FieldPath, enabled: bool, named: Named) -> R<()> {
     let service = target.split_once('.').map_or(target, |(s, _)| s);
     if !enabled || service != REGISTRY {
         return Ok(());
     }
-    let why = match field {
-        "call" => "callers reach the registry through discovery (see [discovery]), not with `call`",
-        _ => "a workload cannot target it: the registry is looked up by the services' calls, through discovery",
+    let why = match named {
+        Named::Call => "callers reach the registry through discovery (see [discovery]), not with `call`",
+        Named::Target => "a workload cannot target it: the registry is looked up by the services' calls, through discovery",
     };
     Err(Invalid::new(
         p,

@@ -204,7 +204,12 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
                 ),
             ));
         }
-        super::discovery::check_not_registry(&w.target, &p.key("target"), registry, "target")?;
+        super::discovery::check_not_registry(
+            &w.target,
+            &p.key("target"),
+            registry,
+            super::discovery::Named::Target,
+        )?;
         let target = resolve(&w.target, &p.key("target"), &names)?;
         let arrival = arrival(&w.arrival, &p.key("arrival"))?;
         workloads.push(Workload {
@@ -437,7 +442,12 @@ fn step(s: &RawStep, p: &FieldPath, ctx: &mut StepCtx, in_parallel: bool) -> R<S
         return Ok(Step::Work(dist(w, &p.key("work"))?));
     }
     if let Some(c) = &s.call {
-        super::discovery::check_not_registry(c, &p.key("call"), ctx.registry, "call")?;
+        super::discovery::check_not_registry(
+            c,
+            &p.key("call"),
+            ctx.registry,
+            super::discovery::Named::Call,
+        )?;
         let target = resolve(c, &p.key("call"), ctx.names)?;
         let callee = ctx.endpoints[target as usize].service;
         let site = ctx
