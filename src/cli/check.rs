@@ -27,7 +27,7 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
         fmt_ns(m.warmup),
         m.seed
     );
-    let (rows, warnings) = capacity_report(m);
+    let (rows, warnings) = capacity_report(&sc);
     out.push_str("\n\ncapacity (peak offered load vs. workers; hold time excludes queueing):\n");
     out.push_str(&capacity_table(&rows));
     out.push('\n');

@@ -5,7 +5,6 @@ pub mod check;
 pub mod run;
 
 use crate::model::capacity::{capacity, CapacityRow};
-use crate::model::Model;
 use crate::scenario::{self, Override, Scenario};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -91,8 +90,10 @@ pub fn main(cli: Cli) -> Result<(), CliError> {
 }
 
 /// The capacity table, one warning line per overloaded service, and the
-/// model's other warnings ([`crate::model::lint`]).
-pub fn capacity_report(model: &Model) -> (Vec<CapacityRow>, Vec<String>) {
+/// model's other warnings ([`crate::model::lint`], then those only the
+/// scenario's text shows, [`Scenario::warnings`]).
+pub fn capacity_report(sc: &Scenario) -> (Vec<CapacityRow>, Vec<String>) {
+    let model = &sc.model;
     let rows = capacity(model);
     let mut warnings: Vec<String> = rows
         .iter()
@@ -105,6 +106,7 @@ pub fn capacity_report(model: &Model) -> (Vec<CapacityRow>, Vec<String>) {
         })
         .collect();
     warnings.extend(crate::model::lint::lint(model));
+    warnings.extend(sc.warnings.iter().cloned());
     (rows, warnings)
 }
 

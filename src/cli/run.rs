@@ -38,7 +38,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
     }
     let model = &sc.model;
-    let (rows, warnings) = capacity_report(model);
+    let (rows, warnings) = capacity_report(&sc);
     if !args.quiet {
         eprintln!("capacity (peak offered load vs. workers; hold time excludes queueing):");
         eprintln!("{}", table::capacity_table(&rows));

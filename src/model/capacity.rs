@@ -56,6 +56,9 @@ pub fn capacity(model: &Model) -> Vec<CapacityRow> {
         visits[w.target as usize] += rate;
     }
     propagate(model, &order, &mut visits);
+    if let Some(r) = &model.registry {
+        visits[r.lookup as usize] += lookups(model, &visits);
+    }
     let hold = hold_times(model, &response);
     model
         .services
@@ -90,6 +93,49 @@ fn propagate(model: &Model, order: &[usize], visits: &mut [f64]) {
             visits[c] += v;
         }
     }
+}
+
+/// Lookups per second the callers send the registry, an estimate from
+/// the call rates in `visits` (calls, not retries, like the rest of the
+/// table): in mode "per_request" every call looks its callee up; in mode
+/// "cached" each replica of the caller looks each callee service up at
+/// most once per `cache_ttl` (with `refresh = "on_call"` never more often
+/// than it calls it; a background refresh runs regardless of traffic);
+/// "static" lists are fetched once at start, which is negligible. The
+/// lookups' own time is not added to the callers' response times.
+fn lookups(model: &Model, visits: &[f64]) -> f64 {
+    use std::collections::BTreeMap;
+    let mut per_request = 0.0;
+    // Calls per second from each caller service to each callee service.
+    let mut pairs: BTreeMap<(ServiceId, ServiceId), f64> = BTreeMap::new();
+    for (e, ep) in model.endpoints.iter().enumerate() {
+        let Some(d) = model.discovery[ep.service as usize] else {
+            continue;
+        };
+        for c in graph::call_sites(ep) {
+            match d.mode {
+                Mode::PerRequest => per_request += visits[e],
+                Mode::Cached => {
+                    let callee = model.endpoints[c.target as usize].service;
+                    *pairs.entry((ep.service, callee)).or_default() += visits[e];
+                }
+                Mode::Static => {}
+            }
+        }
+    }
+    let cached: f64 = pairs
+        .iter()
+        .map(|(&(caller, _), &calls)| {
+            let d = model.discovery[caller as usize].expect("only discovering callers");
+            let ttl = d.cache_ttl as f64 / 1e9;
+            let refreshes = f64::from(model.services[caller as usize].replicas) / ttl;
+            match d.refresh {
+                Refresh::OnCall => refreshes.min(calls),
+                Refresh::Background => refreshes,
+            }
+        })
+        .sum();
+    per_request + cached
 }
 
 /// Mean response time of each endpoint without any queueing, in ns: its
@@ -189,6 +235,70 @@ mod tests {
         let row = &capacity(&model)[0];
         assert!((row.offered_rps - 100.0).abs() < 1e-9, "{row:?}");
         assert!((row.utilization - 1.0).abs() < 1e-9, "{row:?}");
+    }
+
+    /// The registry's load: every call of a per_request caller is a
+    /// lookup; a cached caller looks each callee up at most once per
+    /// replica and cache_ttl (fewer when it calls less often, on_call), or
+    /// exactly that often (background); a static one not at all.
+    #[test]
+    fn registry_load_follows_the_callers_modes() {
+        let scenario = |api: &str, web: &str| {
+            crate::scenario::test_model(&format!(
+                r#"
+                [simulation]
+                duration = "1m"
+                [registry]
+                [services.db.endpoints.get]
+                work = "1ms"
+                [services.api]
+                replicas = 4
+                discovery = {{ {api} }}
+                [services.api.endpoints.e]
+                steps = [{{ call = "db.get" }}, {{ parallel = [{{ call = "db.get" }}, {{ call = "db.get" }}] }}]
+                [services.web]
+                replicas = 2
+                discovery = {{ {web} }}
+                [services.web.endpoints.e]
+                steps = [{{ call = "db.get" }}, {{ call = "api.e" }}]
+                [[workloads]]
+                name = "w"
+                target = "web.e"
+                arrival = {{ process = "poisson", rate = 100 }}
+                "#
+            ))
+        };
+        let registry = |m: &Model| capacity(m).last().unwrap().clone();
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+
+        // api calls db 3 times per request, web calls db and api once each.
+        let m = scenario("mode = \"per_request\"", "mode = \"per_request\"");
+        let row = registry(&m);
+        assert_eq!(row.service, "registry");
+        assert!(close(row.offered_rps, 300.0 + 200.0), "{row:?}");
+        // Each lookup holds a worker for the default lookup time.
+        let hold = lognormal_mean(1.0, 5.0);
+        assert!((row.mean_hold_ms - hold).abs() < 1e-9, "{row:?} vs {hold}");
+        assert_eq!(row.workers, 3 * 32);
+
+        // Cached, 10s: api (4 replicas) -> db: 0.4/s; web (2) -> db and
+        // web -> api: 0.2/s each.
+        let m = scenario("cache_ttl = \"10s\"", "cache_ttl = \"10s\"");
+        assert!(close(registry(&m).offered_rps, 0.4 + 0.2 + 0.2));
+
+        // On call, a caller never looks up more often than it calls: web
+        // calls at 100/s, but with a 1ms ttl 2 replicas could refresh
+        // 2000 times a second. A background refresh does, traffic or not.
+        let m = scenario("mode = \"static\"", "cache_ttl = \"1ms\"");
+        assert!(close(registry(&m).offered_rps, 100.0 + 100.0));
+        let m = scenario(
+            "mode = \"static\"",
+            "cache_ttl = \"1ms\", refresh = \"background\"",
+        );
+        assert!(close(registry(&m).offered_rps, 2000.0 + 2000.0));
+
+        let m = scenario("mode = \"static\"", "mode = \"static\"");
+        assert_eq!(registry(&m).offered_rps, 0.0);
     }
 
     /// Rate steps scheduled after the end of the run do not count.

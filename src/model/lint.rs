@@ -27,7 +27,10 @@ pub fn lint(model: &Model) -> Vec<String> {
         }
         match f.kind {
             FaultKind::Partition { from, to, mode } => {
-                let mut any = false;
+                // A caller that looks instances up reaches the registry
+                // without any `call` to it.
+                let mut any = model.registry.as_ref().is_some_and(|r| r.service == to)
+                    && model.discovery[from as usize].is_some_and(|d| d.mode != Mode::Static);
                 for c in clients_between(from, to) {
                     any = true;
                     if mode == FailMode::Drop && c.policy.timeout.is_none() {
@@ -96,6 +99,19 @@ pub fn lint(model: &Model) -> Vec<String> {
             _ => {}
         }
     }
+    if let Some(r) = &model.registry {
+        let all_static = model
+            .discovery
+            .iter()
+            .flatten()
+            .all(|d| d.mode == Mode::Static);
+        if all_static {
+            out.push(format!(
+                "warning: there is a [registry], but every service uses mode = \"static\": no caller looks instances up, so `{}` only receives heartbeats",
+                model.services[r.service as usize].name
+            ));
+        }
+    }
     for c in &model.clients {
         if let Some(t) = c.policy.timeout {
             if (t as f64) < 2.0 * model.network.mean() {
@@ -108,4 +124,57 @@ pub fn lint(model: &Model) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `api` calls `db`, with `extra` tables appended.
+    fn lints(extra: &str) -> Vec<String> {
+        lint(&crate::scenario::test_model(&format!(
+            r#"
+            [simulation]
+            duration = "1m"
+            [services.db.endpoints.get]
+            work = "1ms"
+            [services.api.endpoints.list]
+            steps = [{{ call = "db.get" }}]
+            [[workloads]]
+            name = "w"
+            target = "api.list"
+            arrival = {{ process = "poisson", rate = 10 }}
+            {extra}
+            "#
+        )))
+    }
+
+    #[test]
+    fn a_registry_nobody_looks_up_is_a_warning() {
+        let w = lints("[registry]\n[discovery]\nmode = \"static\"");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("every service uses mode = \"static\""),
+            "{w:?}"
+        );
+        assert!(w[0].contains("only receives heartbeats"), "{w:?}");
+        // One caller looking up is enough.
+        let w = lints("[registry]\n[discovery]\nmode = \"static\"\n[services.api.discovery]\nmode = \"cached\"");
+        assert!(w.is_empty(), "{w:?}");
+        assert!(lints("[registry]").is_empty());
+    }
+
+    /// A partition between a caller and the registry cuts its lookups,
+    /// though no endpoint calls the registry.
+    #[test]
+    fn a_partition_from_the_registry_has_an_effect_on_callers_that_look_up() {
+        let fault =
+            "[[faults]]\nkind = \"partition\"\nfrom = \"api\"\nto = \"registry\"\nat = \"1s\"";
+        let w = lints(&format!("[registry]\n{fault}"));
+        assert!(w.is_empty(), "{w:?}");
+        let w = lints(&format!(
+            "[registry]\n[services.api.discovery]\nmode = \"static\"\n{fault}"
+        ));
+        assert!(w.iter().any(|l| l.contains("it has no effect")), "{w:?}");
+    }
 }

@@ -2,6 +2,7 @@
 //! schema -> validated [`Model`]. Every failure is a [`ScenarioError`] that
 //! names the file, line, column and field.
 
+pub mod discovery;
 pub mod error;
 pub mod faults;
 pub mod locate;
@@ -25,6 +26,10 @@ pub struct Scenario {
     pub source: String,
     /// The validated model, overrides applied.
     pub model: Model,
+    /// Warnings only the scenario's text can give (a setting written where
+    /// it has no effect), which the model, holding merged values, cannot:
+    /// printed with [`crate::model::lint`]'s.
+    pub warnings: Vec<String>,
 }
 
 /// Reads, overrides and validates the scenario file at `path`.
@@ -41,11 +46,12 @@ pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioErr
         || "scenario".to_string(),
         |s| s.to_string_lossy().into_owned(),
     );
-    let model = from_str(&source, &file, &stem, overrides)?;
+    let (model, warnings) = read(&source, &file, &stem, overrides)?;
     Ok(Scenario {
         file,
         source,
         model,
+        warnings,
     })
 }
 
@@ -57,6 +63,16 @@ pub fn from_str(
     default_name: &str,
     overrides: &[Override],
 ) -> Result<Model, ScenarioError> {
+    read(source, file, default_name, overrides).map(|(model, _)| model)
+}
+
+/// [`from_str`], with the warnings of [`Scenario::warnings`].
+fn read(
+    source: &str,
+    file: &str,
+    default_name: &str,
+    overrides: &[Override],
+) -> Result<(Model, Vec<String>), ScenarioError> {
     let error = |location, field: Option<&FieldPath>, set_arg, message| ScenarioError {
         file: file.to_string(),
         location,
@@ -122,7 +138,10 @@ pub fn from_str(
             };
             place(&path, message)
         })?;
-    validate::validate(&raw, default_name).map_err(|inv| place(&inv.path, inv.message))
+    let model =
+        validate::validate(&raw, default_name).map_err(|inv| place(&inv.path, inv.message))?;
+    let warnings = discovery::notes(&raw, &model);
+    Ok((model, warnings))
 }
 
 /// serde names Rust types ("expected i64"); users wrote TOML.

@@ -114,13 +114,14 @@ fn step<'a>(
             if !t.contains_key(k) {
                 let existing: Vec<&str> = t.keys().map(String::as_str).collect();
                 return Err(format!(
-                    "there is no `{k}` in `{}`{}",
+                    "there is no `{k}` in `{}`{}{}",
                     display_or_root(resolved),
                     if existing.is_empty() {
                         String::new()
                     } else {
                         format!(" (it has: {})", existing.join(", "))
-                    }
+                    },
+                    optional_table_hint(resolved, k)
                 ));
             }
             resolved.0.push(Seg::Key(k.to_string()));
@@ -166,6 +167,27 @@ fn element(a: &[Value], k: &str, resolved: &FieldPath) -> Result<usize, String> 
                 }
             )
         })
+}
+
+/// For an optional table the file leaves out (`[registry]`, `[discovery]`,
+/// `[services.NAME.discovery]`), how to add it whole: `--set` creates only
+/// the last key of its path.
+fn optional_table_hint(resolved: &FieldPath, k: &str) -> String {
+    let table = match resolved.0.as_slice() {
+        [] if k == "registry" || k == "discovery" => k.to_string(),
+        [Seg::Key(s), Seg::Key(name)] if s == "services" && k == "discovery" => {
+            format!("services.{name}.discovery")
+        }
+        _ => return String::new(),
+    };
+    // An empty [discovery] means mode "cached", which needs a registry:
+    // only the registry's empty table is offered as a default.
+    let example = if k == "registry" {
+        "registry='{ replicas = 5 }' (or registry={} for its defaults)".to_string()
+    } else {
+        format!("{table}='{{ mode = \"static\" }}'")
+    };
+    format!("; --set adds only the last key of a path: add the whole table, e.g. {example}")
 }
 
 fn display_or_root(p: &FieldPath) -> String {
@@ -216,6 +238,56 @@ mod tests {
             .apply(&mut t)
             .unwrap();
         assert_eq!(t["workloads"][0]["arrival"]["rate"].as_float(), Some(2.5));
+    }
+
+    /// Discovery's optional tables: their fields can be set when the file
+    /// has the table, and a missing table is added whole, not key by key.
+    #[test]
+    fn discovery_tables_are_set_whole_or_field_by_field() {
+        let mut t: Table = toml::from_str(
+            "[registry]\n[discovery]\n[services.api]\ndiscovery = { mode = \"cached\" }\n",
+        )
+        .unwrap();
+        for arg in [
+            "registry.replicas=5",
+            "discovery.mode=per_request",
+            "services.api.discovery.mode=static",
+        ] {
+            Override::parse(arg).unwrap().apply(&mut t).unwrap();
+        }
+        assert_eq!(t["registry"]["replicas"].as_integer(), Some(5));
+        assert_eq!(t["discovery"]["mode"].as_str(), Some("per_request"));
+        assert_eq!(
+            t["services"]["api"]["discovery"]["mode"].as_str(),
+            Some("static")
+        );
+
+        let mut t = doc();
+        for (arg, table) in [
+            ("registry.replicas=5", "registry="),
+            ("discovery.mode=static", "discovery="),
+            (
+                "services.payment.discovery.mode=static",
+                "services.payment.discovery=",
+            ),
+        ] {
+            let e = Override::parse(arg).unwrap().apply(&mut t).unwrap_err();
+            assert!(
+                e.contains("add the whole table") && e.contains(table),
+                "{e}"
+            );
+        }
+        Override::parse("registry={ replicas = 5 }")
+            .unwrap()
+            .apply(&mut t)
+            .unwrap();
+        assert_eq!(t["registry"]["replicas"].as_integer(), Some(5));
+        // Other missing keys get no such hint.
+        let e = Override::parse("services.paymnt.replicas=4")
+            .unwrap()
+            .apply(&mut t)
+            .unwrap_err();
+        assert!(!e.contains("whole table"), "{e}");
     }
 
     #[test]

@@ -34,6 +34,10 @@ pub struct RawScenario {
     /// Faults injected on a schedule (`[[faults]]`).
     #[serde(default)]
     pub faults: Vec<RawFault>,
+    /// `[registry]`: the service registry; its presence turns discovery on.
+    pub registry: Option<RawRegistry>,
+    /// `[discovery]`: discovery defaults for every caller service.
+    pub discovery: Option<RawDiscovery>,
 }
 
 /// `[simulation]`.
@@ -91,9 +95,69 @@ pub struct RawService {
     pub shed_after: Option<String>,
     /// `outlier_ejection`: stop routing to replicas that keep failing.
     pub outlier_ejection: Option<RawOutlier>,
+    /// `[services.NAME.discovery]`: how this service, as a caller, finds
+    /// the instances it calls; any subset of the `[discovery]` fields,
+    /// each overriding the one there.
+    pub discovery: Option<RawDiscovery>,
     /// `[services.NAME.endpoints.EP]` tables in file order; at least one.
     #[serde(default)]
     pub endpoints: IndexMap<String, RawEndpoint>,
+}
+
+/// `[registry]`: the service registry. Its service fields mean what they
+/// mean for a service (the defaults differ: a registry is replicated and
+/// concurrent); the rest set the lookup work and the registration timers.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a registry table such as { replicas = 3, heartbeat = \"10s\", ttl = \"30s\" }"
+)]
+pub struct RawRegistry {
+    /// `enabled`: default true; false ignores the table (no registry:
+    /// every caller with discovery settings uses static addresses), so
+    /// `--set registry.enabled=false` compares against no registry.
+    pub enabled: Option<bool>,
+    /// `replicas`: registry instances; default 3.
+    pub replicas: Option<i64>,
+    /// `concurrency`: workers per registry replica; default 32.
+    pub concurrency: Option<i64>,
+    /// `queue_capacity`: waiting lookups per replica; default unbounded.
+    pub queue_capacity: Option<i64>,
+    /// `balancer`: as a service's; default "round_robin".
+    pub balancer: Option<String>,
+    /// `startup`: time a restarted registry replica takes; default 0.
+    pub startup: Option<String>,
+    /// `lookup`: work time of one lookup (a distribution); default
+    /// lognormal, median 1ms, p99 5ms.
+    pub lookup: Option<toml::Value>,
+    /// `heartbeat`: how often each instance renews its entry; default 10s.
+    pub heartbeat: Option<String>,
+    /// `ttl`: an entry without a heartbeat for this long is evicted;
+    /// default 30s, more than `heartbeat`.
+    pub ttl: Option<String>,
+    /// `lookup_timeout`: how long a caller waits for a lookup; default 1s.
+    pub lookup_timeout: Option<String>,
+}
+
+/// `[discovery]` and `[services.NAME.discovery]`: every field optional, so
+/// a service's table overrides the defaults field by field.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a discovery table such as { mode = \"cached\", cache_ttl = \"30s\" }"
+)]
+pub struct RawDiscovery {
+    /// `mode`: "per_request", "cached" (default) or "static".
+    pub mode: Option<String>,
+    /// `cache_ttl`: how long a cached list is fresh; default 30s.
+    pub cache_ttl: Option<String>,
+    /// `refresh`: "on_call" (default) or "background".
+    pub refresh: Option<String>,
+    /// `max_stale`: how long past expiry a cached list may serve while the
+    /// registry is unreachable; default no limit.
+    pub max_stale: Option<String>,
+    /// `dead_instances`: "refused" (default) or "blackhole".
+    pub dead_instances: Option<String>,
 }
 
 /// `[services.NAME.endpoints.EP]`.

@@ -82,8 +82,9 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         Some(s) => s as u64,
         None => 0,
     };
-    // Rows per window in the time series.
-    let series = (raw.services.len() + raw.workloads.len()).max(1) as u64;
+    // Rows per window in the time series (the registry has its rows too).
+    let registry = super::discovery::registry_enabled(raw);
+    let series = (raw.services.len() + usize::from(registry) + raw.workloads.len()).max(1) as u64;
     let window = match &raw.simulation.window {
         Some(w) => {
             let w = duration(w, &sim.key("window"))?;
@@ -120,6 +121,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
             "no services: add at least one [services.NAME] table with an endpoint",
         ));
     }
+    super::discovery::check_reserved_name(raw, &root)?;
     // First pass: names and ids, so calls can refer to any endpoint.
     let mut services = Vec::new();
     let mut endpoints = Vec::new();
@@ -159,6 +161,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
                 endpoints: &endpoints,
                 named: &named,
                 clients: &mut clients,
+                registry,
             };
             let steps = steps(e, &ep, &mut ctx)?;
             endpoints[next].steps = steps;
@@ -166,6 +169,9 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         }
     }
     check_cycles(&endpoints, &services_path)?;
+    // The registry is a service like the others (last, so the user's ids
+    // do not move), added before the faults so they can name it.
+    let registry_model = super::discovery::add_registry(raw, &root, &mut services, &mut endpoints)?;
     let clients = clients.finish(&services);
     let faults = super::faults::faults(&raw.faults, &root, &services, &endpoints, run)?;
 
@@ -198,6 +204,12 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
                 ),
             ));
         }
+        super::discovery::check_not_registry(
+            &w.target,
+            &p.key("target"),
+            registry,
+            super::discovery::Named::Target,
+        )?;
         let target = resolve(&w.target, &p.key("target"), &names)?;
         let arrival = arrival(&w.arrival, &p.key("arrival"))?;
         workloads.push(Workload {
@@ -207,7 +219,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         });
     }
 
-    let discovery = vec![None; services.len()];
+    let discovery = super::discovery::discovery(raw, &root, services.len())?;
     Ok(Model {
         name,
         description: raw.description.clone(),
@@ -221,7 +233,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         workloads,
         clients,
         faults,
-        registry: None,
+        registry: registry_model,
         discovery,
     })
 }
@@ -234,6 +246,8 @@ struct StepCtx<'a> {
     endpoints: &'a [Endpoint],
     named: &'a indexmap::IndexMap<String, super::policies::Named>,
     clients: &'a mut Clients,
+    /// Whether an enabled `[registry]` reserves the `registry` service.
+    registry: bool,
 }
 
 /// The narrowest "round" window (at least one second) that keeps the run
@@ -252,7 +266,14 @@ fn auto_window(duration: u64, series: u64) -> u64 {
         .unwrap_or_else(|| min.div_ceil(3600 * NS_PER_SEC) * 3600 * NS_PER_SEC)
 }
 
-fn service(name: &str, s: &RawService, p: &FieldPath, endpoints: Vec<EndpointId>) -> R<Service> {
+/// Validates a service's own fields (not its endpoints' steps); `p` is its
+/// table. Shared with the registry, whose table has the same fields.
+pub(super) fn service(
+    name: &str,
+    s: &RawService,
+    p: &FieldPath,
+    endpoints: Vec<EndpointId>,
+) -> R<Service> {
     let replicas = count(s.replicas, &p.key("replicas"), 1, 1, MAX_REPLICAS)?;
     let concurrency = count(s.concurrency, &p.key("concurrency"), 1, 1, MAX_CONCURRENCY)?;
     if replicas as i64 * concurrency as i64 > MAX_WORKERS {
@@ -421,6 +442,12 @@ fn step(s: &RawStep, p: &FieldPath, ctx: &mut StepCtx, in_parallel: bool) -> R<S
         return Ok(Step::Work(dist(w, &p.key("work"))?));
     }
     if let Some(c) = &s.call {
+        super::discovery::check_not_registry(
+            c,
+            &p.key("call"),
+            ctx.registry,
+            super::discovery::Named::Call,
+        )?;
         let target = resolve(c, &p.key("call"), ctx.names)?;
         let callee = ctx.endpoints[target as usize].service;
         let site = ctx

@@ -2124,3 +2124,376 @@ fn missing_field_of_an_inline_fault_is_placed_at_its_table() {
         &["missing field `at`"],
     );
 }
+
+// ---------------------------------------------------------------------
+// Service registry and discovery (`[registry]`, `[discovery]`,
+// `[services.NAME.discovery]`): validation errors, so `check` is enough.
+
+/// checkout.toml with a default `[registry]` and `tables` appended.
+fn with_registry(tables: &str) -> String {
+    checkout_and(&format!("[registry]\n{tables}"))
+}
+
+#[test]
+fn unknown_key_in_registry_lists_the_valid_keys() {
+    let text = with_registry("replica = 3\n");
+    check_refuses(
+        "registry_key.toml",
+        &text,
+        &at(&text, "replica = 3"),
+        "registry.replica",
+        &[
+            "unknown field `replica`",
+            "`enabled`",
+            "`replicas`",
+            "`concurrency`",
+            "`lookup`",
+            "`heartbeat`",
+            "`ttl`",
+            "`lookup_timeout`",
+        ],
+    );
+}
+
+#[test]
+fn unknown_key_in_discovery_lists_the_valid_keys() {
+    let text = with_registry("[discovery]\nttl = \"5s\"\n");
+    check_refuses(
+        "discovery_key.toml",
+        &text,
+        &at(&text, "ttl = \"5s\""),
+        "discovery.ttl",
+        &[
+            "unknown field `ttl`",
+            "`mode`",
+            "`cache_ttl`",
+            "`refresh`",
+            "`max_stale`",
+            "`dead_instances`",
+        ],
+    );
+}
+
+#[test]
+fn unknown_key_in_a_service_discovery_table_lists_the_valid_keys() {
+    let text = with_registry("[services.order.discovery]\ncachettl = \"5s\"\n");
+    check_refuses(
+        "service_discovery_key.toml",
+        &text,
+        &at(&text, "cachettl"),
+        "services.order.discovery.cachettl",
+        &["unknown field `cachettl`", "`cache_ttl`", "`mode`"],
+    );
+}
+
+#[test]
+fn discovery_given_as_a_string_asks_for_a_table() {
+    let text = checkout_with(
+        "name = \"checkout\"\n",
+        "name = \"checkout\"\ndiscovery = \"cached\"\n",
+    );
+    check_refuses(
+        "discovery_string.toml",
+        &text,
+        &at(&text, "discovery = "),
+        "discovery",
+        &[
+            "invalid type",
+            "a discovery table such as { mode = \"cached\"",
+        ],
+    );
+}
+
+#[test]
+fn unknown_discovery_mode_lists_the_modes() {
+    let text = with_registry("[discovery]\nmode = \"lazy\"\n");
+    check_refuses(
+        "mode.toml",
+        &text,
+        &at(&text, "mode = \"lazy\""),
+        "discovery.mode",
+        &[
+            "unknown discovery mode `lazy`",
+            "per_request",
+            "cached",
+            "static",
+        ],
+    );
+}
+
+#[test]
+fn unknown_refresh_lists_the_values() {
+    let text = with_registry("[services.order.discovery]\nrefresh = \"eager\"\n");
+    check_refuses(
+        "refresh.toml",
+        &text,
+        &at(&text, "refresh = "),
+        "services.order.discovery.refresh",
+        &["unknown refresh `eager`", "on_call", "background"],
+    );
+}
+
+#[test]
+fn unknown_dead_instances_lists_the_values() {
+    let text = with_registry("[discovery]\ndead_instances = \"timeout\"\n");
+    check_refuses(
+        "dead.toml",
+        &text,
+        &at(&text, "dead_instances = "),
+        "discovery.dead_instances",
+        &["unknown dead_instances `timeout`", "refused", "blackhole"],
+    );
+}
+
+#[test]
+fn ttl_not_above_heartbeat_is_refused() {
+    let text = with_registry("heartbeat = \"30s\"\nttl = \"20s\"\n");
+    check_refuses(
+        "ttl.toml",
+        &text,
+        &at(&text, "ttl = "),
+        "registry.ttl",
+        &[
+            "must be longer than `heartbeat` (30s), got 20s",
+            "every live instance would be evicted",
+        ],
+    );
+    // Against the default ttl (30s), the heartbeat is at fault.
+    let text = with_registry("heartbeat = \"45s\"\n");
+    check_refuses(
+        "heartbeat.toml",
+        &text,
+        &at(&text, "heartbeat = "),
+        "registry.heartbeat",
+        &["shorter than `ttl` (30s, the default), got 45s"],
+    );
+}
+
+#[test]
+fn zero_heartbeat_is_refused() {
+    let text = with_registry("heartbeat = \"0s\"\n");
+    check_refuses(
+        "zero_heartbeat.toml",
+        &text,
+        &at(&text, "heartbeat = "),
+        "registry.heartbeat",
+        &["must be greater than zero"],
+    );
+}
+
+#[test]
+fn zero_lookup_timeout_is_refused() {
+    let text = with_registry("lookup_timeout = \"0\"\n");
+    check_refuses(
+        "lookup_timeout.toml",
+        &text,
+        &at(&text, "lookup_timeout = "),
+        "registry.lookup_timeout",
+        &["must be greater than zero"],
+    );
+}
+
+#[test]
+fn bad_registry_replicas_are_refused_like_a_service_s() {
+    let text = with_registry("replicas = 0\n");
+    check_refuses(
+        "registry_replicas.toml",
+        &text,
+        &at(&text, "replicas = 0"),
+        "registry.replicas",
+        &["whole number from 1", "got 0"],
+    );
+}
+
+#[test]
+fn cached_mode_without_a_registry_is_refused() {
+    let text = checkout_and("[discovery]\nmode = \"cached\"\n");
+    check_refuses(
+        "no_registry.toml",
+        &text,
+        &at(&text, "mode = "),
+        "discovery.mode",
+        &[
+            "mode = \"cached\" needs a service registry",
+            "no [registry] table",
+            "mode = \"static\"",
+        ],
+    );
+}
+
+/// A service table without `mode` relies on the default, "cached": the
+/// error is placed at that table and says where the mode came from.
+#[test]
+fn the_default_cached_mode_without_a_registry_is_explained() {
+    let text = checkout_and("[services.order.discovery]\nrefresh = \"background\"\n");
+    check_refuses(
+        "default_mode.toml",
+        &text,
+        &at(&text, "discovery]"),
+        "services.order.discovery",
+        &[
+            "`mode` defaults to \"cached\", which needs a [registry]",
+            "set mode = \"static\" or add [registry]",
+        ],
+    );
+}
+
+#[test]
+fn zero_cache_ttl_in_cached_mode_is_refused() {
+    let text = with_registry("[services.order.discovery]\ncache_ttl = \"0s\"\n");
+    check_refuses(
+        "cache_ttl.toml",
+        &text,
+        &at(&text, "cache_ttl = "),
+        "services.order.discovery.cache_ttl",
+        &["greater than zero in mode \"cached\"", "per_request"],
+    );
+}
+
+#[test]
+fn a_service_named_registry_is_refused_while_a_registry_is_enabled() {
+    let text = with_registry("[services.registry.endpoints.x]\nwork = \"1ms\"\n");
+    check_refuses(
+        "registry_name.toml",
+        &text,
+        &at(&text, "registry.endpoints"),
+        "services.registry",
+        &[
+            "the service name `registry` is taken by the service registry",
+            "enabled = false",
+        ],
+    );
+    // With the registry disabled the name is free.
+    let text = with_registry("enabled = false\n[services.registry.endpoints.x]\nwork = \"1ms\"\n");
+    check_ok("registry_name.toml", &text, &[]);
+}
+
+#[test]
+fn a_call_to_the_registry_is_refused() {
+    let text = with_registry("").replacen(
+        "{ call = \"payment.charge\" },\n]",
+        "{ call = \"registry.lookup\" },\n]",
+        1,
+    );
+    check_refuses(
+        "call_registry.toml",
+        &text,
+        &at(&text, "call = \"registry.lookup\""),
+        &format!("{CHARGE_CALL}.call"),
+        &["`registry.lookup`", "through discovery", "not with `call`"],
+    );
+}
+
+#[test]
+fn a_workload_targeting_the_registry_is_refused() {
+    let text = with_registry("").replacen(
+        "target = \"order.place\"",
+        "target = \"registry.lookup\"",
+        1,
+    );
+    check_refuses(
+        "target_registry.toml",
+        &text,
+        &at(&text, "target = \"registry.lookup\""),
+        "workloads[0].target",
+        &["`registry.lookup`", "cannot target"],
+    );
+}
+
+/// Faults name the registry like any service.
+#[test]
+fn a_fault_on_the_registry_is_checked_against_its_replicas() {
+    let text = with_registry(
+        "replicas = 2\n\n[[faults]]\nkind = \"crash\"\nservice = \"registry\"\nreplicas = 3\nat = \"1m\"\n",
+    );
+    check_refuses(
+        "registry_fault.toml",
+        &text,
+        &at_after(&text, "[[faults]]", "replicas = 3"),
+        "faults[0].replicas",
+        &["service `registry` has 2 replicas", "got 3"],
+    );
+}
+
+#[test]
+fn set_with_an_unknown_discovery_mode_is_blamed_on_the_argument() {
+    let text = with_registry("[discovery]\nmode = \"cached\"\n");
+    let f = check_bad("discovery.toml", &text, &["--set", "discovery.mode=bogus"]);
+    assert_says(
+        &f.stderr,
+        &[
+            "error: discovery.toml: in --set discovery.mode=bogus: `discovery.mode`: ",
+            "unknown discovery mode `bogus`",
+            "per_request",
+        ],
+    );
+}
+
+/// `--set` adds only the last key of its path: a registry the file does
+/// not have is added whole.
+#[test]
+fn set_into_a_missing_registry_says_how_to_add_it() {
+    let f = check_bad(
+        "checkout.toml",
+        &checkout(),
+        &["--set", "registry.replicas=5"],
+    );
+    assert_says(
+        &f.stderr,
+        &[
+            "error: checkout.toml: in --set registry.replicas=5: ",
+            "there is no `registry`",
+            "registry='{ replicas = 5 }'",
+        ],
+    );
+}
+
+#[test]
+fn sets_reach_the_registry_and_discovery_tables() {
+    let text = with_registry("[discovery]\n[services.order.discovery]\n");
+    let (stdout, _) = check_ok(
+        "sets.toml",
+        &text,
+        &[
+            "--set",
+            "registry.replicas=5",
+            "--set",
+            "discovery.mode=per_request",
+            "--set",
+            "services.order.discovery.mode=static",
+        ],
+    );
+    // 4 services: the registry is one; its 5 x 32 workers are listed.
+    assert_says(&stdout, &["(4 services, 5 endpoints", "registry", "160"]);
+    // The whole table can be added by --set.
+    let (stdout, _) = check_ok(
+        "checkout.toml",
+        &checkout(),
+        &["--set", "registry={ replicas = 5 }"],
+    );
+    assert_says(&stdout, &["(4 services", "registry"]);
+}
+
+#[test]
+fn a_registry_only_static_callers_use_is_a_warning() {
+    let text = with_registry("[discovery]\nmode = \"static\"\n");
+    let (_, stderr) = check_ok("static.toml", &text, &[]);
+    assert_says(
+        &stderr,
+        &["warning: there is a [registry]", "only receives heartbeats"],
+    );
+}
+
+#[test]
+fn cache_settings_outside_cached_mode_are_a_warning() {
+    let text =
+        with_registry("[services.order.discovery]\nmode = \"per_request\"\nmax_stale = \"1m\"\n");
+    let (_, stderr) = check_ok("stale.toml", &text, &[]);
+    assert_says(
+        &stderr,
+        &[
+            "warning: `services.order.discovery.max_stale` has no effect",
+            "mode = \"per_request\"",
+        ],
+    );
+}

@@ -110,6 +110,13 @@ const FRAGMENTS: &[&str] = &[
     "target = \"e\"",
     "arrival = { process = \"poisson\", rate = 50 }",
     "arrival = { process = \"bursty\" }",
+    "[registry]",
+    "[discovery]",
+    "[services.a.discovery]",
+    "mode = \"static\"",
+    "mode = \"per_request\"",
+    "enabled = false",
+    "ttl = \"1s\"",
     "",
     "#",
 ];
@@ -212,6 +219,34 @@ const ARRIVAL: Options = (
     ],
 );
 const TARGET: Options = (&["a.e", "b.f"], &["e", "a.z"]);
+/// Service discovery: none (most often, as in most scenarios), a registry
+/// with callers in each mode, faults on it; invalid: a mode that needs a
+/// missing registry, timers that evict every instance, a reserved name.
+const DISCOVERY: Options = (
+    &[
+        "",
+        "",
+        "[registry]",
+        "[registry]\nreplicas = 2\nconcurrency = 1\nheartbeat = \"100ms\"\nttl = \"300ms\"\nlookup = \"1ms\"",
+        "[registry]\n[discovery]\nmode = \"per_request\"\ndead_instances = \"blackhole\"",
+        "[registry]\n[discovery]\ncache_ttl = \"200ms\"\nrefresh = \"background\"\nmax_stale = \"1s\"",
+        "[registry]\n[services.a.discovery]\nmode = \"static\"",
+        "[discovery]\nmode = \"static\"",
+        "[registry]\nenabled = false\n[discovery]",
+        "[registry]\n[[faults]]\nkind = \"crash\"\nservice = \"registry\"\nat = \"500ms\"\nduration = \"300ms\"",
+        "[registry]\n[[faults]]\nkind = \"partition\"\nfrom = \"a\"\nto = \"registry\"\nat = \"200ms\"",
+    ],
+    &[
+        "[discovery]\nmode = \"cached\"",
+        "[services.a.discovery]\nrefresh = \"background\"",
+        "[registry]\nheartbeat = \"1s\"\nttl = \"1s\"",
+        "[registry]\nreplicas = 0",
+        "[registry]\nbogus = 1",
+        "[registry]\n[discovery]\nmode = \"lazy\"",
+        "[registry]\n[services.registry.endpoints.x]\nwork = \"1ms\"",
+        "[registry]\n[[workloads]]\nname = \"r\"\ntarget = \"registry.lookup\"\narrival = { process = \"poisson\", rate = 1 }",
+    ],
+);
 
 /// A valid option eleven times in twelve, else an invalid one.
 fn pick((valid, invalid): Options) -> impl Strategy<Value = &'static str> {
@@ -221,9 +256,10 @@ fn pick((valid, invalid): Options) -> impl Strategy<Value = &'static str> {
     ]
 }
 
-/// A small scenario (service `a` calling `b`, one or two workloads) built
-/// from random options, sometimes with a few random [`FRAGMENTS`] inserted
-/// at random lines: most inputs reach validation, and many pass it.
+/// A small scenario (service `a` calling `b`, one or two workloads, often
+/// service discovery) built from random options, sometimes with a few
+/// random [`FRAGMENTS`] inserted at random lines: most inputs reach
+/// validation, and many pass it.
 fn soup() -> impl Strategy<Value = String> {
     let extra = prop_oneof![
         2 => Just(Vec::new()),
@@ -236,26 +272,30 @@ fn soup() -> impl Strategy<Value = String> {
             pick(SERVICE),
             pick(SERVICE),
         ),
-        (pick(CALLER), pick(CALLEE)),
+        (pick(CALLER), pick(CALLEE), pick(DISCOVERY)),
         prop::collection::vec((pick(TARGET), pick(ARRIVAL)), 1..3),
         extra,
     )
-        .prop_map(|((sim, net, sa, sb), (ea, fb), workloads, extra)| {
-            let mut text = format!(
+        .prop_map(
+            |((sim, net, sa, sb), (ea, fb, discovery), workloads, extra)| {
+                let mut text = format!(
                 "[simulation]\n{sim}\n{net}\n[services.a]\n{sa}\n[services.a.endpoints.e]\n{ea}\n\
                  [services.b]\n{sb}\n[services.b.endpoints.f]\n{fb}\n"
             );
-            for (i, (target, arrival)) in workloads.iter().enumerate() {
-                text.push_str(&format!(
+                for (i, (target, arrival)) in workloads.iter().enumerate() {
+                    text.push_str(&format!(
                     "[[workloads]]\nname = \"w{i}\"\ntarget = \"{target}\"\narrival = {arrival}\n"
                 ));
-            }
-            let mut lines: Vec<&str> = text.lines().collect();
-            for (at, fragment) in extra {
-                lines.insert(at.index(lines.len() + 1), fragment);
-            }
-            lines.join("\n")
-        })
+                }
+                text.push_str(discovery);
+                text.push('\n');
+                let mut lines: Vec<&str> = text.lines().collect();
+                for (at, fragment) in extra {
+                    lines.insert(at.index(lines.len() + 1), fragment);
+                }
+                lines.join("\n")
+            },
+        )
 }
 
 /// Replacements for a number token, from ordinary to absurd.
@@ -485,6 +525,10 @@ const PATH_KEYS: &[&str] = &[
     "schedule",
     "users",
     "think",
+    "registry",
+    "discovery",
+    "mode",
+    "enabled",
     "0",
     "1",
     "2",
@@ -511,6 +555,10 @@ fn set_value() -> impl Strategy<Value = String> {
                 "[{ at = \"1s\", rate = 10 }]",
                 "random",
                 "async",
+                "per_request",
+                "static",
+                "{ replicas = 2, ttl = \"5s\", heartbeat = \"1s\" }",
+                "{ mode = \"static\" }",
                 "\"unterminated",
                 "{ a = ",
             ][..]
@@ -550,6 +598,11 @@ const PATHS: &[&str] = &[
     "workloads.0.target",
     "workloads.order-status.arrival.rate",
     "workloads.1.name",
+    "registry",
+    "registry.replicas",
+    "discovery",
+    "discovery.mode",
+    "services.order.discovery",
 ];
 
 /// A `--set` argument: a real path, or one made of scenario keys, with a
