@@ -113,6 +113,15 @@ pub fn lint(model: &Model) -> Vec<String> {
         }
     }
     for c in &model.clients {
+        let blackhole = model.discovery[c.caller as usize]
+            .is_some_and(|d| d.dead_instances == DeadInstances::Blackhole);
+        if blackhole && c.policy.timeout.is_none() {
+            out.push(format!(
+                "warning: {} uses dead_instances = \"blackhole\", and calls through `{}` have no timeout: a call routed to a dead instance waits until the end of the run",
+                svc(c.caller),
+                c.name
+            ));
+        }
         if let Some(t) = c.policy.timeout {
             if (t as f64) < 2.0 * model.network.mean() {
                 out.push(format!(
@@ -162,6 +171,17 @@ mod tests {
         let w = lints("[registry]\n[discovery]\nmode = \"static\"\n[services.api.discovery]\nmode = \"cached\"");
         assert!(w.is_empty(), "{w:?}");
         assert!(lints("[registry]").is_empty());
+    }
+
+    #[test]
+    fn blackholed_dead_instances_need_a_timeout() {
+        let w = lints("[discovery]\nmode = \"static\"\ndead_instances = \"blackhole\"");
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(
+            w[0].contains("api->db") && w[0].contains("no timeout"),
+            "{w:?}"
+        );
+        assert!(lints("[discovery]\nmode = \"static\"").is_empty());
     }
 
     /// A partition between a caller and the registry cuts its lookups,

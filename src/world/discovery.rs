@@ -11,8 +11,9 @@
 //! (`refused` at once, or `blackhole`: only the caller's timeout ends it).
 //!
 //! Concurrent calls that find a list expired each look the service up
-//! (no coalescing, as in a naive client); a failed refresh keeps the old
-//! list for use within `max_stale` of its expiry.
+//! (no coalescing, as in a naive client). A failed refresh keeps the old
+//! list, used within `max_stale` of its expiry; on the call path the
+//! registry is not asked again for one lookup timeout.
 
 use super::call::CallId;
 use super::outcome::{Cause, Outcome};
@@ -53,6 +54,10 @@ pub struct Cache {
     filled: bool,
     /// The list is fresh until then.
     expires_at: SimTime,
+    /// After a failed refresh on the call path, calls use the stale list
+    /// without asking the registry again until then (one lookup timeout
+    /// later), instead of each hammering a registry that is down.
+    retry_at: SimTime,
     /// Round-robin cursor of this client.
     rr: u32,
     /// A background refresh is in flight.
@@ -171,6 +176,7 @@ impl DiscoveryState {
                         list: Vec::new(),
                         filled: false,
                         expires_at: 0,
+                        retry_at: 0,
                         rr: 0,
                         refreshing: false,
                         gen: 0,
@@ -259,7 +265,7 @@ impl World<'_> {
                         m.hits += 1;
                     }
                     self.route(id, cache);
-                } else if conf.refresh == Refresh::OnCall {
+                } else if conf.refresh == Refresh::OnCall && now >= c.retry_at {
                     self.start_lookup(cache, id, tag);
                 } else {
                     self.use_stale(id, cache);
@@ -476,6 +482,15 @@ impl World<'_> {
             }
             return;
         }
+        if !ok && p.conf.mode == Mode::Cached {
+            let timeout = self
+                .model
+                .registry
+                .as_ref()
+                .expect("registry")
+                .lookup_timeout;
+            c.retry_at = now.saturating_add(timeout);
+        }
         if !self.calls.is_current(l.call, l.call_tag) {
             return;
         }
@@ -518,6 +533,7 @@ impl World<'_> {
             cache.filled = false;
             cache.refreshing = false;
             cache.expires_at = 0;
+            cache.retry_at = 0;
             cache.gen = cache.gen.wrapping_add(1);
         }
     }
