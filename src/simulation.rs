@@ -395,61 +395,6 @@ pub fn run(model: &Model) -> Result<RunResult, SimError> {
     Ok(sim.finish())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::scenario::test_model as model;
-
-    #[test]
-    fn an_overloaded_run_stops_with_a_clear_error() {
-        let m = model(
-            r#"
-            [simulation]
-            duration = "1h"
-            [services.s.endpoints.e]
-            work = "10ms"
-            [[workloads]]
-            name = "w"
-            target = "s.e"
-            arrival = { process = "constant", rate = 1000 }
-            "#,
-        );
-        let limits = Limits {
-            max_in_flight: 10_000,
-            ..Limits::default()
-        };
-        let mut sim = Simulation::with_limits(&m, limits);
-        let err = sim.run_until(m.duration).unwrap_err();
-        assert!(matches!(err, SimError::Overloaded { .. }), "{err}");
-        // 1000/s in, 100/s out: 10,000 in flight after about 11 s.
-        assert!(sim.now() < 12_000_000_000, "stopped at {}", sim.now());
-    }
-
-    #[test]
-    fn a_zero_time_loop_is_detected() {
-        let m = model(
-            r#"
-            [simulation]
-            duration = "1s"
-            [services.s.endpoints.e]
-            work = "0s"
-            [[workloads]]
-            name = "w"
-            target = "s.e"
-            arrival = { process = "closed", users = 1, think = "0s" }
-            "#,
-        );
-        let limits = Limits {
-            max_events_at_one_instant: 1_000,
-            ..Limits::default()
-        };
-        let err = Simulation::with_limits(&m, limits)
-            .run_until(m.duration)
-            .unwrap_err();
-        assert!(matches!(err, SimError::Stuck { .. }), "{err}");
-    }
-}
-
 /// Discovery's registry and pairs, if the scenario uses discovery.
 fn discovery(model: &Model, w: &World, end: SimTime) -> Option<DiscoverySummary> {
     if !model.uses_discovery() {
@@ -507,4 +452,59 @@ fn discovery(model: &Model, w: &World, end: SimTime) -> Option<DiscoverySummary>
         })
         .collect();
     Some(DiscoverySummary { registry, pairs })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::test_model as model;
+
+    #[test]
+    fn an_overloaded_run_stops_with_a_clear_error() {
+        let m = model(
+            r#"
+            [simulation]
+            duration = "1h"
+            [services.s.endpoints.e]
+            work = "10ms"
+            [[workloads]]
+            name = "w"
+            target = "s.e"
+            arrival = { process = "constant", rate = 1000 }
+            "#,
+        );
+        let limits = Limits {
+            max_in_flight: 10_000,
+            ..Limits::default()
+        };
+        let mut sim = Simulation::with_limits(&m, limits);
+        let err = sim.run_until(m.duration).unwrap_err();
+        assert!(matches!(err, SimError::Overloaded { .. }), "{err}");
+        // 1000/s in, 100/s out: 10,000 in flight after about 11 s.
+        assert!(sim.now() < 12_000_000_000, "stopped at {}", sim.now());
+    }
+
+    #[test]
+    fn a_zero_time_loop_is_detected() {
+        let m = model(
+            r#"
+            [simulation]
+            duration = "1s"
+            [services.s.endpoints.e]
+            work = "0s"
+            [[workloads]]
+            name = "w"
+            target = "s.e"
+            arrival = { process = "closed", users = 1, think = "0s" }
+            "#,
+        );
+        let limits = Limits {
+            max_events_at_one_instant: 1_000,
+            ..Limits::default()
+        };
+        let err = Simulation::with_limits(&m, limits)
+            .run_until(m.duration)
+            .unwrap_err();
+        assert!(matches!(err, SimError::Stuck { .. }), "{err}");
+    }
 }
