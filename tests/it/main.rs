@@ -4,6 +4,7 @@ mod accounting;
 mod bad_input;
 mod common;
 mod determinism;
+mod discovery;
 mod fault_scenarios;
 mod fuzz;
 mod queueing;
