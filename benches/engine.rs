@@ -2,7 +2,10 @@
 //! time, on the two reference models of the core-engine issue:
 //!
 //! - M/M/10 at utilisation 0.9, 1,000,000 requests (goal: under 0.25 s);
-//! - the checkout scenario, 1,000,000 checkout requests (goal: under 1.5 s).
+//! - the checkout scenario, 1,000,000 checkout requests (goal: under 1.5 s);
+//! - the same with a service registry and cached discovery (the default
+//!   mode), and with a lookup on every call (`per_request`), to show what
+//!   discovery costs the engine.
 //!
 //! Run with `cargo bench --bench engine`. Criterion reports time per run
 //! and requests/s (its "elements"); each bench also prints events/s.
@@ -35,9 +38,10 @@ fn mm10() -> Model {
 
 /// The bundled checkout scenario stretched to 1,000,000 checkout requests
 /// (150/s for 6,666.7 s; order-status adds 50/s on top).
-fn checkout() -> Model {
+fn checkout(extra: &[&str]) -> Model {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/checkout.toml");
-    let set = [Override::parse("simulation.duration=6666667ms").unwrap()];
+    let mut set = vec![Override::parse("simulation.duration=6666667ms").unwrap()];
+    set.extend(extra.iter().map(|s| Override::parse(s).unwrap()));
     scenario::load(&path, &set)
         .expect("valid bundled scenario")
         .model
@@ -63,7 +67,17 @@ fn bench(c: &mut Criterion) {
     g.sample_size(10);
     for (name, model, wl) in [
         ("mm10_rho0.9_1M", mm10(), "requests"),
-        ("checkout_1M", checkout(), "checkout"),
+        ("checkout_1M", checkout(&[]), "checkout"),
+        (
+            "checkout_1M_cached_discovery",
+            checkout(&["registry={}"]),
+            "checkout",
+        ),
+        (
+            "checkout_1M_per_request_discovery",
+            checkout(&["registry={}", "discovery={ mode = \"per_request\" }"]),
+            "checkout",
+        ),
     ] {
         report(name, &model, wl);
         g.throughput(Throughput::Elements(1_000_000));

@@ -128,9 +128,12 @@ pub fn pick_where(
 /// The client sees an instance's load only while it is alive (a dead one
 /// looks idle, so least-loaded policies favour it: the classic black hole
 /// of least-request balancing), and skips instances it has ejected as
-/// outliers unless every known one is.
+/// outliers unless every known one is. `any_ejected` says whether the
+/// callee has an ejected replica at all (else the scan for them is
+/// skipped: the common case, and the hot path).
 pub fn pick_instance(
     policy: Balancer,
+    any_ejected: bool,
     list: &[Instance],
     replicas: &[Replica],
     rr: &mut u32,
@@ -150,7 +153,16 @@ pub fn pick_instance(
             if alive { rep.outstanding } else { 0 },
         )
     };
-    let ejected = (0..n).filter(|&i| state(i).1).count();
+    if !any_ejected && policy == Balancer::RoundRobin {
+        let i = *rr as usize % n;
+        *rr = ((i + 1) % n) as u32;
+        return Some(i);
+    }
+    let ejected = if any_ejected {
+        (0..n).filter(|&i| state(i).1).count()
+    } else {
+        0
+    };
     let skip_ejected = ejected > 0 && ejected < n;
     let eligible = |i: usize| !skip_ejected || !state(i).1;
     let count = (0..n).filter(|&i| eligible(i)).count();
@@ -294,6 +306,43 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn clients_pick_from_their_own_list_and_dead_instances_look_idle() {
+        let mut reps = replicas(&[5, 5, 5]);
+        reps[1].epoch = 1; // crashed and restarted: instance (1, 0) is dead
+        let list = [0, 1, 2].map(|replica| Instance { replica, epoch: 0 });
+        let mut rng = stream(1, "t");
+        let mut rr = 0;
+        assert_eq!(
+            pick_instance(
+                Balancer::LeastOutstanding,
+                false,
+                &list,
+                &reps,
+                &mut rr,
+                &mut rng
+            ),
+            Some(1),
+            "a dead address has no requests in progress"
+        );
+        let picks: Vec<_> = (0..4)
+            .map(|_| pick_instance(Balancer::RoundRobin, false, &list, &reps, &mut rr, &mut rng))
+            .collect();
+        assert_eq!(picks, [Some(2), Some(0), Some(1), Some(2)]);
+        assert_eq!(
+            pick_instance(Balancer::Random, false, &[], &reps, &mut rr, &mut rng),
+            None
+        );
+        // Ejected instances are skipped while others are left.
+        reps[0].ejected = true;
+        for policy in [Balancer::RoundRobin, Balancer::Random, Balancer::PowerOfTwo] {
+            for _ in 0..50 {
+                let i = pick_instance(policy, true, &list, &reps, &mut rr, &mut rng).unwrap();
+                assert_ne!(i, 0, "{policy:?}");
+            }
+        }
     }
 
     #[test]

@@ -316,6 +316,7 @@ impl World<'_> {
         let svc = &mut self.services[p.callee as usize];
         let Some(i) = super::balancer::pick_instance(
             svc.balancer,
+            svc.ejected > 0,
             &c.list,
             &self.replicas,
             &mut c.rr,
