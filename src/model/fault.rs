@@ -20,8 +20,11 @@ pub struct Fault {
     /// When it ends (exclusive); the run's duration when not given.
     pub until: SimTime,
     /// When its effect ends: for a crash, `until` plus the service's
-    /// startup time (the restarted replicas serve only then); `until` for
-    /// the others. The blast radius counts requests issued before it.
+    /// startup time (the restarted replicas serve only then), and with
+    /// discovery the time callers may still route to the dead instance and
+    /// need to find the new one (see
+    /// `scenario::discovery::extend_fault_effects`); `until` for the
+    /// others. The blast radius counts requests issued before it.
     pub effect_until: SimTime,
     /// What it does.
     pub kind: FaultKind,

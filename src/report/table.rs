@@ -332,9 +332,16 @@ fn resilience_tables(s: &Summary) -> String {
             "impact",
         ]);
         for f in &s.faults {
+            // With discovery a crash's effect also lasts while callers
+            // still route to the dead instance and look for the new one.
+            let after = if s.discovery.is_some() {
+                "startup, discovery"
+            } else {
+                "startup"
+            };
             let window = if f.effect_end_s > f.end_s {
                 format!(
-                    "{:.0}-{:.0} (+{:.0} startup)",
+                    "{:.0}-{:.0} (+{:.0} {after})",
                     f.start_s,
                     f.end_s,
                     f.effect_end_s - f.end_s

@@ -351,6 +351,44 @@ pub fn discovery(
     Ok(out)
 }
 
+/// Lengthens the effect of crash faults by what discovery adds: callers
+/// may route to the dead instance until the registry evicts it (`ttl`
+/// after the crash) and their lists catch up (`cache_ttl` more), and find
+/// the restarted instance only at their next refresh; a static list never
+/// forgets the dead address (the effect lasts to the end of the run).
+/// The blast radius then counts those requests as the fault's, not as the
+/// baseline's.
+pub fn extend_fault_effects(
+    faults: &mut [Fault],
+    clients: &[Client],
+    discovery: &[Option<Discovery>],
+    registry: Option<&Registry>,
+    run: SimTime,
+) {
+    for f in faults {
+        let FaultKind::Crash { service, .. } = f.kind else {
+            continue;
+        };
+        let ttl = registry.map_or(0, |r| r.ttl);
+        let tail = clients
+            .iter()
+            .filter(|c| c.callee == service)
+            .filter_map(|c| discovery[c.caller as usize])
+            .map(|d| match d.mode {
+                Mode::Static => run,
+                Mode::PerRequest => f.effect_until.max(f.at.saturating_add(ttl)),
+                Mode::Cached => f
+                    .effect_until
+                    .max(f.at.saturating_add(ttl))
+                    .saturating_add(d.cache_ttl),
+            })
+            .max();
+        if let Some(t) = tail {
+            f.effect_until = f.effect_until.max(t).min(run.max(f.at));
+        }
+    }
+}
+
 /// Warnings about discovery settings that have no effect, which only the
 /// scenario's text shows (the model holds merged values, not which were
 /// written): `cache_ttl`, `refresh` or `max_stale` in a service's own

@@ -220,6 +220,14 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
     }
 
     let discovery = super::discovery::discovery(raw, &root, services.len())?;
+    let mut faults = faults;
+    super::discovery::extend_fault_effects(
+        &mut faults,
+        &clients,
+        &discovery,
+        registry_model.as_ref(),
+        run,
+    );
     Ok(Model {
         name,
         description: raw.description.clone(),

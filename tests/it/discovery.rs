@@ -75,6 +75,14 @@ fn calls_to_a_crashed_instance_stop_within_ttl_plus_cache_ttl() {
         p.routed_to_dead
     );
     assert_eq!(s.workloads["checkout"].failed, p.routed_to_dead);
+    // The blast radius covers the whole stale period: crash at 60s, the
+    // entry gone by 60 + ttl = 90s (the restart, at 80 + 10s startup, too),
+    // every list refreshed by 90 + cache_ttl = 110s. Outside it nothing
+    // failed.
+    assert_eq!(s.faults[0].effect_end_s, 110.0);
+    let outside = s.workloads["checkout"].outside_faults.as_ref().unwrap();
+    assert_eq!(outside.failed, 0);
+    assert_eq!(fresh.summary.faults[0].effect_end_s, 90.0);
     // The restarted instance was found at the next refresh of a list.
     assert_eq!(p.new_instances_discovered, 1);
     assert_eq!(p.new_instances_undiscovered, 0);
@@ -124,6 +132,10 @@ fn static_lists_never_learn_of_new_instances() {
     assert_eq!(p.new_instances_undiscovered, 1);
     let (_, last) = dead_routing_span(&r, "checkout");
     assert_eq!(last, r.summary.simulated_seconds);
+    assert_eq!(
+        r.summary.faults[0].effect_end_s, last,
+        "the effect never ends"
+    );
     // One address in four is dead from the crash on: a quarter of the
     // calls after it fail (round robin over the caller's own list).
     let (ok, failed) = outcomes(&r, "checkout", 100.0, 240.0);
