@@ -27,10 +27,9 @@ pub fn lint(model: &Model) -> Vec<String> {
         }
         match f.kind {
             FaultKind::Partition { from, to, mode } => {
-                // A caller that looks instances up reaches the registry
-                // without any `call` to it.
-                let mut any = model.registry.as_ref().is_some_and(|r| r.service == to)
-                    && model.discovery[from as usize].is_some_and(|d| d.mode != Mode::Static);
+                // Every instance heartbeats to the registry, and callers
+                // that look instances up reach it, without any `call`.
+                let mut any = model.registry.as_ref().is_some_and(|r| r.service == to);
                 for c in clients_between(from, to) {
                     any = true;
                     if mode == FailMode::Drop && c.policy.timeout.is_none() {
@@ -184,17 +183,19 @@ mod tests {
         assert!(lints("[discovery]\nmode = \"static\"").is_empty());
     }
 
-    /// A partition between a caller and the registry cuts its lookups,
-    /// though no endpoint calls the registry.
+    /// A partition between a service and the registry cuts its lookups
+    /// and its instances' heartbeats, though no endpoint calls the
+    /// registry.
     #[test]
-    fn a_partition_from_the_registry_has_an_effect_on_callers_that_look_up() {
+    fn a_partition_from_the_registry_always_has_an_effect() {
         let fault =
             "[[faults]]\nkind = \"partition\"\nfrom = \"api\"\nto = \"registry\"\nat = \"1s\"";
         let w = lints(&format!("[registry]\n{fault}"));
         assert!(w.is_empty(), "{w:?}");
+        // It also cuts the heartbeats of static callers' instances.
         let w = lints(&format!(
             "[registry]\n[services.api.discovery]\nmode = \"static\"\n{fault}"
         ));
-        assert!(w.iter().any(|l| l.contains("it has no effect")), "{w:?}");
+        assert!(w.iter().all(|l| !l.contains("it has no effect")), "{w:?}");
     }
 }

@@ -12,8 +12,10 @@
 //!
 //! Concurrent calls that find a list expired each look the service up
 //! (no coalescing, as in a naive client). A failed refresh keeps the old
-//! list, used within `max_stale` of its expiry; on the call path the
-//! registry is not asked again for one lookup timeout.
+//! list, used within `max_stale` of its expiry, and the registry is not
+//! asked again for a while (see `retry_delay`). A list being refreshed in
+//! the background serves until the answer comes; a process with no list
+//! at all (just restarted) looks up on its first call.
 
 use super::call::CallId;
 use super::outcome::{Cause, Outcome};
@@ -260,12 +262,15 @@ impl World<'_> {
             Mode::PerRequest => self.start_lookup(cache, id, tag),
             Mode::Cached => {
                 let c = &self.discovery.caches[cache as usize];
-                if c.filled && now < c.expires_at {
+                // A list being refreshed in the background serves on until
+                // the answer comes; a process without any list (just
+                // restarted) must ask, whatever its refresh mode.
+                if c.filled && (now < c.expires_at || c.refreshing) {
                     if counted {
                         m.hits += 1;
                     }
                     self.route(id, cache);
-                } else if conf.refresh == Refresh::OnCall && now >= c.retry_at {
+                } else if !c.filled || (conf.refresh == Refresh::OnCall && now >= c.retry_at) {
                     self.start_lookup(cache, id, tag);
                 } else {
                     self.use_stale(id, cache);
@@ -302,7 +307,9 @@ impl World<'_> {
         if self.calls.get(id).counted {
             m.no_instance += 1;
         }
-        self.end_attempt(id, Outcome::Failed(Cause::NoInstance), false);
+        // The call never left the caller: its breaker does not count it
+        // (a registry outage says nothing about the callee's health).
+        self.end_attempt(id, Outcome::Failed(Cause::NoInstance), true);
     }
 
     /// Picks an instance from the list of `cache` and sends attempt `id`
@@ -327,23 +334,13 @@ impl World<'_> {
         let inst = c.list[i];
         let rep = &self.replicas[inst.replica as usize];
         let alive = rep.epoch == inst.epoch && rep.running();
-        let m = &mut self.discovery_meters[pair];
-        if !alive {
-            m.win_routed_dead += 1;
-            if self.calls.get(id).counted {
-                m.routed_dead += 1;
-            }
-            return match p.conf.dead_instances {
-                DeadInstances::Refused => {
-                    self.end_attempt(id, Outcome::Failed(Cause::ConnectionFailed), false)
-                }
-                DeadInstances::Blackhole => {}
-            };
-        }
         // Discovery lag: the first call this caller sends to an instance
-        // that started during the run.
+        // that started during the run. A dead instance is sent the call
+        // all the same: it fails on arrival (see `admit`), a network hop
+        // away as any connection failure.
         let slot = (p.first_seen + inst.replica - svc.first) as usize;
-        if self.discovery.seen[slot] != inst.epoch + 1 {
+        if alive && self.discovery.seen[slot] != inst.epoch + 1 {
+            let m = &mut self.discovery_meters[pair];
             self.discovery.seen[slot] = inst.epoch + 1;
             if inst.epoch > 0 && measuring {
                 m.note_lag(now - rep.ready_at);
@@ -431,11 +428,6 @@ impl World<'_> {
         let pair = c.pair as usize;
         let p = &self.discovery.pairs[pair];
         let m = &mut self.discovery_meters[pair];
-        if c.gen != l.cache_gen {
-            // The caller replica crashed since: nobody is left to use the
-            // answer (and its waiting call is gone).
-            return;
-        }
         if l.counted {
             if ok {
                 m.lookup_latency.record(now - l.started);
@@ -443,33 +435,28 @@ impl World<'_> {
                 m.lookup_failures += 1;
             }
         }
+        if c.gen != l.cache_gen {
+            // The caller replica crashed since: nobody is left to use the
+            // answer (and its waiting call is gone).
+            return;
+        }
+        let retry = retry_delay(self.model, &p.conf);
         if ok {
             let reg = self.model.registry.as_ref().expect("registry");
             let state = self.registry.as_mut().expect("registry state");
-            state.lookup(
-                p.callee,
-                now,
-                reg.ttl,
-                now >= self.model.warmup,
-                &mut c.list,
-            );
+            state.lookup(p.callee, now, reg.ttl, self.model.warmup, &mut c.list);
             c.filled = true;
             c.expires_at = now.saturating_add(p.conf.cache_ttl);
+            c.retry_at = 0;
         }
         if l.call == NONE {
             c.refreshing = false;
             // After a failure the old list stays (stale) and the refresh
-            // is tried again a lookup timeout later.
+            // is tried again later.
             let next = if ok {
                 c.expires_at
             } else {
-                now.saturating_add(
-                    self.model
-                        .registry
-                        .as_ref()
-                        .expect("registry")
-                        .lookup_timeout,
-                )
+                now.saturating_add(retry)
             };
             if next < self.model.duration {
                 let gen = c.gen;
@@ -484,13 +471,7 @@ impl World<'_> {
             return;
         }
         if !ok && p.conf.mode == Mode::Cached {
-            let timeout = self
-                .model
-                .registry
-                .as_ref()
-                .expect("registry")
-                .lookup_timeout;
-            c.retry_at = now.saturating_add(timeout);
+            c.retry_at = now.saturating_add(retry);
         }
         if !self.calls.is_current(l.call, l.call_tag) {
             return;
@@ -571,12 +552,12 @@ impl World<'_> {
     /// Counts, per callee service, the registry's entries and the stale
     /// ones among them, for the time series.
     pub(super) fn registry_counts(&mut self, sid: ServiceId) -> (u32, u32) {
-        let (now, counted) = (self.now, self.measuring());
+        let (now, warmup) = (self.now, self.model.warmup);
         let (Some(reg), Some(state)) = (&self.model.registry, self.registry.as_mut()) else {
             return (0, 0);
         };
         if state.up {
-            state.evict(sid, now, reg.ttl, counted);
+            state.evict(sid, now, reg.ttl, warmup);
         }
         let replicas = &self.replicas;
         state.count(sid, |i| {
@@ -605,17 +586,24 @@ pub fn meters(pairs: &[Pair]) -> Vec<DiscoveryMeter> {
 }
 
 impl World<'_> {
-    /// Whether a call attempt `id` (an invocation on its way to an
-    /// instance that died meanwhile) meets silence rather than a refusal:
-    /// its caller's `dead_instances` setting.
-    pub(super) fn dead_instances_blackhole(&self, id: super::request::InvId) -> bool {
+    /// A call attempt `id` reached an instance that is dead (it was when
+    /// the caller chose it from a stale list, or it died while the call
+    /// was on the wire): counts it, and says whether it meets silence
+    /// rather than a refusal (the caller's `dead_instances` setting).
+    pub(super) fn reached_dead_instance(&mut self, id: super::request::InvId) -> bool {
         match self.invs.get(id).parent {
             Parent::Call { call, tag } if self.calls.is_current(call, tag) => {
-                let ci = self.calls.get(call).site.client as usize;
-                let pair = self.discovery.client_pair[ci];
-                pair != NONE
-                    && self.discovery.pairs[pair as usize].conf.dead_instances
-                        == DeadInstances::Blackhole
+                let rec = self.calls.get(call);
+                let pair = self.discovery.client_pair[rec.site.client as usize];
+                if pair == NONE {
+                    return false;
+                }
+                let m = &mut self.discovery_meters[pair as usize];
+                m.win_routed_dead += 1;
+                if rec.counted {
+                    m.routed_dead += 1;
+                }
+                self.discovery.pairs[pair as usize].conf.dead_instances == DeadInstances::Blackhole
             }
             // Nobody waits for the answer any more.
             _ => true,
@@ -692,4 +680,13 @@ impl World<'_> {
             })
             .count() as u64
     }
+}
+
+/// How long after a failed refresh a cached list's owner asks the registry
+/// again: one lookup timeout, but at least a second (or the list's own
+/// `cache_ttl`, if shorter), so a tiny timeout cannot turn the clients
+/// into a flood against a registry that is down.
+fn retry_delay(model: &Model, conf: &Discovery) -> SimTime {
+    let timeout = model.registry.as_ref().map_or(0, |r| r.lookup_timeout);
+    timeout.max(conf.cache_ttl.min(crate::engine::time::NS_PER_SEC))
 }

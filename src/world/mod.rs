@@ -380,6 +380,8 @@ impl<'m> World<'m> {
             }
             Event::LookupTimeout { lookup, tag } => {
                 if self.lookup_current(lookup, tag) {
+                    // The registry may still work on it, for nobody.
+                    self.given_up = true;
                     self.lookup_done(lookup, false);
                 }
             }
@@ -456,7 +458,7 @@ impl<'m> World<'m> {
                 if measuring {
                     meter.unreachable += 1;
                 }
-                let blackhole = self.dead_instances_blackhole(id);
+                let blackhole = self.reached_dead_instance(id);
                 self.lose(id, blackhole);
                 return;
             }
@@ -775,7 +777,8 @@ impl<'m> World<'m> {
     fn abandoned(&self, mut id: InvId) -> bool {
         loop {
             match self.invs.get(id).parent {
-                Parent::Root { .. } | Parent::Lookup { .. } => return false,
+                Parent::Root { .. } => return false,
+                Parent::Lookup { lookup, tag } => return !self.lookup_current(lookup, tag),
                 Parent::Call { call, tag } => {
                     if !self.calls.is_current(call, tag) {
                         return true;

@@ -8,7 +8,8 @@
 //! `ttl` (a crash does not deregister).
 //!
 //! Heartbeats are not calls: they cost the registry no worker. While no
-//! registry replica runs, heartbeats are lost and registrations wait for
+//! registry replica runs (or a partition cuts an instance's service off
+//! from it), heartbeats are lost and registrations wait for
 //! the instance's next heartbeat; when the registry comes back, every
 //! entry's heartbeat clock restarts, so the registry does not evict
 //! instances for heartbeats it could not receive (Eureka's
@@ -79,24 +80,29 @@ impl RegistryState {
         service: ServiceId,
         now: SimTime,
         ttl: SimTime,
-        counted: bool,
+        warmup: SimTime,
         out: &mut Vec<Instance>,
     ) {
-        self.evict(service, now, ttl, counted);
+        self.evict(service, now, ttl, warmup);
         out.clear();
         out.extend(self.entries[service as usize].iter().map(|e| e.instance));
     }
 
     /// Removes the entries of `service` not heard from for longer than
     /// `ttl`. Eviction is lazy (done when the list is read), which gives
-    /// the same answers as a sweeper without events of its own.
-    pub fn evict(&mut self, service: ServiceId, now: SimTime, ttl: SimTime, counted: bool) {
-        let list = &mut self.entries[service as usize];
-        let before = list.len();
-        list.retain(|e| now - e.last_heartbeat <= ttl);
-        if counted {
-            self.evictions += (before - list.len()) as u64;
-        }
+    /// the same answers as a sweeper without events of its own; an
+    /// eviction is counted as measured by when it happened (the entry
+    /// expired), not by when it was noticed.
+    pub fn evict(&mut self, service: ServiceId, now: SimTime, ttl: SimTime, warmup: SimTime) {
+        let mut evicted = 0;
+        self.entries[service as usize].retain(|e| {
+            let keep = now - e.last_heartbeat <= ttl;
+            if !keep && e.last_heartbeat.saturating_add(ttl) >= warmup {
+                evicted += 1;
+            }
+            keep
+        });
+        self.evictions += evicted;
     }
 
     /// Records a heartbeat (or the registration) of `instance` of
@@ -159,36 +165,16 @@ impl World<'_> {
     }
 
     /// Replica `r` has (re)started and serves: a new instance registers
-    /// (if the registry is up) and starts heartbeating.
+    /// (if it can reach the registry) and starts heartbeating.
     pub(super) fn register(&mut self, r: u32) {
         let Some(reg) = &self.model.registry else {
             return;
         };
-        let rep = &self.replicas[r as usize];
-        let sid = rep.service;
-        if sid == reg.service {
+        if self.replicas[r as usize].service == reg.service {
             return;
         }
-        let instance = Instance {
-            replica: r,
-            epoch: rep.epoch,
-        };
-        let (now, hb, counted) = (self.now, reg.heartbeat, self.measuring());
-        let state = self.registry.as_mut().expect("registry state");
-        if state.up {
-            if state.beat(sid, instance, now) && counted {
-                state.registrations += 1;
-            }
-        } else if counted {
-            state.heartbeats_lost += 1;
-        }
-        self.queue.push(
-            now.saturating_add(hb),
-            Event::Heartbeat {
-                replica: r,
-                epoch: instance.epoch,
-            },
-        );
+        let epoch = self.replicas[r as usize].epoch;
+        self.beat(r, epoch);
     }
 
     /// A heartbeat of instance `(r, epoch)` is due; a dead instance sends
@@ -198,16 +184,25 @@ impl World<'_> {
         if rep.epoch != epoch || !rep.running() {
             return;
         }
-        let sid = rep.service;
-        let reg = self
-            .model
-            .registry
-            .as_ref()
-            .expect("heartbeats need a registry");
+        self.beat(r, epoch);
+    }
+
+    /// Instance `(r, epoch)` heartbeats (the first one registers it, as
+    /// does one for an entry evicted meanwhile) and schedules the next.
+    /// The heartbeat is lost while no registry replica runs or a partition
+    /// cuts the instance's service off from the registry.
+    fn beat(&mut self, r: u32, epoch: u32) {
+        let model = self.model;
+        let reg = model.registry.as_ref().expect("heartbeats need a registry");
+        let sid = self.replicas[r as usize].service;
+        let cut = self.faults.any_partition()
+            && self
+                .faults
+                .partition(&model.faults, sid, reg.service)
+                .is_some();
         let (now, counted) = (self.now, self.measuring());
         let state = self.registry.as_mut().expect("registry state");
-        if state.up {
-            // A heartbeat for an entry evicted meanwhile re-registers it.
+        if state.up && !cut {
             if state.beat(sid, Instance { replica: r, epoch }, now) && counted {
                 state.registrations += 1;
             }

@@ -374,3 +374,130 @@ fn crashing_callers_and_registries_keep_the_books() {
     assert!(d.pairs["db->cache"].new_instances_discovered == 0);
     assert!(d.pairs["api->db"].new_instances_discovered > 0);
 }
+
+/// `api` calls `db` (3 replicas); `extra` adds registry, discovery and
+/// faults.
+fn small(extra: &str) -> String {
+    format!(
+        r#"
+        [simulation]
+        duration = "3m"
+        seed = 2
+        [network]
+        latency = {{ dist = "constant", value = "500us" }}
+        [services.api]
+        replicas = 2
+        concurrency = 32
+        startup = "2s"
+        [services.api.endpoints.get]
+        steps = [{{ call = "db.get", timeout = "1s" }}]
+        [services.db]
+        replicas = 3
+        concurrency = 8
+        [services.db.endpoints.get]
+        work = {{ dist = "exponential", mean = "2ms" }}
+        [[workloads]]
+        name = "w"
+        target = "api.get"
+        arrival = {{ process = "poisson", rate = 200 }}
+        {extra}
+        "#
+    )
+}
+
+/// A background refresh in flight does not make its list stale: with a
+/// healthy registry nothing uses a stale list, even with max_stale = 0.
+#[test]
+fn background_refreshes_keep_lists_fresh_while_in_flight() {
+    let s = simulation::run(&model(&small(
+        "[registry]\n[discovery]\ncache_ttl = \"2s\"\nrefresh = \"background\"\nmax_stale = \"0s\"",
+    )))
+    .unwrap()
+    .summary;
+    let p = pair(&s, "api->db");
+    assert!(p.lookups > 100, "{}", p.lookups);
+    assert_eq!(p.stale_list_uses, 0);
+    assert_eq!(p.cache_hit_rate, Some(1.0));
+    assert_eq!(s.workloads["w"].failed, 0);
+}
+
+/// A tiny lookup timeout does not turn failed refreshes into a flood
+/// against the registry: with a 1us timeout every lookup fails (the hop
+/// alone takes 500us), and each list's owner retries once a second.
+#[test]
+fn failed_refreshes_back_off() {
+    let s = simulation::run(&model(&small(
+        "[registry]\nlookup_timeout = \"1us\"\n[discovery]\ncache_ttl = \"5s\"\nrefresh = \"background\"",
+    )))
+    .unwrap()
+    .summary;
+    let p = pair(&s, "api->db");
+    assert_eq!(p.lookups, p.lookup_failures);
+    // Two caller replicas, from their first expiry (within 5s) to 180s.
+    assert!(
+        (2 * 175..=2 * 180).contains(&p.lookup_failures),
+        "{}",
+        p.lookup_failures
+    );
+    // The time-0 lists stay in use (no max_stale): nothing fails.
+    assert_eq!(s.workloads["w"].failed, 0);
+}
+
+/// A caller that restarts has no lists: its first calls look up and wait
+/// rather than fail, in either refresh mode.
+#[test]
+fn restarted_callers_fetch_their_lists_before_calling() {
+    for refresh in ["on_call", "background"] {
+        let s = simulation::run(&model(&small(&format!(
+            "[registry]\n[discovery]\nrefresh = \"{refresh}\"\n[[faults]]\nkind = \"random_crashes\"\nservice = \"api\"\nmtbf = \"20s\"\nmttr = \"2s\"",
+        ))))
+        .unwrap()
+        .summary;
+        assert!(s.services["api"].crashes > 5, "{refresh}");
+        assert_eq!(pair(&s, "api->db").no_instance, 0, "{refresh}");
+        assert_eq!(s.workloads["w"].failures["no_instance"], 0, "{refresh}");
+    }
+}
+
+/// Evictions are counted by when they happen, not by when a time-series
+/// window or a lookup happens to notice them.
+#[test]
+fn evictions_do_not_depend_on_the_window() {
+    let evictions = |window: &str| {
+        let toml = small(&format!(
+            "[registry]\nheartbeat = \"5s\"\nttl = \"15s\"\n[discovery]\nmode = \"static\"\n[[faults]]\nkind = \"crash\"\nservice = \"db\"\nreplicas = 1\nat = \"1m\"\nduration = \"10s\""
+        ))
+        .replace("seed = 2", &format!("seed = 2\nwindow = \"{window}\"\nwarmup = \"30s\""));
+        let s = simulation::run(&model(&toml)).unwrap().summary;
+        s.discovery.unwrap().registry.unwrap().evictions
+    };
+    assert_eq!(evictions("1s"), 1);
+    assert_eq!(evictions("3m"), 1);
+}
+
+/// A partition between a service and the registry cuts its heartbeats:
+/// its instances are evicted though alive (callers then find no
+/// instance), and register again when the partition ends.
+#[test]
+fn a_partition_from_the_registry_evicts_live_instances() {
+    let r = simulation::run(&model(&small(
+        "[registry]\nheartbeat = \"5s\"\nttl = \"15s\"\n[discovery]\nmode = \"per_request\"\n[[faults]]\nkind = \"partition\"\nfrom = \"db\"\nto = \"registry\"\nat = \"1m\"\nduration = \"1m\"",
+    )))
+    .unwrap();
+    let s = &r.summary;
+    let reg = s.discovery.as_ref().unwrap().registry.as_ref().unwrap();
+    assert_eq!(reg.evictions, 3, "every db instance");
+    assert_eq!(reg.registrations, 3, "and back");
+    assert!(reg.heartbeats_lost >= 3 * 11);
+    // Evicted within [ttl - heartbeat, ttl] of the cut: no instance from
+    // 75s at the latest to the first heartbeat after 120s.
+    let (ok, failed) = outcomes(&r, "w", 76.0, 120.0);
+    assert_eq!(ok, 0);
+    assert!(failed > 5_000);
+    let (ok, failed) = outcomes(&r, "w", 126.0, 180.0);
+    assert!(ok > 5_000 && failed == 0, "{ok} {failed}");
+    assert_eq!(
+        s.workloads["w"].failed,
+        s.workloads["w"].failures["no_instance"]
+    );
+}
