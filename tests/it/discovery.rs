@@ -463,16 +463,25 @@ fn restarted_callers_fetch_their_lists_before_calling() {
 /// window or a lookup happens to notice them.
 #[test]
 fn evictions_do_not_depend_on_the_window() {
-    let evictions = |window: &str| {
+    // db[0] crashes at `at`; its entry expires 15s later at the latest.
+    let evictions = |at: &str, window: &str| {
         let toml = small(&format!(
-            "[registry]\nheartbeat = \"5s\"\nttl = \"15s\"\n[discovery]\nmode = \"static\"\n[[faults]]\nkind = \"crash\"\nservice = \"db\"\nreplicas = 1\nat = \"1m\"\nduration = \"10s\""
+            "[registry]\nheartbeat = \"5s\"\nttl = \"15s\"\n[discovery]\nmode = \"static\"\n[[faults]]\nkind = \"crash\"\nservice = \"db\"\nreplicas = 1\nat = \"{at}\"\nduration = \"10s\""
         ))
-        .replace("seed = 2", &format!("seed = 2\nwindow = \"{window}\"\nwarmup = \"30s\""));
+        .replace(
+            "seed = 2",
+            &format!("seed = 2\nwindow = \"{window}\"\nwarmup = \"1m\""),
+        );
         let s = simulation::run(&model(&toml)).unwrap().summary;
         s.discovery.unwrap().registry.unwrap().evictions
     };
-    assert_eq!(evictions("1s"), 1);
-    assert_eq!(evictions("3m"), 1);
+    // Expired after the warm-up: counted, however late it is noticed.
+    assert_eq!(evictions("90s", "1s"), 1);
+    assert_eq!(evictions("90s", "3m"), 1);
+    // Expired during the warm-up: not counted, even if first noticed
+    // (with no lookups, by the only window's end) after it.
+    assert_eq!(evictions("10s", "1s"), 0);
+    assert_eq!(evictions("10s", "3m"), 0);
 }
 
 /// A partition between a service and the registry cuts its heartbeats:
