@@ -510,3 +510,24 @@ fn a_partition_from_the_registry_evicts_live_instances() {
         s.workloads["w"].failures["no_instance"]
     );
 }
+
+/// registry-outage with a silent (drop) registry: storefront's blocking
+/// workers each wait out the 1s lookup timeout, so it can fail only about
+/// 128 requests a second and the rest queue; the backlog drains after the
+/// outage, with latencies of many seconds.
+#[test]
+fn a_silent_registry_holds_per_request_callers_for_the_lookup_timeout() {
+    let loud = run("registry-outage.toml", &[]).summary;
+    let silent = run("registry-outage.toml", &["faults.0.mode=drop"]).summary;
+    let q = |s: &Summary| s.services["storefront"].mean_queue_length;
+    assert!(q(&loud) < 1.0, "{}", q(&loud));
+    assert!(q(&silent) > 100.0, "{}", q(&silent));
+    let p99 = silent.workloads["storefront"]
+        .latency_ms
+        .as_ref()
+        .unwrap()
+        .p99;
+    assert!(p99 > 10_000.0, "{p99}");
+    // Search keeps its stale list and does not care either way.
+    assert_eq!(silent.workloads["search"].failed, 0);
+}
