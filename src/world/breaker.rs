@@ -145,6 +145,15 @@ impl Breaker {
         }
     }
 
+    /// A half-open trial call ended before it reached the dependency
+    /// (the caller found no instance to send it to): it says nothing
+    /// about the dependency, so its slot goes back for another trial.
+    pub fn release_trial(&mut self) {
+        if self.state == State::HalfOpen {
+            self.trials_started = self.trials_started.saturating_sub(1);
+        }
+    }
+
     fn open(&mut self, now: SimTime) {
         self.state = State::Open {
             until: now.saturating_add(self.cfg.open_for),
@@ -229,5 +238,23 @@ mod tests {
         assert_eq!(b.admit(t2).0, Admit::Trial);
         assert_eq!(b.record(t2, false, true), Some(Transition::Opened));
         assert_eq!(b.admit(t2 + 1).0, Admit::No);
+    }
+
+    #[test]
+    fn a_trial_that_never_left_gives_its_slot_back() {
+        let mut b = Breaker::new(cfg());
+        for i in 0..4 {
+            b.record(i * MS, false, false);
+        }
+        let t = 3 * MS + 500 * MS;
+        assert_eq!(b.admit(t).0, Admit::Trial);
+        assert_eq!(b.admit(t).0, Admit::Trial);
+        assert_eq!(b.admit(t).0, Admit::No);
+        b.release_trial();
+        assert_eq!(b.admit(t).0, Admit::Trial, "the slot is free again");
+        b.release_trial();
+        b.release_trial();
+        assert_eq!(b.record(t, true, true), None);
+        assert_eq!(b.record(t, true, true), Some(Transition::Closed));
     }
 }

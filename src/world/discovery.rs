@@ -56,14 +56,17 @@ pub struct Cache {
     filled: bool,
     /// The list is fresh until then.
     expires_at: SimTime,
-    /// After a failed refresh on the call path, calls use the stale list
-    /// without asking the registry again until then (one lookup timeout
-    /// later), instead of each hammering a registry that is down.
+    /// After a failed refresh, the registry is not asked again until then
+    /// (see `retry_delay`); calls use the stale list meanwhile.
     retry_at: SimTime,
     /// Round-robin cursor of this client.
     rr: u32,
-    /// A background refresh is in flight.
+    /// A refresh (background, or by a call) is in flight; other calls do
+    /// not start one of their own.
     refreshing: bool,
+    /// A refresh failed since the list was last refreshed: the list is
+    /// stale, not merely being renewed.
+    failed: bool,
     /// Bumped when the caller replica crashes: answers to lookups and
     /// refresh timers of the dead process are ignored.
     gen: u32,
@@ -181,6 +184,7 @@ impl DiscoveryState {
                         retry_at: 0,
                         rr: 0,
                         refreshing: false,
+                        failed: false,
                         gen: 0,
                     })
                 })
@@ -262,15 +266,19 @@ impl World<'_> {
             Mode::PerRequest => self.start_lookup(cache, id, tag),
             Mode::Cached => {
                 let c = &self.discovery.caches[cache as usize];
-                // A list being refreshed in the background serves on until
-                // the answer comes; a process without any list (just
-                // restarted) must ask, whatever its refresh mode.
-                if c.filled && (now < c.expires_at || c.refreshing) {
+                // A list being renewed serves on until the answer comes (a
+                // client library swaps lists, it does not empty them); a
+                // process without any list (just restarted) must ask,
+                // whatever its refresh mode; an expired list is renewed by
+                // one call at a time (on-call mode), the others use it.
+                if c.filled && (now < c.expires_at || (c.refreshing && !c.failed)) {
                     if counted {
                         m.hits += 1;
                     }
                     self.route(id, cache);
-                } else if !c.filled || (conf.refresh == Refresh::OnCall && now >= c.retry_at) {
+                } else if !c.filled
+                    || (conf.refresh == Refresh::OnCall && !c.refreshing && now >= c.retry_at)
+                {
                     self.start_lookup(cache, id, tag);
                 } else {
                     self.use_stale(id, cache);
@@ -363,6 +371,9 @@ impl World<'_> {
         if counted {
             m.lookups += 1;
         }
+        if self.discovery.pairs[pair].conf.mode == Mode::Cached {
+            self.discovery.caches[cache as usize].refreshing = true;
+        }
         let rec = LookupRec {
             cache,
             cache_gen: self.discovery.caches[cache as usize].gen,
@@ -441,6 +452,7 @@ impl World<'_> {
             return;
         }
         let retry = retry_delay(self.model, &p.conf);
+        c.refreshing = false;
         if ok {
             let reg = self.model.registry.as_ref().expect("registry");
             let state = self.registry.as_mut().expect("registry state");
@@ -448,11 +460,14 @@ impl World<'_> {
             c.filled = true;
             c.expires_at = now.saturating_add(p.conf.cache_ttl);
             c.retry_at = 0;
+            c.failed = false;
+        } else if p.conf.mode == Mode::Cached && now >= c.expires_at {
+            // The old list stays, stale; the registry is asked again later.
+            c.failed = true;
+            c.retry_at = now.saturating_add(retry);
         }
         if l.call == NONE {
-            c.refreshing = false;
-            // After a failure the old list stays (stale) and the refresh
-            // is tried again later.
+            // After a failure the refresh is tried again later.
             let next = if ok {
                 c.expires_at
             } else {
@@ -470,13 +485,13 @@ impl World<'_> {
             }
             return;
         }
-        if !ok && p.conf.mode == Mode::Cached {
-            c.retry_at = now.saturating_add(retry);
-        }
         if !self.calls.is_current(l.call, l.call_tag) {
             return;
         }
-        if ok {
+        // A failed lookup's caller may still find a fresh list: another
+        // lookup renewed it meanwhile.
+        let cached = p.conf.mode == Mode::Cached;
+        if ok || (cached && c.filled && now < c.expires_at) {
             self.route(l.call, l.cache);
         } else {
             self.use_stale(l.call, l.cache);
@@ -497,7 +512,6 @@ impl World<'_> {
             // lists when it is ready (see `on_caller_ready`).
             return;
         }
-        self.discovery.caches[cache as usize].refreshing = true;
         self.start_lookup(cache, NONE, 0);
     }
 
@@ -514,6 +528,7 @@ impl World<'_> {
             cache.list.clear();
             cache.filled = false;
             cache.refreshing = false;
+            cache.failed = false;
             cache.expires_at = 0;
             cache.retry_at = 0;
             cache.gen = cache.gen.wrapping_add(1);

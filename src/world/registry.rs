@@ -241,6 +241,12 @@ impl World<'_> {
                 }
             }
         } else {
+            // Entries that expired before the outage are gone, however
+            // late a lookup or a time-series window would have noticed
+            // (the clock restart above must not revive them).
+            for sid in 0..state.entries.len() as ServiceId {
+                state.evict(sid, now, reg.ttl, warmup);
+            }
             state.down_since = Some(now);
         }
     }

@@ -214,11 +214,13 @@ impl World<'_> {
             client.in_flight -= 1;
             self.calls.get_mut(id).in_bulkhead = false;
         }
-        if !local {
-            if let Some(b) = &mut client.breaker {
+        if let Some(b) = &mut client.breaker {
+            if !local {
                 if let Some(t) = b.record(now, outcome.succeeded(), rec.trial) {
                     self.note_transition(ci, t);
                 }
+            } else if rec.trial {
+                b.release_trial();
             }
         }
         self.calls.get_mut(id).trial = false;

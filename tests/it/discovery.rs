@@ -531,3 +531,100 @@ fn a_silent_registry_holds_per_request_callers_for_the_lookup_timeout() {
     // Search keeps its stale list and does not care either way.
     assert_eq!(silent.workloads["search"].failed, 0);
 }
+
+/// A half-open breaker whose trial calls find no instance (the registry
+/// is down) gives the trials back: once the registry returns it closes,
+/// instead of refusing every call for the rest of the run.
+#[test]
+fn trials_that_find_no_instance_do_not_stick_the_breaker() {
+    let toml = r#"
+        [simulation]
+        duration = "3m"
+        seed = 1
+        [registry]
+        replicas = 1
+        [discovery]
+        mode = "per_request"
+        [services.catalog]
+        replicas = 2
+        concurrency = 16
+        [services.catalog.endpoints.item]
+        work = "5ms"
+        [services.front]
+        concurrency = 64
+        [services.front.endpoints.page]
+        steps = [{ call = "catalog.item", timeout = "1s", circuit_breaker = { failure_rate = 0.5, window = "10s", min_calls = 20, open_for = "5s", half_open_calls = 3 } }]
+        [[workloads]]
+        name = "front"
+        target = "front.page"
+        arrival = { process = "poisson", rate = 50 }
+        [[faults]]
+        kind = "errors"
+        service = "catalog"
+        probability = 1.0
+        at = "30s"
+        duration = "20s"
+        [[faults]]
+        kind = "crash"
+        service = "registry"
+        at = "45s"
+        duration = "30s"
+    "#;
+    let r = simulation::run(&model(toml)).unwrap();
+    let (ok, failed) = outcomes(&r, "front", 90.0, 180.0);
+    assert!(ok > 4_000 && failed == 0, "ok {ok}, failed {failed}");
+    assert!(r.summary.workloads["front"].failures["no_instance"] > 0);
+}
+
+/// An entry that expired before a registry outage stays evicted: the
+/// heartbeat clocks restarted after the outage do not revive it, whatever
+/// the time-series window (which must never change results).
+#[test]
+fn a_registry_outage_does_not_revive_expired_entries() {
+    let failures = |window: &str| {
+        let toml = format!(
+            r#"
+            [simulation]
+            duration = "20m"
+            seed = 3
+            window = "{window}"
+            [registry]
+            replicas = 1
+            heartbeat = "5s"
+            ttl = "30s"
+            [discovery]
+            cache_ttl = "60s"
+            [services.inv]
+            replicas = 2
+            concurrency = 8
+            [services.inv.endpoints.r]
+            work = "1ms"
+            [services.co]
+            concurrency = 8
+            [services.co.endpoints.b]
+            steps = [{{ call = "inv.r", timeout = "1s" }}]
+            [[workloads]]
+            name = "w"
+            target = "co.b"
+            arrival = {{ process = "poisson", rate = 20 }}
+            [[faults]]
+            kind = "crash"
+            service = "inv"
+            replicas = 1
+            at = "600s"
+            [[faults]]
+            kind = "crash"
+            service = "registry"
+            at = "640s"
+            duration = "10s"
+            "#
+        );
+        let r = simulation::run(&model(&toml)).unwrap();
+        let (_, last) = dead_routing_span(&r, "co");
+        (r.summary.workloads["w"].failed, last)
+    };
+    let (a, last) = failures("1s");
+    assert_eq!(failures("60s").0, a);
+    // Evicted by 630s, lists refreshed by 690s (+ a window).
+    assert!(last <= 600.0 + 30.0 + 60.0 + 1.0, "{last}");
+}
