@@ -80,6 +80,16 @@ pub struct Discovery {
     pub dead_instances: DeadInstances,
 }
 
+impl Discovery {
+    /// How long after a failed refresh a cached list's owner asks the
+    /// registry again: one lookup timeout, but at least a second (or the
+    /// list's own `cache_ttl`, if shorter), so a tiny timeout cannot turn
+    /// the clients into a flood against a registry that is down.
+    pub fn retry_delay(&self, lookup_timeout: SimTime) -> SimTime {
+        lookup_timeout.max(self.cache_ttl.min(crate::engine::time::NS_PER_SEC))
+    }
+}
+
 impl Mode {
     /// The mode's name in scenario files and results.
     pub fn name(self) -> &'static str {

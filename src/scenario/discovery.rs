@@ -351,13 +351,20 @@ pub fn discovery(
     Ok(out)
 }
 
-/// Lengthens the effect of crash faults by what discovery adds: callers
-/// may route to the dead instance until the registry evicts it (`ttl`
-/// after the crash) and their lists catch up (`cache_ttl` more), and find
-/// the restarted instance only at their next refresh; a static list never
-/// forgets the dead address (the effect lasts to the end of the run).
-/// The blast radius then counts those requests as the fault's, not as the
-/// baseline's.
+/// Lengthens the effect of faults by the time discovery needs to catch
+/// up, so the blast radius counts those requests as the fault's, not as
+/// the baseline's:
+/// - a crash (or random crashes) of a service: callers may route to the
+///   dead instance until the registry evicts it (`ttl` after the crash)
+///   and their lists catch up (`cache_ttl` more), and find the restarted
+///   instance only at their next refresh; a static list never forgets the
+///   dead address (the effect lasts to the end of the run);
+/// - a crash of the registry: cached callers ask it again only a retry
+///   delay after a failed refresh;
+/// - a partition from a service to the registry: its instances, evicted
+///   meanwhile, register again at their next heartbeat, and their callers'
+///   lists catch up a `cache_ttl` later; its own lookups resume after a
+///   retry delay.
 pub fn extend_fault_effects(
     faults: &mut [Fault],
     clients: &[Client],
@@ -365,24 +372,67 @@ pub fn extend_fault_effects(
     registry: Option<&Registry>,
     run: SimTime,
 ) {
-    for f in faults {
-        let FaultKind::Crash { service, .. } = f.kind else {
-            continue;
-        };
-        let ttl = registry.map_or(0, |r| r.ttl);
-        let tail = clients
+    let ttl = registry.map_or(0, |r| r.ttl);
+    let lookup_timeout = registry.map_or(0, |r| r.lookup_timeout);
+    // How long callers of `service` (their lists) lag behind the registry.
+    let catch_up = |service: ServiceId| {
+        clients
             .iter()
-            .filter(|c| c.callee == service)
+            .filter(move |c| c.callee == service)
             .filter_map(|c| discovery[c.caller as usize])
             .map(|d| match d.mode {
-                Mode::Static => run,
-                Mode::PerRequest => f.effect_until.max(f.at.saturating_add(ttl)),
-                Mode::Cached => f
-                    .effect_until
-                    .max(f.at.saturating_add(ttl))
-                    .saturating_add(d.cache_ttl),
+                Mode::Static => None,
+                Mode::PerRequest => Some(0),
+                Mode::Cached => Some(d.cache_ttl),
             })
-            .max();
+    };
+    let retry = |d: &Discovery| match d.mode {
+        Mode::Cached => d.retry_delay(lookup_timeout),
+        _ => 0,
+    };
+    let is_registry = |s: ServiceId| registry.is_some_and(|r| r.service == s);
+    for f in faults {
+        let tail = match f.kind {
+            FaultKind::Crash { service, .. } | FaultKind::RandomCrashes { service, .. }
+                if is_registry(service) =>
+            {
+                discovery
+                    .iter()
+                    .flatten()
+                    .map(|d| f.effect_until.saturating_add(retry(d)))
+                    .max()
+            }
+            FaultKind::Crash { service, .. } | FaultKind::RandomCrashes { service, .. } => {
+                // The last instance to die does so by `until` (random
+                // crashes) or at `at` (a crash).
+                let died = match f.kind {
+                    FaultKind::Crash { .. } => f.at,
+                    _ => f.until,
+                };
+                catch_up(service)
+                    .map(|lag| match lag {
+                        None => run,
+                        Some(lag) => f
+                            .effect_until
+                            .max(died.saturating_add(ttl))
+                            .saturating_add(lag),
+                    })
+                    .max()
+            }
+            FaultKind::Partition { from, to, .. } if is_registry(to) => {
+                let heartbeat = registry.map_or(0, |r| r.heartbeat);
+                let callers = catch_up(from)
+                    .map(|lag| {
+                        f.until
+                            .saturating_add(heartbeat)
+                            .saturating_add(lag.unwrap_or(0))
+                    })
+                    .max();
+                let own = discovery[from as usize].map(|d| f.until.saturating_add(retry(&d)));
+                callers.max(own)
+            }
+            _ => None,
+        };
         if let Some(t) = tail {
             f.effect_until = f.effect_until.max(t).min(run.max(f.at));
         }

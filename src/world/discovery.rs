@@ -13,7 +13,7 @@
 //! Concurrent calls that find a list expired each look the service up
 //! (no coalescing, as in a naive client). A failed refresh keeps the old
 //! list, used within `max_stale` of its expiry, and the registry is not
-//! asked again for a while (see `retry_delay`). A list being refreshed in
+//! asked again for a while (see `Discovery::retry_delay`). A list being refreshed in
 //! the background serves until the answer comes; a process with no list
 //! at all (just restarted) looks up on its first call.
 
@@ -57,7 +57,7 @@ pub struct Cache {
     /// The list is fresh until then.
     expires_at: SimTime,
     /// After a failed refresh, the registry is not asked again until then
-    /// (see `retry_delay`); calls use the stale list meanwhile.
+    /// (see `Discovery::retry_delay`); calls use the stale list meanwhile.
     retry_at: SimTime,
     /// Round-robin cursor of this client.
     rr: u32,
@@ -451,7 +451,9 @@ impl World<'_> {
             // answer (and its waiting call is gone).
             return;
         }
-        let retry = retry_delay(self.model, &p.conf);
+        let retry = p
+            .conf
+            .retry_delay(self.model.registry.as_ref().map_or(0, |r| r.lookup_timeout));
         c.refreshing = false;
         if ok {
             let reg = self.model.registry.as_ref().expect("registry");
@@ -695,13 +697,4 @@ impl World<'_> {
             })
             .count() as u64
     }
-}
-
-/// How long after a failed refresh a cached list's owner asks the registry
-/// again: one lookup timeout, but at least a second (or the list's own
-/// `cache_ttl`, if shorter), so a tiny timeout cannot turn the clients
-/// into a flood against a registry that is down.
-fn retry_delay(model: &Model, conf: &Discovery) -> SimTime {
-    let timeout = model.registry.as_ref().map_or(0, |r| r.lookup_timeout);
-    timeout.max(conf.cache_ttl.min(crate::engine::time::NS_PER_SEC))
 }

@@ -203,6 +203,9 @@ impl World<'_> {
         let (now, counted) = (self.now, self.measuring());
         let state = self.registry.as_mut().expect("registry state");
         if state.up && !cut {
+            // Sweep first, so an entry that expired unnoticed counts as
+            // evicted and registered again, as with an eager sweeper.
+            state.evict(sid, now, reg.ttl, model.warmup);
             if state.beat(sid, Instance { replica: r, epoch }, now) && counted {
                 state.registrations += 1;
             }
