@@ -200,6 +200,13 @@ fn a_registry_outage_hits_callers_by_discovery_mode() {
     let reg = s.discovery.as_ref().unwrap().registry.as_ref().unwrap();
     assert_eq!(reg.evictions, 0);
     assert_eq!(reg.outage_seconds, 120.0);
+    // The fault's effect lasts until the cached callers ask again (one
+    // retry delay, 1s, after the registry is back): outside it nothing
+    // failed.
+    assert_eq!(s.faults[0].effect_end_s, 241.0);
+    for (name, w) in &s.workloads {
+        assert_eq!(w.outside_faults.as_ref().unwrap().failed, 0, "{name}");
+    }
     assert!(reg.heartbeats_lost > 0);
     // The storefront's failures are exactly its failed lookups.
     let p = pair(s, "storefront->catalog");
@@ -509,6 +516,9 @@ fn a_partition_from_the_registry_evicts_live_instances() {
         s.workloads["w"].failed,
         s.workloads["w"].failures["no_instance"]
     );
+    // The blast radius runs to the first heartbeat after the partition.
+    assert_eq!(s.faults[0].effect_end_s, 125.0);
+    assert_eq!(s.workloads["w"].outside_faults.as_ref().unwrap().failed, 0);
 }
 
 /// registry-outage with a silent (drop) registry: storefront's blocking
