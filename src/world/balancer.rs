@@ -136,6 +136,7 @@ pub fn pick_instance(
     any_ejected: bool,
     list: &[Instance],
     replicas: &[Replica],
+    dead_ejected: impl Fn(Instance) -> bool,
     rr: &mut u32,
     rng: &mut Stream,
 ) -> Option<usize> {
@@ -147,11 +148,12 @@ pub fn pick_instance(
         let inst = list[i];
         let rep = &replicas[inst.replica as usize];
         let alive = rep.epoch == inst.epoch && rep.running();
-        (
-            alive,
-            alive && rep.ejected,
-            if alive { rep.outstanding } else { 0 },
-        )
+        let ejected = if alive {
+            rep.ejected
+        } else {
+            any_ejected && dead_ejected(inst)
+        };
+        (alive, ejected, if alive { rep.outstanding } else { 0 })
     };
     if !any_ejected && policy == Balancer::RoundRobin {
         let i = *rr as usize % n;
@@ -321,6 +323,7 @@ mod tests {
                 false,
                 &list,
                 &reps,
+                |_| false,
                 &mut rr,
                 &mut rng
             ),
@@ -328,18 +331,51 @@ mod tests {
             "a dead address has no requests in progress"
         );
         let picks: Vec<_> = (0..4)
-            .map(|_| pick_instance(Balancer::RoundRobin, false, &list, &reps, &mut rr, &mut rng))
+            .map(|_| {
+                pick_instance(
+                    Balancer::RoundRobin,
+                    false,
+                    &list,
+                    &reps,
+                    |_| false,
+                    &mut rr,
+                    &mut rng,
+                )
+            })
             .collect();
         assert_eq!(picks, [Some(2), Some(0), Some(1), Some(2)]);
         assert_eq!(
-            pick_instance(Balancer::Random, false, &[], &reps, &mut rr, &mut rng),
+            pick_instance(
+                Balancer::Random,
+                false,
+                &[],
+                &reps,
+                |_| false,
+                &mut rr,
+                &mut rng
+            ),
             None
         );
+        // A dead instance the callers' outlier detection ejected is
+        // skipped too.
+        for _ in 0..10 {
+            let i = pick_instance(
+                Balancer::RoundRobin,
+                true,
+                &list,
+                &reps,
+                |i| i.replica == 1,
+                &mut rr,
+                &mut rng,
+            );
+            assert_ne!(i, Some(1));
+        }
         // Ejected instances are skipped while others are left.
         reps[0].ejected = true;
         for policy in [Balancer::RoundRobin, Balancer::Random, Balancer::PowerOfTwo] {
             for _ in 0..50 {
-                let i = pick_instance(policy, true, &list, &reps, &mut rr, &mut rng).unwrap();
+                let i = pick_instance(policy, true, &list, &reps, |_| false, &mut rr, &mut rng)
+                    .unwrap();
                 assert_ne!(i, 0, "{policy:?}");
             }
         }

@@ -35,8 +35,11 @@ pub struct CallRec {
     pub callee: InvId,
     /// See `callee`.
     pub callee_gen: u32,
-    /// Global replica the current attempt was admitted to.
+    /// Global replica the current attempt was admitted to (or, with
+    /// discovery, sent to), when outlier detection needs it.
     pub replica: u32,
+    /// That replica's crash epoch then: which instance it was.
+    pub replica_epoch: u32,
     /// The attempt holds a place in the client's bulkhead.
     pub in_bulkhead: bool,
     /// The attempt is a half-open breaker's trial call.
@@ -63,6 +66,7 @@ impl CallRec {
             callee: NO_CALLEE,
             callee_gen: 0,
             replica: NO_REPLICA,
+            replica_epoch: 0,
             in_bulkhead: false,
             trial: false,
             plain,

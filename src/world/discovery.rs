@@ -329,11 +329,13 @@ impl World<'_> {
         let pair = c.pair as usize;
         let p = &self.discovery.pairs[pair];
         let svc = &mut self.services[p.callee as usize];
+        let dead = &svc.dead_ejections;
         let Some(i) = super::balancer::pick_instance(
             svc.balancer,
-            svc.ejected > 0,
+            svc.ejected > 0 || !dead.is_empty(),
             &c.list,
             &self.replicas,
+            |i| dead.iter().any(|d| d.instance == i && d.until > now),
             &mut c.rr,
             &mut svc.lb_rng,
         ) else {
@@ -696,5 +698,52 @@ impl World<'_> {
                     && self.discovery.seen[(p.first_seen + i) as usize] != rep.epoch + 1
             })
             .count() as u64
+    }
+}
+
+impl World<'_> {
+    /// Outlier detection met a failed call to a dead instance (a stale
+    /// address): after the service's `consecutive_failures` in a row it
+    /// is ejected for `eject_for`, as a live replica would be, so callers
+    /// stop trying it before the registry and their lists catch up.
+    pub(super) fn note_dead_instance_failure(&mut self, instance: Instance) {
+        let now = self.now;
+        let sid = self.replicas[instance.replica as usize].service as usize;
+        let svc = &mut self.services[sid];
+        let Some(o) = svc.outlier else {
+            return;
+        };
+        // Forget records whose ejection is over: the list stays as short
+        // as the dead instances callers are still trying.
+        svc.dead_ejections
+            .retain(|d| d.until > now || (d.until == 0 && d.failures > 0));
+        let max = ((o.max_ejected * f64::from(svc.replicas)).floor() as u32).max(1);
+        let ejected = svc.ejected + svc.dead_ejected(now);
+        let d = match svc
+            .dead_ejections
+            .iter()
+            .position(|d| d.instance == instance)
+        {
+            Some(i) => &mut svc.dead_ejections[i],
+            None => {
+                svc.dead_ejections.push(super::service::DeadEjection {
+                    instance,
+                    failures: 0,
+                    until: 0,
+                });
+                svc.dead_ejections.last_mut().expect("just pushed")
+            }
+        };
+        if d.until > now {
+            return;
+        }
+        d.failures += 1;
+        if d.failures >= o.consecutive_failures && ejected < max {
+            d.failures = 0;
+            d.until = now.saturating_add(o.eject_for);
+            if now >= self.model.warmup {
+                self.service_meters[sid].ejections += 1;
+            }
+        }
     }
 }

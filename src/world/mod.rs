@@ -241,6 +241,7 @@ impl<'m> World<'m> {
                 outlier: s.outlier,
                 unavailable: 0,
                 ejected: 0,
+                dead_ejections: Vec::new(),
                 rr: 0,
                 work_rng: rng::stream(seed, &format!("service/{}", s.name)),
                 lb_rng: rng::stream(seed, &format!("balancer/{}", s.name)),
@@ -507,7 +508,9 @@ impl<'m> World<'m> {
         if self.any_outlier {
             if let Parent::Call { call, tag } = inv.parent {
                 if self.calls.is_current(call, tag) {
-                    self.calls.get_mut(call).replica = global;
+                    let rec = self.calls.get_mut(call);
+                    rec.replica = global;
+                    rec.replica_epoch = rep.epoch;
                 }
             }
         }

@@ -130,6 +130,12 @@ impl World<'_> {
         let rec = self.calls.get_mut(id);
         rec.callee = callee;
         rec.callee_gen = self.invs.get(callee).gen;
+        if let (Some(t), true) = (target, self.any_outlier) {
+            // Outlier detection judges the instance the caller chose,
+            // even if the call never reaches it.
+            rec.replica = t.replica;
+            rec.replica_epoch = t.epoch;
+        }
         let hop = hop(&self.model.network, &mut self.net_to[site.target as usize]);
         if hop == 0 {
             self.admit(callee);
@@ -195,12 +201,25 @@ impl World<'_> {
     /// came back over the network from further down is a real failure.
     pub(super) fn end_attempt(&mut self, id: CallId, outcome: Outcome, local: bool) {
         let now = self.now;
-        let (ci, replica, plain, measuring) = {
+        let (ci, replica, epoch, plain, measuring) = {
             let r = self.calls.get(id);
-            (r.site.client as usize, r.replica, r.plain, r.counted)
+            (
+                r.site.client as usize,
+                r.replica,
+                r.replica_epoch,
+                r.plain,
+                r.counted,
+            )
         };
         if replica != NO_REPLICA && self.any_outlier {
-            self.note_replica_outcome(replica, outcome.succeeded());
+            let rep = &self.replicas[replica as usize];
+            if rep.epoch == epoch || !self.discovery.on {
+                self.note_replica_outcome(replica, outcome.succeeded());
+            } else if !outcome.succeeded() {
+                // The instance the caller meant is gone (a stale address
+                // from discovery, or it crashed meanwhile).
+                self.note_dead_instance_failure(Instance { replica, epoch });
+            }
         }
         if plain {
             if let (Outcome::Failed(cause), true) = (outcome, measuring) {
@@ -346,9 +365,10 @@ impl World<'_> {
         if rep.consecutive_failures < o.consecutive_failures || rep.ejected {
             return;
         }
+        let now = self.now;
         let svc = &mut self.services[sid];
         let max = ((o.max_ejected * f64::from(svc.replicas)).floor() as u32).max(1);
-        if svc.ejected >= max {
+        if svc.ejected + svc.dead_ejected(now) >= max {
             return;
         }
         let epoch = self.update_availability(r, |rep| {

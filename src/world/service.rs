@@ -2,6 +2,7 @@
 //! states that take a replica out of the balancer's choice (down after a
 //! crash, starting after a restart, ejected as an outlier).
 
+use super::registry::Instance;
 use super::request::InvId;
 use crate::engine::{SimTime, Stream};
 use crate::model::{Balancer, Io, OutlierEjection};
@@ -78,6 +79,32 @@ impl Replica {
     }
 }
 
+/// Outlier detection's record of a dead instance that callers still
+/// send calls to from stale lists.
+#[derive(Debug, Clone, Copy)]
+pub struct DeadEjection {
+    /// The instance.
+    pub instance: Instance,
+    /// Failed calls to it in a row.
+    pub failures: u32,
+    /// Ejected until then (0: not ejected).
+    pub until: SimTime,
+}
+
+impl ServiceState {
+    /// Dead instances currently ejected.
+    pub fn dead_ejected(&self, now: SimTime) -> u32 {
+        self.dead_ejections.iter().filter(|d| d.until > now).count() as u32
+    }
+
+    /// Whether dead instance `i` is ejected at `now`.
+    pub fn is_dead_ejected(&self, i: Instance, now: SimTime) -> bool {
+        self.dead_ejections
+            .iter()
+            .any(|d| d.instance == i && d.until > now)
+    }
+}
+
 /// A service's run-time state and its random streams.
 #[derive(Debug, Clone)]
 pub struct ServiceState {
@@ -104,6 +131,9 @@ pub struct ServiceState {
     pub unavailable: u32,
     /// Replicas currently ejected.
     pub ejected: u32,
+    /// With discovery: dead instances (stale addresses) that callers'
+    /// outlier detection is counting failures of or has ejected.
+    pub dead_ejections: Vec<DeadEjection>,
     /// Round-robin cursor.
     pub rr: u32,
     /// Work times (`service/NAME`).

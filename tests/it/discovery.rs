@@ -638,3 +638,27 @@ fn a_registry_outage_does_not_revive_expired_entries() {
     // Evicted by 630s, lists refreshed by 690s (+ a window).
     assert!(last <= 600.0 + 30.0 + 60.0 + 1.0, "{last}");
 }
+
+/// Outlier ejection is the mitigation for stale lists: callers eject the
+/// dead address after a few refused calls, long before the registry and
+/// their lists catch up.
+#[test]
+fn outlier_ejection_stops_calls_to_a_stale_address() {
+    let base = run("stale-registry.toml", &[]).summary;
+    let ejecting = run(
+        "stale-registry.toml",
+        &["services.inventory.outlier_ejection={ consecutive_failures = 5, eject_for = \"30s\", max_ejected = 0.5 }"],
+    )
+    .summary;
+    let failed = |s: &Summary| s.workloads["checkout"].failed;
+    assert_eq!(failed(&base), 2_070);
+    // Five refusals eject it for 30s; once more before the lists forget it.
+    assert!(failed(&ejecting) <= 10, "{}", failed(&ejecting));
+    assert!(ejecting.services["inventory"].ejections >= 1);
+    // The restarted instance (a new address) is not held to the old
+    // one's failures: it serves.
+    assert_eq!(
+        pair(&ejecting, "checkout->inventory").new_instances_discovered,
+        1
+    );
+}
