@@ -199,7 +199,8 @@ impl DiscoveryState {
         }
     }
 
-    /// The caches of global replica `r` of service `sid`.
+    /// The caches of replica `local` (its index within the service) of
+    /// service `sid`, one per service it calls.
     fn caches_of(&self, sid: ServiceId, local: u32) -> impl Iterator<Item = u32> + '_ {
         self.pairs
             .iter()
@@ -539,9 +540,9 @@ impl World<'_> {
         }
     }
 
-    /// Replica `r` (re)started: a static client reads its fixed list
-    /// again, a background one fetches its lists now; an on-call one waits
-    /// for its first call.
+    /// Replica `r` (re)started: a background client fetches its lists
+    /// now; the others at their first call (`discover`: a static one
+    /// reads its fixed list again, a cached one looks up).
     pub(super) fn on_caller_ready(&mut self, r: u32) {
         if !self.discovery.on {
             return;
@@ -552,18 +553,9 @@ impl World<'_> {
         for c in ids {
             let cache = &self.discovery.caches[c as usize];
             let p = &self.discovery.pairs[cache.pair as usize];
-            match (p.conf.mode, p.conf.refresh) {
-                (Mode::Static, _) => {
-                    let list = self.discovery.initial[p.callee as usize].clone();
-                    let cache = &mut self.discovery.caches[c as usize];
-                    cache.list = list;
-                    cache.filled = true;
-                }
-                (Mode::Cached, Refresh::Background) => {
-                    let gen = cache.gen;
-                    self.on_refresh(c, gen);
-                }
-                _ => {}
+            if p.conf.mode == Mode::Cached && p.conf.refresh == Refresh::Background {
+                let gen = cache.gen;
+                self.on_refresh(c, gen);
             }
         }
     }
