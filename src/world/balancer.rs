@@ -65,61 +65,15 @@ pub fn pick_where(
     if count == 0 {
         return None;
     }
-    // The k-th eligible replica.
-    let nth = |k: usize| {
-        replicas
-            .iter()
-            .enumerate()
-            .filter(|(_, r)| ok(r))
-            .nth(k)
-            .map(|(i, _)| i)
-            .expect("k < count")
-    };
-    let i = match policy {
-        Balancer::RoundRobin => {
-            let start = *rr as usize % n;
-            let i = (0..n)
-                .map(|k| (start + k) % n)
-                .find(|&i| ok(&replicas[i]))
-                .expect("count > 0");
-            *rr = ((i + 1) % n) as u32;
-            i
-        }
-        Balancer::Random => nth(below(rng, count)),
-        Balancer::LeastOutstanding => {
-            let start = *rr as usize % n;
-            let best = (0..n)
-                .map(|k| (start + k) % n)
-                .filter(|&i| ok(&replicas[i]))
-                .reduce(|best, i| {
-                    if replicas[i].outstanding < replicas[best].outstanding {
-                        i
-                    } else {
-                        best
-                    }
-                })
-                .expect("count > 0");
-            *rr = ((best + 1) % n) as u32;
-            best
-        }
-        Balancer::PowerOfTwo => {
-            if count == 1 {
-                return Some(nth(0));
-            }
-            let a = below(rng, count);
-            let mut b = below(rng, count - 1);
-            if b >= a {
-                b += 1;
-            }
-            let (a, b) = (nth(a), nth(b));
-            if replicas[b].outstanding < replicas[a].outstanding {
-                b
-            } else {
-                a
-            }
-        }
-    };
-    Some(i)
+    Some(pick_eligible(
+        policy,
+        n,
+        count,
+        rr,
+        rng,
+        |i| ok(&replicas[i]),
+        |i| replicas[i].outstanding,
+    ))
 }
 
 /// A client-side pick: the index in `list` (instances the caller knows,
@@ -168,9 +122,27 @@ pub fn pick_instance(
     let skip_ejected = ejected > 0 && ejected < n;
     let eligible = |i: usize| !skip_ejected || !state(i).1;
     let count = (0..n).filter(|&i| eligible(i)).count();
+    Some(pick_eligible(policy, n, count, rr, rng, eligible, |i| {
+        state(i).2
+    }))
+}
+
+/// The balancing policies over positions `0..n` of which `count` (at
+/// least one) are `eligible`, by their `load`: what server-side picks
+/// among available replicas and client-side picks among known instances
+/// share. Ties in load go to the position after the last one chosen.
+fn pick_eligible(
+    policy: Balancer,
+    n: usize,
+    count: usize,
+    rr: &mut u32,
+    rng: &mut Stream,
+    eligible: impl Fn(usize) -> bool,
+    load: impl Fn(usize) -> u32,
+) -> usize {
+    // The k-th eligible position.
     let nth = |k: usize| (0..n).filter(|&i| eligible(i)).nth(k).expect("k < count");
-    let load = |i: usize| state(i).2;
-    Some(match policy {
+    match policy {
         Balancer::RoundRobin => {
             let start = *rr as usize % n;
             let i = (0..n)
@@ -193,7 +165,7 @@ pub fn pick_instance(
         }
         Balancer::PowerOfTwo => {
             if count == 1 {
-                return Some(nth(0));
+                return nth(0);
             }
             let a = below(rng, count);
             let mut b = below(rng, count - 1);
@@ -207,7 +179,7 @@ pub fn pick_instance(
                 a
             }
         }
-    })
+    }
 }
 
 /// Uniform integer in `0..n` (Lemire's multiply-shift; the bias is below
