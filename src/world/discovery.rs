@@ -210,6 +210,15 @@ impl DiscoveryState {
 }
 
 impl World<'_> {
+    /// The caches of global replica `r`, one per service it calls (a
+    /// list: crash and restart handling mutate the world while walking
+    /// them).
+    fn caches_of(&self, r: u32) -> Vec<u32> {
+        let sid = self.replicas[r as usize].service;
+        let local = r - self.services[sid as usize].first;
+        self.discovery.caches_of(sid, local).collect()
+    }
+
     /// Fills every list at time 0: the registry's initial contents (every
     /// replica), at random ages so that refreshes do not all fall in the
     /// same instant; and starts the background refreshes.
@@ -404,13 +413,11 @@ impl World<'_> {
             now.saturating_add(reg.lookup_timeout),
             Event::LookupTimeout { lookup: id, tag },
         );
-        if self.faults.any_partition() {
-            if let Some(mode) = self.faults.partition(&model.faults, caller, reg.service) {
-                return match mode {
-                    crate::model::FailMode::Reject => self.lookup_done(id, false),
-                    crate::model::FailMode::Drop => {}
-                };
-            }
+        if let Some(mode) = self.partition(caller, reg.service) {
+            return match mode {
+                crate::model::FailMode::Reject => self.lookup_done(id, false),
+                crate::model::FailMode::Drop => {}
+            };
         }
         let inv = self.invs.alloc(Invocation::new(
             reg.lookup,
@@ -525,9 +532,7 @@ impl World<'_> {
         if !self.discovery.on {
             return;
         }
-        let sid = self.replicas[r as usize].service;
-        let local = r - self.services[sid as usize].first;
-        let ids: Vec<u32> = self.discovery.caches_of(sid, local).collect();
+        let ids = self.caches_of(r);
         for c in ids {
             let cache = &mut self.discovery.caches[c as usize];
             cache.list.clear();
@@ -547,9 +552,7 @@ impl World<'_> {
         if !self.discovery.on {
             return;
         }
-        let sid = self.replicas[r as usize].service;
-        let local = r - self.services[sid as usize].first;
-        let ids: Vec<u32> = self.discovery.caches_of(sid, local).collect();
+        let ids = self.caches_of(r);
         for c in ids {
             let cache = &self.discovery.caches[c as usize];
             let p = &self.discovery.pairs[cache.pair as usize];

@@ -129,6 +129,16 @@ impl FaultState {
 }
 
 impl World<'_> {
+    /// The mode of an active partition cutting `from` off from `to`, if
+    /// any: calls, lookups and heartbeats all ask here.
+    #[inline]
+    pub(super) fn partition(&self, from: ServiceId, to: ServiceId) -> Option<FailMode> {
+        if !self.faults.any_partition() {
+            return None;
+        }
+        self.faults.partition(&self.model.faults, from, to)
+    }
+
     /// Global index of replica `i` of service `sid`.
     fn global(&self, sid: ServiceId, i: u32) -> u32 {
         self.services[sid as usize].first + i

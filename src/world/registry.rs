@@ -195,11 +195,7 @@ impl World<'_> {
         let model = self.model;
         let reg = model.registry.as_ref().expect("heartbeats need a registry");
         let sid = self.replicas[r as usize].service;
-        let cut = self.faults.any_partition()
-            && self
-                .faults
-                .partition(&model.faults, sid, reg.service)
-                .is_some();
+        let cut = self.partition(sid, reg.service).is_some();
         let (now, counted) = (self.now, self.measuring());
         let state = self.registry.as_mut().expect("registry state");
         if state.up && !cut {

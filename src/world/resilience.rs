@@ -94,17 +94,15 @@ impl World<'_> {
         if !plain && !self.guard_attempt(id, ci, tag) {
             return;
         }
-        if self.faults.any_partition() {
-            let c = &model.clients[ci];
-            if let Some(mode) = self.faults.partition(&model.faults, c.caller, c.callee) {
-                return match mode {
-                    crate::model::FailMode::Reject => {
-                        self.end_attempt(id, Outcome::Failed(Cause::ConnectionFailed), false)
-                    }
-                    // Lost on the wire: only the timeout ends the attempt.
-                    crate::model::FailMode::Drop => {}
-                };
-            }
+        let c = &model.clients[ci];
+        if let Some(mode) = self.partition(c.caller, c.callee) {
+            return match mode {
+                crate::model::FailMode::Reject => {
+                    self.end_attempt(id, Outcome::Failed(Cause::ConnectionFailed), false)
+                }
+                // Lost on the wire: only the timeout ends the attempt.
+                crate::model::FailMode::Drop => {}
+            };
         }
         if self.discovery.on {
             let pair = self.pair_of(ci);
