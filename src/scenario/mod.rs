@@ -8,6 +8,7 @@ pub mod faults;
 pub mod locate;
 pub mod overrides;
 pub mod policies;
+pub mod scaling;
 pub mod schema;
 pub mod validate;
 

@@ -173,6 +173,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
     // do not move), added before the faults so they can name it.
     let registry_model = super::discovery::add_registry(raw, &root, &mut services, &mut endpoints)?;
     let clients = clients.finish(&services);
+    let scaling = super::scaling::scaling(raw, &root, &mut services, run)?;
     let faults = super::faults::faults(&raw.faults, &root, &services, &endpoints, run)?;
 
     let wp = root.key("workloads");
@@ -243,6 +244,8 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         faults,
         registry: registry_model,
         discovery,
+        scales: scaling.scales,
+        deploys: scaling.deploys,
     })
 }
 
@@ -386,6 +389,10 @@ pub(super) fn service(
         startup,
         shed_after,
         outlier,
+        slots: replicas,
+        provisioning: 0,
+        drain_timeout: 30 * NS_PER_SEC,
+        autoscale: None,
     })
 }
 
