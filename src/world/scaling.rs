@@ -232,9 +232,7 @@ impl World<'_> {
                 Step::Drain { old: false }
             } else if c.new < desired && total < desired + surge {
                 Step::Start
-            } else if i64::from(c.new_ready + c.old_ready) - 1
-                >= i64::from(desired) - i64::from(batch)
-            {
+            } else if i64::from(c.new_ready + c.old_ready) > i64::from(desired) - i64::from(batch) {
                 Step::Drain { old: true }
             } else {
                 Step::Done
