@@ -426,11 +426,16 @@ impl World<'_> {
         for (i, m) in self.scaling.meters.iter_mut().enumerate() {
             let area = m.provisioned.area_at(now);
             let row = &mut rows[first_row + i];
-            row.mean_replicas = Some(crate::metrics::integral::mean_between(
-                m.provisioned_at_window,
-                area,
-                span,
-            ));
+            let mean = crate::metrics::integral::mean_between(m.provisioned_at_window, area, span);
+            row.mean_replicas = Some(mean);
+            // Utilisation against the workers that existed, not the
+            // configured count.
+            let configured = f64::from(self.model.services[i].replicas);
+            row.utilization = if mean > 0.0 {
+                row.utilization * configured / mean
+            } else {
+                0.0
+            };
             row.replicas = self.scaling.targets[i].desired;
             m.provisioned_at_window = area;
         }
