@@ -63,11 +63,22 @@ pub fn capacity(model: &Model) -> Vec<CapacityRow> {
     model
         .services
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(sid, s)| {
             let eps = s.endpoints.iter().map(|&e| e as usize);
             let offered: f64 = eps.clone().map(|e| visits[e]).sum();
             let busy: f64 = eps.map(|e| visits[e] * hold[e] / 1e9).sum();
-            let workers = u64::from(s.replicas) * u64::from(s.concurrency);
+            // With scaling, the most replicas it will have: the peak load
+            // is judged against the capacity it can reach (the autoscaler
+            // or a scheduled scale-up has to get there in time).
+            let most = model
+                .scales
+                .iter()
+                .filter(|x| x.service as usize == sid)
+                .map(|x| x.replicas)
+                .chain(s.autoscale.map(|a| a.max))
+                .fold(s.replicas, u32::max);
+            let workers = u64::from(most) * u64::from(s.concurrency);
             CapacityRow {
                 service: s.name.clone(),
                 offered_rps: offered,

@@ -32,7 +32,6 @@ pub fn scaling(
     raw: &RawScenario,
     root: &FieldPath,
     services: &mut [Service],
-    run: SimTime,
 ) -> R<Scaling> {
     for (i, (name, s)) in raw.services.iter().enumerate() {
         let p = root.key("services").key(name);
@@ -100,7 +99,6 @@ pub fn scaling(
                 ),
             ));
         }
-        let _ = run;
         scales.push(ScaleEvent {
             service,
             at,

@@ -173,7 +173,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
     // do not move), added before the faults so they can name it.
     let registry_model = super::discovery::add_registry(raw, &root, &mut services, &mut endpoints)?;
     let clients = clients.finish(&services);
-    let scaling = super::scaling::scaling(raw, &root, &mut services, run)?;
+    let scaling = super::scaling::scaling(raw, &root, &mut services)?;
     let faults = super::faults::faults(&raw.faults, &root, &services, &endpoints, run)?;
 
     let wp = root.key("workloads");
