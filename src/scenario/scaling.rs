@@ -28,11 +28,7 @@ pub struct Scaling {
 /// Reads the scaling fields of every service into `services` (which the
 /// registry may extend at the end; it takes none of them) and validates
 /// `[[scale]]` and `[[deploy]]`; then sizes each service's slot pool.
-pub fn scaling(
-    raw: &RawScenario,
-    root: &FieldPath,
-    services: &mut [Service],
-) -> R<Scaling> {
+pub fn scaling(raw: &RawScenario, root: &FieldPath, services: &mut [Service]) -> R<Scaling> {
     for (i, (name, s)) in raw.services.iter().enumerate() {
         let p = root.key("services").key(name);
         let svc = &mut services[i];
@@ -134,13 +130,15 @@ pub fn scaling(
             .map(|s| s.replicas)
             .chain(svc.autoscale.map(|a| a.max))
             .fold(svc.replicas, u32::max);
+        // A rollout may run `surge` replicas above the desired count while
+        // `batch` replaced ones are still draining in their slots.
         let surge = deploys
             .iter()
             .filter(|d| d.service == sid)
-            .map(|d| d.surge)
+            .map(|d| i64::from(d.surge) + i64::from(d.batch.min(most)))
             .max()
             .unwrap_or(0);
-        let slots = i64::from(most) + i64::from(surge);
+        let slots = i64::from(most) + surge;
         if slots > MAX_SLOTS {
             return Err(Invalid::new(
                 &root.key("services").key(&svc.name),

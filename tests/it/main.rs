@@ -9,4 +9,5 @@ mod fault_scenarios;
 mod fuzz;
 mod queueing;
 mod resilience;
+mod scaling;
 mod scenarios;
