@@ -45,6 +45,10 @@ pub struct Summary {
     /// when the scenario uses no discovery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discovery: Option<DiscoverySummary>,
+    /// What the measured period cost; absent when the scenario prices
+    /// nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<super::cost::CostSummary>,
 }
 
 /// Service discovery over the measured period.
@@ -391,6 +395,13 @@ pub struct ServiceWindow {
     /// Of those, entries of instances no longer running (not yet evicted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stale_registered: Option<u32>,
+    /// With cost on: mean replicas provisioned (paid for) in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_replicas: Option<f64>,
+    /// With cost on: what the service cost in the window (replicas,
+    /// network calls into it, its platform overhead), in the currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
 }
 
 /// One caller/callee discovery pair in one window.

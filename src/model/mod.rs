@@ -5,6 +5,7 @@
 
 pub mod capacity;
 pub mod cause;
+pub mod cost;
 pub mod discovery;
 pub mod fault;
 pub mod graph;
@@ -60,6 +61,9 @@ pub struct Model {
     /// instances it calls; `None` everywhere when the scenario uses no
     /// discovery (calls then go through an ideal server-side balancer).
     pub discovery: Vec<Option<Discovery>>,
+    /// Prices (`[cost]` and the services' `price_per_hour`); all zeros
+    /// when the scenario prices nothing.
+    pub cost: cost::CostModel,
 }
 
 /// How a load balancer picks the replica for each incoming call.

@@ -4,7 +4,7 @@ use crate::metrics::Summary;
 use crate::model::capacity::CapacityRow;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
-fn table(header: &[&str]) -> Table {
+pub(super) fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header(header.iter().map(Cell::new));
@@ -166,6 +166,7 @@ pub fn summary_tables(s: &Summary) -> String {
     out.push('\n');
     out.push_str(&resilience_tables(s));
     out.push_str(&discovery_tables(s));
+    out.push_str(&super::cost::cost_table(s));
     out
 }
 

@@ -182,6 +182,8 @@ fn as_service(r: &RawRegistry) -> RawService {
         outlier_ejection: None,
         endpoints: Default::default(),
         discovery: None,
+        // Priced by the cost model, which reads the registry's table.
+        price_per_hour: None,
     }
 }
 

@@ -38,6 +38,8 @@ pub struct RawScenario {
     pub registry: Option<RawRegistry>,
     /// `[discovery]`: discovery defaults for every caller service.
     pub discovery: Option<RawDiscovery>,
+    /// `[cost]`: prices of replicas, network calls and platform overhead.
+    pub cost: Option<super::cost::RawCost>,
 }
 
 /// `[simulation]`.
@@ -99,6 +101,9 @@ pub struct RawService {
     /// the instances it calls; any subset of the `[discovery]` fields,
     /// each overriding the one there.
     pub discovery: Option<RawDiscovery>,
+    /// `price_per_hour`: price per replica-hour of this service; default
+    /// `cost.replica_hour`.
+    pub price_per_hour: Option<f64>,
     /// `[services.NAME.endpoints.EP]` tables in file order; at least one.
     #[serde(default)]
     pub endpoints: IndexMap<String, RawEndpoint>,
@@ -137,6 +142,9 @@ pub struct RawRegistry {
     pub ttl: Option<String>,
     /// `lookup_timeout`: how long a caller waits for a lookup; default 1s.
     pub lookup_timeout: Option<String>,
+    /// `price_per_hour`: price per registry replica-hour; default
+    /// `cost.replica_hour`.
+    pub price_per_hour: Option<f64>,
 }
 
 /// `[discovery]` and `[services.NAME.discovery]`: every field optional, so

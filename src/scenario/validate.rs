@@ -220,6 +220,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
     }
 
     let discovery = super::discovery::discovery(raw, &root, services.len())?;
+    let cost = super::cost::cost(raw, &root, &services)?;
     let mut faults = faults;
     super::discovery::extend_fault_effects(
         &mut faults,
@@ -243,6 +244,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         faults,
         registry: registry_model,
         discovery,
+        cost,
     })
 }
 
