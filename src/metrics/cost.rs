@@ -80,6 +80,11 @@ pub fn cost_summary(
     if !prices.on() {
         return None;
     }
+    debug_assert_eq!(
+        prices.replica_hour.len(),
+        model.services.len(),
+        "a price per service: a model transform must carry its cost model along"
+    );
     let span = end - model.warmup;
     let hours = span as f64 / NS_PER_HOUR;
     let per_million = |v: f64| (successes > 0).then(|| v / successes as f64 * 1e6);
