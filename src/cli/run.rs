@@ -1,7 +1,7 @@
 //! `microsim run`: simulate and report.
 
 use super::{capacity_report, CliError, ScenarioArgs};
-use crate::report::{csv, json, output, table};
+use crate::report::{json, output, table};
 use crate::simulation;
 use clap::Args;
 use std::path::PathBuf;
@@ -65,32 +65,12 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     if let Some(dir) = &args.out {
         let fail =
             |e: &dyn std::fmt::Display| CliError::Failed(format!("writing {}: {e}", dir.display()));
-        let files = [
-            ("summary.json", json::summary_json(s).into_bytes()),
-            (
-                "workloads.csv",
-                csv::workloads_csv(s).map_err(|e| fail(&e))?,
-            ),
-            ("services.csv", csv::services_csv(s).map_err(|e| fail(&e))?),
-            (
-                "dependencies.csv",
-                csv::dependencies_csv(s).map_err(|e| fail(&e))?,
-            ),
-            ("faults.csv", csv::faults_csv(s).map_err(|e| fail(&e))?),
-            (
-                "discovery.csv",
-                csv::discovery_csv(s).map_err(|e| fail(&e))?,
-            ),
-            (
-                "timeseries.csv",
-                csv::timeseries_csv(&result.timeseries).map_err(|e| fail(&e))?,
-            ),
-        ];
+        let files = output::run_files(&result).map_err(|e| fail(&e))?;
         output::write_all(dir, &files).map_err(|e| fail(&e))?;
         if !args.quiet {
             eprintln!(
                 "wrote {} to {}",
-                files.map(|(n, _)| n).join(", "),
+                files.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
                 dir.display()
             );
         }
