@@ -299,6 +299,9 @@ fn load_all(args: &CompareArgs) -> Result<Vec<Loaded>, CliError> {
 
 /// Runs the comparison and writes the requested outputs.
 pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
+    if args.jobs == Some(0) {
+        return Err(CliError::Input("-j/--jobs must be at least 1".into()));
+    }
     if let Some(dir) = &args.out {
         if dir.exists() && !dir.is_dir() {
             return Err(CliError::Input(format!(
@@ -321,9 +324,6 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
 
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(n) = args.jobs {
-        if n == 0 {
-            return Err(CliError::Input("-j/--jobs must be at least 1".into()));
-        }
         pool = pool.num_threads(n);
     }
     let pool = pool
