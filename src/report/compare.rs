@@ -34,11 +34,12 @@ pub enum Unit {
 
 impl Unit {
     /// The unit's short name in tables and CSV (`""` for counts and plain
-    /// numbers).
+    /// numbers; fractions are printed as percentages in tables, so the
+    /// tables leave their name out).
     pub fn name(self) -> &'static str {
         match self {
             Unit::Count | Unit::Number => "",
-            Unit::Fraction => "%",
+            Unit::Fraction => "fraction",
             Unit::Ms => "ms",
             Unit::PerSecond => "/s",
             Unit::Money => "money",
@@ -501,7 +502,7 @@ fn rows_table(c: &Comparison, rows: &[&Row], subject_column: Option<&str>) -> St
             .into_iter()
             .collect();
         let unit = r.unit.name();
-        line.push(if unit.is_empty() || unit == "%" {
+        line.push(if unit.is_empty() || r.unit == Unit::Fraction {
             r.metric.clone()
         } else {
             format!("{} {unit}", r.metric)

@@ -419,3 +419,35 @@ fn bad_variants_and_scenarios_exit_2_before_anything_runs() {
         ],
     );
 }
+
+#[test]
+fn capacity_warnings_and_an_own_seed_are_reported_per_variant() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = checkout_path();
+    let (stdout, stderr) = compare_ok(
+        dir.path(),
+        &[
+            &file,
+            "--variant",
+            "tiny:services.payment.replicas=1,services.payment.concurrency=2",
+            "--variant",
+            "reseeded:simulation.seed=8",
+            "--json",
+        ],
+    );
+    assert!(
+        stderr.contains("variant `tiny`: warning: service `payment` is overloaded"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("variant `baseline`: warning"), "{stderr}");
+    assert!(
+        stderr.contains("variant `reseeded` runs with its own seed 8"),
+        "{stderr}"
+    );
+    let json: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(json["variants"][2]["seed"], 8);
+    assert_eq!(json["seed"], Value::Null, "the seeds differ");
+    // Another seed: other arrivals, so the request counts differ.
+    let requests = &row(&json, "checkout", "requests")["cells"][2];
+    assert_ne!(requests["diff"].as_f64(), Some(0.0), "{requests}");
+}
