@@ -576,75 +576,45 @@ pub fn comparison_tables(c: &Comparison) -> String {
 mod tests {
     use super::*;
     use crate::metrics::latency::LatencySummary;
-    use crate::metrics::{ServiceSummary, WorkloadSummary};
-    use indexmap::IndexMap;
 
+    /// A real (tiny) run's summary with the compared fields set, so the
+    /// test does not depend on every field of the summary types.
     fn summary(p99: f64, availability: f64, replicas: u32) -> Summary {
-        let mut workloads = IndexMap::new();
-        workloads.insert(
-            "w".to_string(),
-            WorkloadSummary {
-                target: "api.get".into(),
-                requests: 1000,
-                ok: (availability * 1000.0) as u64,
-                degraded: 0,
-                failed: 1000 - (availability * 1000.0) as u64,
-                in_flight: 0,
-                availability: Some(availability),
-                throughput_rps: 100.0,
-                latency_ms: Some(LatencySummary {
-                    mean: 1.0,
-                    p50: 1.0,
-                    p90: 2.0,
-                    p99,
-                    p999: p99 * 2.0,
-                    max: p99 * 3.0,
-                }),
-                failures: IndexMap::new(),
-                outside_faults: None,
-            },
+        let model = crate::scenario::test_model(
+            r#"
+            [simulation]
+            duration = "1s"
+            seed = 1
+            [services.api.endpoints.get]
+            work = "1ms"
+            [[workloads]]
+            name = "w"
+            target = "api.get"
+            arrival = { process = "constant", rate = 10 }
+            "#,
         );
-        let mut services = IndexMap::new();
-        services.insert(
-            "api".to_string(),
-            ServiceSummary {
-                replicas,
-                concurrency: 1,
-                requests: 1000,
-                completed: 1000,
-                rejected: 0,
-                retry_amplification: Some(1.0),
-                calls_per_entry_request: Some(1.0),
-                shed: 0,
-                lost_in_crashes: 0,
-                unreachable: 0,
-                injected_errors: 0,
-                abandoned: 0,
-                wasted_work_seconds: 0.0,
-                crashes: 0,
-                ejections: 0,
-                breaker_opens: 0,
-                breaker_open_seconds: 0.0,
-                mean_available_replicas: f64::from(replicas),
-                utilization: 0.5,
-                mean_busy_workers: 0.5,
-                mean_queue_length: 0.1,
-            },
-        );
-        Summary {
-            name: "t".into(),
-            seed: 1,
-            simulated_seconds: 10.0,
-            warmup_seconds: 0.0,
-            measured_seconds: 10.0,
-            events: 1,
-            workloads,
-            services,
-            capacity: Vec::new(),
-            dependencies: IndexMap::new(),
-            faults: Vec::new(),
-            discovery: None,
-        }
+        let mut s = crate::simulation::run(&model).unwrap().summary;
+        let w = s.workloads.get_mut("w").unwrap();
+        w.requests = 1000;
+        w.ok = (availability * 1000.0) as u64;
+        w.degraded = 0;
+        w.failed = 1000 - w.ok;
+        w.availability = Some(availability);
+        w.throughput_rps = 100.0;
+        w.latency_ms = Some(LatencySummary {
+            mean: 1.0,
+            p50: 1.0,
+            p90: 2.0,
+            p99,
+            p999: p99 * 2.0,
+            max: p99 * 3.0,
+        });
+        let a = s.services.get_mut("api").unwrap();
+        a.replicas = replicas;
+        a.utilization = 0.5;
+        a.mean_queue_length = 0.1;
+        a.rejected = 0;
+        s
     }
 
     fn variant(name: &str, s: Summary) -> VariantResult {
