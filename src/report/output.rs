@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 /// The files `microsim run --out` writes, named and rendered: one list so
 /// that every command writing a run's outputs (`run`, and `compare` per
 /// variant) writes the same files.
-pub fn run_files(result: &RunResult) -> Result<Vec<(&'static str, Vec<u8>)>, ::csv::Error> {
+pub fn run_files(result: &RunResult) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
     let s = &result.summary;
     Ok(vec![
         ("summary.json", json::summary_json(s).into_bytes()),
