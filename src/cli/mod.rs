@@ -2,6 +2,7 @@
 //! exit status they deserve: 2 for bad input or usage, 1 for a failed run.
 
 pub mod check;
+pub mod compare;
 pub mod run;
 
 use crate::model::capacity::{capacity, CapacityRow};
@@ -25,6 +26,9 @@ pub enum Command {
     Run(run::RunArgs),
     /// Validate a scenario and print its capacity table, without simulating.
     Check(check::CheckArgs),
+    /// Run variants of a system with common random numbers and compare
+    /// them side by side.
+    Compare(compare::CompareArgs),
 }
 
 /// Arguments every subcommand that reads a scenario takes.
@@ -86,6 +90,7 @@ pub fn main(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Check(args) => check::check(&args),
+        Command::Compare(args) => compare::compare(&args),
     }
 }
 

@@ -1,8 +1,7 @@
 //! `microsim run`: simulate and report.
 
 use super::{capacity_report, CliError, ScenarioArgs};
-
-use crate::report::{cost, csv, json, output, scaling, table};
+use crate::report::{json, output, table};
 use crate::simulation;
 use clap::Args;
 use std::path::PathBuf;
@@ -68,39 +67,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     if let Some(dir) = &args.out {
         let fail =
             |e: &dyn std::fmt::Display| CliError::Failed(format!("writing {}: {e}", dir.display()));
-        let mut files = vec![
-            ("summary.json", json::summary_json(s).into_bytes()),
-            (
-                "workloads.csv",
-                csv::workloads_csv(s).map_err(|e| fail(&e))?,
-            ),
-            ("services.csv", csv::services_csv(s).map_err(|e| fail(&e))?),
-            (
-                "dependencies.csv",
-                csv::dependencies_csv(s).map_err(|e| fail(&e))?,
-            ),
-            ("faults.csv", csv::faults_csv(s).map_err(|e| fail(&e))?),
-            (
-                "discovery.csv",
-                csv::discovery_csv(s).map_err(|e| fail(&e))?,
-            ),
-            (
-                "timeseries.csv",
-                csv::timeseries_csv(&result.timeseries).map_err(|e| fail(&e))?,
-            ),
-        ];
-        if let Some(bytes) = cost::cost_csv(s) {
-            files.push(("cost.csv", bytes.map_err(|e| fail(&e))?));
-        }
-        // Scaling's files only when replica counts could change.
-        if s.services.values().any(|r| r.scaling.is_some()) {
-            let bytes = scaling::scaling_csv(s).map_err(|e| fail(&e))?;
-            files.push(("scaling.csv", bytes));
-        }
-        if !s.deploys.is_empty() {
-            let bytes = scaling::deploys_csv(s).map_err(|e| fail(&e))?;
-            files.push(("deploys.csv", bytes));
-        }
+        let files = output::run_files(&result).map_err(|e| fail(&e))?;
         output::write_all(dir, &files).map_err(|e| fail(&e))?;
         if !args.quiet {
             eprintln!(

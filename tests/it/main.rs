@@ -3,6 +3,7 @@
 mod accounting;
 mod bad_input;
 mod common;
+mod compare;
 mod cost;
 mod determinism;
 mod discovery;
