@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod fault;
 pub mod graph;
 pub mod lint;
+pub mod monolith;
 pub mod policy;
 
 use crate::dist::Dist;
@@ -16,7 +17,8 @@ use crate::engine::SimTime;
 pub use cause::{Cause, CauseSet};
 pub use discovery::{DeadInstances, Discovery, Mode, Refresh, Registry};
 pub use fault::{FailMode, Fault, FaultId, FaultKind, Scope};
-pub use policy::{Backoff, BreakerConfig, Client, ClientId, Jitter, Policy, Retry};
+pub use monolith::Deployment;
+pub use policy::{Backoff, BreakerConfig, Client, ClientId, Jitter, Policy, Retry, NO_CLIENT};
 
 /// Index of a service in [`Model::services`].
 pub type ServiceId = u32;
@@ -60,6 +62,10 @@ pub struct Model {
     /// instances it calls; `None` everywhere when the scenario uses no
     /// discovery (calls then go through an ideal server-side balancer).
     pub discovery: Vec<Option<Discovery>>,
+    /// How the services are deployed: each on its own (the scenario as
+    /// written), or all in one unit ([`monolith`]), which changes calls
+    /// into in-process ones.
+    pub deployment: Deployment,
 }
 
 /// How a load balancer picks the replica for each incoming call.
@@ -135,6 +141,10 @@ pub struct CallSite {
     pub client: ClientId,
     /// A failure does not fail the caller, whose answer becomes degraded.
     pub optional: bool,
+    /// An in-process call (monolith mode): no network, balancer, admission,
+    /// registry or client policy; the callee runs on the caller's replica.
+    /// `client` is then [`NO_CLIENT`]. Always false in microservices mode.
+    pub local: bool,
 }
 
 /// One step of an endpoint's program.

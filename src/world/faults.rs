@@ -4,7 +4,7 @@
 //! `connection_failed` at once or, in `drop` mode, never hear back.
 
 use super::call::CallId;
-use super::request::InvId;
+use super::request::{InvId, Parent};
 use super::{Event, World};
 use crate::dist::Dist;
 use crate::engine::{rng, SimTime, Stream};
@@ -318,7 +318,13 @@ impl World<'_> {
         lost.clear();
         self.invs.on_replica(r, &mut lost);
         if measuring {
-            self.service_meters[sid].lost += lost.len() as u64;
+            // In-process calls are part of their callers' requests, lost
+            // with them: only admitted requests count.
+            let admitted = lost
+                .iter()
+                .filter(|&&id| !matches!(self.invs.get(id).parent, Parent::Local { .. }))
+                .count();
+            self.service_meters[sid].lost += admitted as u64;
         }
         for &id in &lost {
             // It no longer holds a worker: the replica's are gone.
