@@ -406,3 +406,275 @@ fn balancer_name(b: Balancer) -> &'static str {
         Balancer::PowerOfTwo => "power_of_two",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::test_model;
+
+    /// checkout.toml's services: user (2 x 4, queue 64, blocking),
+    /// payment (2 x 8, queue 128), order (3 x 16, unbounded), with
+    /// `extra` appended.
+    fn checkout(extra: &str) -> Model {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/checkout.toml");
+        let text = std::fs::read_to_string(path).unwrap();
+        test_model(&format!("{text}\n{extra}"))
+    }
+
+    #[test]
+    fn sizing_defaults_come_from_the_services() {
+        let m = checkout("");
+        let mono = to_monolith(m.clone(), &Sizing::default());
+        let u = &mono.model.services[0];
+        assert_eq!(mono.model.services.len(), 1);
+        assert_eq!(u.name, "monolith");
+        assert_eq!((u.replicas, u.concurrency, u.queue_capacity), (3, 28, None));
+        assert_eq!(
+            (u.balancer, u.io, u.startup),
+            (Balancer::RoundRobin, Io::Blocking, 0)
+        );
+        assert_eq!(u.endpoints, vec![0, 1, 2, 3]);
+        assert!(mono
+            .note
+            .contains("concurrency 28 = sum of the services' (user 4, payment 8, order 16)"));
+        // Endpoint names and ids stay; every call is in-process.
+        for (a, b) in m.endpoints.iter().zip(&mono.model.endpoints) {
+            assert_eq!((a.name.as_str(), b.service), (b.name.as_str(), UNIT));
+        }
+        let sites: Vec<CallSite> = mono
+            .model
+            .endpoints
+            .iter()
+            .flat_map(|e| super::graph::call_sites(e).copied().collect::<Vec<_>>())
+            .collect();
+        assert_eq!(sites.len(), 4);
+        assert!(sites.iter().all(|c| c.local && c.client == NO_CLIENT));
+        assert!(mono.model.clients.is_empty() && mono.model.deployment.is_monolith());
+        assert_eq!(
+            mono.model.deployment,
+            Deployment::Monolith {
+                components: vec!["user".into(), "payment".into(), "order".into()]
+            }
+        );
+
+        // Bounded queues everywhere sum; async everywhere stays async;
+        // explicit values win and say nothing about defaults.
+        let m = checkout("[services.order.endpoints.x]\nwork = \"1ms\"\n");
+        let mut m2 = m.clone();
+        for s in &mut m2.services {
+            s.queue_capacity = Some(10);
+            s.io = Io::Async;
+        }
+        let u = to_monolith(m2, &Sizing::default()).model.services[0].clone();
+        assert_eq!((u.queue_capacity, u.io), (Some(30), Io::Async));
+        let explicit = Sizing {
+            name: Some("shop".into()),
+            replicas: Some(4),
+            concurrency: Some(64),
+            queue_capacity: Some(500),
+            balancer: Some(Balancer::Random),
+            io: Some(Io::Async),
+            startup: Some(30_000_000_000),
+        };
+        let mono = to_monolith(m, &explicit);
+        let u = &mono.model.services[0];
+        assert_eq!(
+            (u.name.as_str(), u.replicas, u.concurrency, u.queue_capacity),
+            ("shop", 4, 64, Some(500))
+        );
+        assert_eq!(
+            (u.balancer, u.io, u.startup),
+            (Balancer::Random, Io::Async, 30_000_000_000)
+        );
+        assert!(
+            mono.note.contains("sized as set in [deployment.monolith]"),
+            "{}",
+            mono.note
+        );
+    }
+
+    #[test]
+    fn faults_hit_the_unit_and_keep_their_scope() {
+        let m = checkout(
+            r#"
+            [[faults]]
+            kind = "crash"
+            service = "payment"
+            at = "1m"
+            duration = "10s"
+            [[faults]]
+            kind = "crash"
+            service = "order"
+            replicas = 2
+            at = "1m"
+            [[faults]]
+            kind = "latency"
+            service = "payment"
+            extra = "10ms"
+            at = "1m"
+            [[faults]]
+            kind = "errors"
+            service = "user"
+            endpoint = "auth"
+            probability = 0.5
+            at = "1m"
+            [[faults]]
+            kind = "partition"
+            from = "order"
+            to = "payment"
+            at = "1m"
+            [[faults]]
+            kind = "slow_replica"
+            service = "order"
+            replica = 2
+            factor = 3
+            at = "1m"
+            "#,
+        );
+        let sizing = Sizing {
+            replicas: Some(2),
+            startup: Some(5_000_000_000),
+            ..Sizing::default()
+        };
+        let mono = to_monolith(m, &sizing);
+        let f = &mono.model.faults;
+        assert_eq!(f.len(), 6);
+        // All of payment's replicas: all of the unit's; 2 of 3 orders: 2.
+        assert!(matches!(
+            f[0].kind,
+            FaultKind::Crash {
+                service: UNIT,
+                replicas: 2,
+                ..
+            }
+        ));
+        assert_eq!(f[0].effect_until, f[0].until + 5_000_000_000);
+        assert!(matches!(
+            f[1].kind,
+            FaultKind::Crash {
+                service: UNIT,
+                replicas: 2,
+                ..
+            }
+        ));
+        // payment.charge is endpoint 1: only it is slowed.
+        let FaultKind::Latency { scope, .. } = f[2].kind else {
+            panic!()
+        };
+        assert_eq!(scope, Scope::Endpoints { first: 1, last: 1 });
+        assert!(scope.covers(UNIT, 1) && !scope.covers(UNIT, 0) && !scope.covers(UNIT, 2));
+        assert!(matches!(
+            f[3].kind,
+            FaultKind::Errors {
+                scope: Scope::Endpoint(0),
+                ..
+            }
+        ));
+        assert!(matches!(
+            f[4].kind,
+            FaultKind::Partition {
+                from: UNIT,
+                to: UNIT,
+                ..
+            }
+        ));
+        // Replica 2 of order: the unit has 2 replicas, so its last.
+        assert!(matches!(
+            f[5].kind,
+            FaultKind::SlowReplica {
+                service: UNIT,
+                replica: 1,
+                ..
+            }
+        ));
+        assert_eq!(mono.warnings.len(), 1, "{:?}", mono.warnings);
+        assert!(mono.warnings[0].contains("slows replica 1"));
+        // Names and targets stay as the user wrote them.
+        assert_eq!(f[2].target, "payment");
+        let lints = super::super::lint::lint(&mono.model);
+        assert!(
+            lints
+                .iter()
+                .any(|l| l.contains("order->payment") && l.contains("in-process")),
+            "{lints:?}"
+        );
+    }
+
+    #[test]
+    fn the_registry_and_faults_aimed_at_it_are_dropped() {
+        let m = checkout(
+            r#"
+            [registry]
+            [[faults]]
+            kind = "crash"
+            service = "registry"
+            at = "1m"
+            [[faults]]
+            kind = "partition"
+            from = "order"
+            to = "registry"
+            at = "1m"
+            [[faults]]
+            kind = "latency"
+            service = "registry"
+            extra = "1s"
+            at = "1m"
+            [[faults]]
+            kind = "crash"
+            service = "user"
+            at = "1m"
+            "#,
+        );
+        assert!(m.registry.is_some() && m.uses_discovery());
+        let map = ServiceMap::new(&m);
+        assert_eq!(map.map(0), Some(UNIT));
+        assert_eq!(map.map(m.registry.as_ref().unwrap().service), None);
+        let mono = to_monolith(m, &Sizing::default());
+        assert_eq!(mono.model.endpoints.len(), 4);
+        assert!(mono.model.registry.is_none() && !mono.model.uses_discovery());
+        assert_eq!(mono.model.faults.len(), 1);
+        assert_eq!(mono.model.faults[0].target, "user");
+        assert_eq!(mono.warnings.len(), 3);
+        assert!(mono
+            .warnings
+            .iter()
+            .all(|w| w.contains("aims at the service registry")));
+        assert!(mono
+            .note
+            .contains("[registry] and discovery settings are dropped"));
+    }
+
+    /// The capacity table of checkout's monolith, by hand: the same 200
+    /// requests per second enter the unit (in-process calls are no
+    /// admissions), and each holds a worker for its response without
+    /// network hops: place = 4 + 3 + charge, status = 1 + max(3, charge).
+    #[test]
+    fn capacity_counts_in_process_work_in_the_callers_hold() {
+        let m = checkout("");
+        let mono = to_monolith(m, &Sizing::default()).model;
+        let rows = super::super::capacity::capacity(&mono);
+        assert_eq!(rows.len(), 1);
+        let sigma = (120.0f64 / 15.0).ln() / crate::dist::Z99;
+        let charge = 15.0 * (sigma * sigma / 2.0).exp();
+        let place = 4.0 + 3.0 + charge;
+        let status = 1.0 + charge.max(3.0);
+        let busy = (150.0 * place + 50.0 * status) / 1e3;
+        let r = &rows[0];
+        assert!((r.offered_rps - 200.0).abs() < 1e-9, "{r:?}");
+        assert!((r.busy_workers - busy).abs() < 1e-9, "{r:?} vs {busy}");
+        assert_eq!(r.workers, 3 * 28);
+        // Async: each endpoint holds a worker for its own work only.
+        let a = to_monolith(
+            checkout(""),
+            &Sizing {
+                io: Some(Io::Async),
+                ..Sizing::default()
+            },
+        )
+        .model;
+        let r = &super::super::capacity::capacity(&a)[0];
+        let work = (150.0 * (4.0 + 3.0 + charge) + 50.0 * (1.0 + 3.0 + charge)) / 1e3;
+        assert!((r.busy_workers - work).abs() < 1e-9, "{r:?} vs {work}");
+        assert!((r.offered_rps - 200.0).abs() < 1e-9);
+    }
+}

@@ -448,7 +448,7 @@ fn the_cli_notes_the_sizing_and_drops_registry_faults() {
     assert!(s["dependencies"].as_object().unwrap().is_empty());
     assert!(s["faults"].as_array().unwrap().is_empty());
 
-    // --quiet keeps the warning, not the note.
+    // `check` shows the note too, with each default's origin.
     let o = microsim(
         dir.path(),
         &[
