@@ -187,7 +187,15 @@ impl<'m> Simulation<'m> {
                     .zip(dependencies.values())
                     .filter(move |(c, _)| c.callee as usize == si)
                     .map(|(_, d)| d);
-                let workers = f64::from(s.replicas) * f64::from(s.concurrency);
+                let scaling = w
+                    .scaling
+                    .on
+                    .then(|| scaling_summary(&w.scaling.meters[si], end, measured));
+                let replicas = match &scaling {
+                    Some(sc) => sc.mean_replicas,
+                    None => f64::from(s.replicas),
+                };
+                let workers = replicas * f64::from(s.concurrency);
                 let busy = mean_between(m.busy_at_warmup, m.busy.area_at(end), measured);
                 let summary = ServiceSummary {
                     replicas: s.replicas,
@@ -216,13 +224,14 @@ impl<'m> Simulation<'m> {
                         m.available.area_at(end),
                         measured,
                     ),
-                    utilization: busy / workers,
+                    utilization: if workers > 0.0 { busy / workers } else { 0.0 },
                     mean_busy_workers: busy,
                     mean_queue_length: mean_between(
                         m.queued_at_warmup,
                         m.queued.area_at(end),
                         measured,
                     ),
+                    scaling,
                 };
                 (s.name.clone(), summary)
             })
@@ -238,6 +247,8 @@ impl<'m> Simulation<'m> {
                 services,
                 capacity: capacity(model),
                 faults: faults(model, &w.fault_meters, &workloads),
+                scaling: decisions(model, w),
+                deploys: deploys(model, w, &workloads),
                 workloads,
                 dependencies,
                 discovery: discovery(model, &self.world, end),
@@ -318,48 +329,7 @@ fn faults(
                 .iter()
                 .zip(&m.during)
                 .map(|((name, ws), during)| {
-                    let during = during.summary();
-                    let base = ws.outside_faults.as_ref();
-                    let availability_change =
-                        match (during.availability, base.and_then(|b| b.availability)) {
-                            (Some(d), Some(b)) => Some(d - b),
-                            _ => None,
-                        };
-                    let p99_change_ms = match (during.p99_ms, base.and_then(|b| b.p99_ms)) {
-                        (Some(d), Some(b)) => Some(d - b),
-                        _ => None,
-                    };
-                    let p99_ratio = match (during.p99_ms, base.and_then(|b| b.p99_ms)) {
-                        (Some(d), Some(b)) if b > 0.0 => Some(d / b),
-                        _ => None,
-                    };
-                    let hung = |p: &PeriodSummary| {
-                        if p.issued == 0 {
-                            0.0
-                        } else {
-                            p.unfinished as f64 / p.issued as f64
-                        }
-                    };
-                    let impact = match base.filter(|b| b.issued > 0) {
-                        None => "no baseline",
-                        Some(b) => {
-                            let less_available = availability_change.is_some_and(|d| d <= -0.001)
-                                || hung(&during) - hung(b) >= 0.001;
-                            let slower = p99_ratio.is_some_and(|r| r >= 1.1);
-                            match (less_available, slower) {
-                                (false, false) => "unaffected",
-                                (true, false) => "less available",
-                                (false, true) => "slower",
-                                (true, true) => "less available, slower",
-                            }
-                        }
-                    };
-                    let row = BlastRow {
-                        during,
-                        availability_change,
-                        p99_change_ms,
-                        impact: impact.to_string(),
-                    };
+                    let row = blast_row(during.summary(), ws.outside_faults.as_ref());
                     (name.clone(), row)
                 })
                 .collect();
@@ -382,6 +352,145 @@ fn faults(
                     .collect(),
                 blast_radius,
             }
+        })
+        .collect()
+}
+
+/// A workload's row of a blast radius: what it saw during a fault or
+/// deploy (`during`) against outside every one (`base`), and a verdict.
+pub(crate) fn blast_row(during: PeriodSummary, base: Option<&PeriodSummary>) -> BlastRow {
+    let availability_change = match (during.availability, base.and_then(|b| b.availability)) {
+        (Some(d), Some(b)) => Some(d - b),
+        _ => None,
+    };
+    let p99_change_ms = match (during.p99_ms, base.and_then(|b| b.p99_ms)) {
+        (Some(d), Some(b)) => Some(d - b),
+        _ => None,
+    };
+    let p99_ratio = match (during.p99_ms, base.and_then(|b| b.p99_ms)) {
+        (Some(d), Some(b)) if b > 0.0 => Some(d / b),
+        _ => None,
+    };
+    let hung = |p: &PeriodSummary| {
+        if p.issued == 0 {
+            0.0
+        } else {
+            p.unfinished as f64 / p.issued as f64
+        }
+    };
+    let impact = match base.filter(|b| b.issued > 0) {
+        None => "no baseline",
+        Some(b) => {
+            let less_available = availability_change.is_some_and(|d| d <= -0.001)
+                || hung(&during) - hung(b) >= 0.001;
+            let slower = p99_ratio.is_some_and(|r| r >= 1.1);
+            match (less_available, slower) {
+                (false, false) => "unaffected",
+                (true, false) => "less available",
+                (false, true) => "slower",
+                (true, true) => "less available, slower",
+            }
+        }
+    };
+    BlastRow {
+        during,
+        availability_change,
+        p99_change_ms,
+        impact: impact.to_string(),
+    }
+}
+
+/// A service's replicas over the measured period.
+fn scaling_summary(
+    m: &crate::metrics::scaling::ReplicaMeter,
+    end: SimTime,
+    measured: SimTime,
+) -> ScalingSummary {
+    let area = m.provisioned.area_at(end) - m.provisioned_at_warmup;
+    ScalingSummary {
+        min_replicas: m.min,
+        max_replicas: m.max,
+        mean_replicas: mean_between(
+            m.provisioned_at_warmup,
+            m.provisioned.area_at(end),
+            measured,
+        ),
+        replica_hours: area as f64 / 1e9 / 3600.0,
+        final_replicas: m.provisioned.value() as u32,
+        scale_ups: m.scale_ups,
+        scale_downs: m.scale_downs,
+        replicas_started: m.started,
+        replicas_drained: m.drained,
+        drain_cutoffs: m.drain_cutoffs,
+        lost_in_drain_cutoffs: m.lost_in_cutoffs,
+    }
+}
+
+/// The log of desired-count changes.
+fn decisions(model: &Model, w: &World) -> Vec<ScalingDecision> {
+    use crate::metrics::scaling::Reason;
+    w.scaling
+        .decisions
+        .iter()
+        .map(|d| {
+            let metric = model.services[d.service as usize]
+                .autoscale
+                .map(|a| a.metric);
+            let measured = match d.reason {
+                Reason::Schedule => None,
+                Reason::Autoscaler(v) if metric == Some(crate::model::Metric::P99) => Some(v / 1e6),
+                Reason::Autoscaler(v) => Some(v),
+            };
+            ScalingDecision {
+                at_s: d.at as f64 / 1e9,
+                service: model.services[d.service as usize].name.clone(),
+                from: d.from,
+                to: d.to,
+                reason: match d.reason {
+                    Reason::Schedule => "schedule",
+                    Reason::Autoscaler(_) => "autoscaler",
+                }
+                .to_string(),
+                measured,
+            }
+        })
+        .collect()
+}
+
+/// Per deploy: its rollout and blast radius.
+fn deploys(
+    model: &Model,
+    w: &World,
+    workloads: &IndexMap<String, WorkloadSummary>,
+) -> Vec<DeploySummary> {
+    model
+        .deploys
+        .iter()
+        .zip(&w.scaling.deploys)
+        .filter(|(_, m)| m.started.is_some())
+        .map(|(d, m)| DeploySummary {
+            name: d.name.clone(),
+            service: model.services[d.service as usize].name.clone(),
+            start_s: d.at as f64 / 1e9,
+            end_s: m.finished.filter(|_| !m.superseded).map(|t| t as f64 / 1e9),
+            effect_end_s: m.effect_end.unwrap_or(model.duration).min(model.duration) as f64 / 1e9,
+            batch: d.batch,
+            surge: d.surge,
+            old_replicas: m.old_replicas,
+            new_replicas: m.new_replicas,
+            superseded: m.superseded,
+            error_rate: d.error_rate,
+            bad_release_errors: m.bad_release_errors,
+            blast_radius: workloads
+                .iter()
+                .zip(&m.during)
+                .map(|((name, ws), during)| {
+                    (
+                        name.clone(),
+                        blast_row(during.summary(), ws.outside_faults.as_ref()),
+                    )
+                })
+                .collect(),
         })
         .collect()
 }
@@ -415,6 +524,7 @@ fn discovery(model: &Model, w: &World, end: SimTime) -> Option<DiscoverySummary>
                 lookup_timeout_s: reg.lookup_timeout as f64 / 1e9,
                 registrations: st.registrations,
                 evictions: st.evictions,
+                deregistrations: w.scaling.on.then_some(st.deregistrations),
                 heartbeats_lost: st.heartbeats_lost,
                 outage_seconds: outage as f64 / 1e9,
             }

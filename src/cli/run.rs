@@ -1,7 +1,7 @@
 //! `microsim run`: simulate and report.
 
 use super::{capacity_report, CliError, ScenarioArgs};
-use crate::report::{csv, json, output, table};
+use crate::report::{csv, json, output, scaling, table};
 use crate::simulation;
 use clap::Args;
 use std::path::PathBuf;
@@ -83,6 +83,14 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             (
                 "discovery.csv",
                 csv::discovery_csv(s).map_err(|e| fail(&e))?,
+            ),
+            (
+                "scaling.csv",
+                scaling::scaling_csv(s).map_err(|e| fail(&e))?,
+            ),
+            (
+                "deploys.csv",
+                scaling::deploys_csv(s).map_err(|e| fail(&e))?,
             ),
             (
                 "timeseries.csv",

@@ -7,6 +7,7 @@ pub mod integral;
 pub mod latency;
 pub mod resilience;
 pub mod result;
+pub mod scaling;
 pub mod timeseries;
 
 pub use integral::TimeIntegral;

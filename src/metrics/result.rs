@@ -45,6 +45,13 @@ pub struct Summary {
     /// when the scenario uses no discovery.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discovery: Option<DiscoverySummary>,
+    /// Changes of desired replica counts (scaling and the autoscaler), in
+    /// time order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scaling: Vec<ScalingDecision>,
+    /// Rolling deploys, in scenario order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deploys: Vec<DeploySummary>,
 }
 
 /// Service discovery over the measured period.
@@ -69,6 +76,9 @@ pub struct RegistrySummary {
     pub registrations: u64,
     /// Entries evicted for missing heartbeats.
     pub evictions: u64,
+    /// With scaling or deploys: entries removed by graceful shutdowns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deregistrations: Option<u64>,
     /// Heartbeats sent while no registry replica was running.
     pub heartbeats_lost: u64,
     /// Time with no registry replica running, in seconds.
@@ -321,6 +331,91 @@ pub struct ServiceSummary {
     pub mean_busy_workers: f64,
     /// Time-weighted mean number of requests waiting, over all replicas.
     pub mean_queue_length: f64,
+    /// With scaling, autoscaling or deploys: its replicas over the run
+    /// (`replicas` is then the count it started with, and `utilization`
+    /// is relative to the mean replicas that existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scaling: Option<ScalingSummary>,
+}
+
+/// A service's replica counts over the measured period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalingSummary {
+    /// Fewest replicas that existed at once (starting, serving, down or
+    /// draining).
+    pub min_replicas: u32,
+    /// Most replicas that existed at once.
+    pub max_replicas: u32,
+    /// Time-weighted mean replicas that existed.
+    pub mean_replicas: f64,
+    /// Replica-hours: what a per-replica price applies to.
+    pub replica_hours: f64,
+    /// Replicas that existed at the end of the run.
+    pub final_replicas: u32,
+    /// Decisions that raised the desired count.
+    pub scale_ups: u64,
+    /// Decisions that lowered it.
+    pub scale_downs: u64,
+    /// Replicas added (scaling and deploys).
+    pub replicas_started: u64,
+    /// Replicas removed after draining (scaling and deploys).
+    pub replicas_drained: u64,
+    /// Drains cut off at `drain_timeout` with work left.
+    pub drain_cutoffs: u64,
+    /// Calls lost in those cut-offs.
+    pub lost_in_drain_cutoffs: u64,
+}
+
+/// One change of a service's desired replica count.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalingDecision {
+    /// When, in seconds of simulated time.
+    pub at_s: f64,
+    /// The service.
+    pub service: String,
+    /// Desired replicas before.
+    pub from: u32,
+    /// Desired replicas after.
+    pub to: u32,
+    /// "schedule" (a `[[scale]]` entry) or "autoscaler".
+    pub reason: String,
+    /// The autoscaler's measured metric (its unit: a fraction, requests
+    /// per replica, or ms for p99); `null` for a schedule.
+    pub measured: Option<f64>,
+}
+
+/// One rolling deploy: its rollout and what the workloads saw meanwhile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeploySummary {
+    /// The deploy's name.
+    pub name: String,
+    /// The service deployed.
+    pub service: String,
+    /// When the rollout started, in seconds.
+    pub start_s: f64,
+    /// When the last old replica was gone and every new one served;
+    /// `null` if the run ended first (or it was superseded then).
+    pub end_s: Option<f64>,
+    /// `end_s` plus a bad release's `bad_for`: the blast radius counts
+    /// requests issued from `start_s` until then (the run's end if open).
+    pub effect_end_s: f64,
+    /// Old replicas outside service at once, at most (maxUnavailable).
+    pub batch: u32,
+    /// Extra replicas above the desired count, at most (maxSurge).
+    pub surge: u32,
+    /// Old-version replicas when it started.
+    pub old_replicas: u32,
+    /// New-version replicas started.
+    pub new_replicas: u32,
+    /// A later deploy of the service took over before it finished.
+    pub superseded: bool,
+    /// A bad release's error rate (0 for a good one).
+    pub error_rate: f64,
+    /// Requests the bad release failed (measured).
+    pub bad_release_errors: u64,
+    /// Per workload: during the deploy's effect against outside every
+    /// fault and deploy.
+    pub blast_radius: IndexMap<String, BlastRow>,
 }
 
 /// Per-window series for charts; windows cover the whole run, warm-up
@@ -379,8 +474,13 @@ pub struct ServiceWindow {
     pub utilization: f64,
     /// Time-weighted mean number of requests waiting, over all replicas.
     pub queue_length: f64,
-    /// Replicas of the service.
+    /// Replicas of the service (with scaling: the desired count at the
+    /// window's end).
     pub replicas: u32,
+    /// With scaling: mean replicas that existed during the window
+    /// (starting, serving, down or draining).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_replicas: Option<f64>,
     /// Mean replicas the balancer could choose during the window.
     pub available_replicas: f64,
     /// Calls received in the window, retries included.

@@ -177,6 +177,7 @@ impl Windows {
                 utilization: mean_between(m.busy_at_window, busy, span) / workers,
                 queue_length: mean_between(m.queued_at_window, queued, span),
                 replicas: s.replicas,
+                mean_replicas: None,
                 available_replicas: mean_between(m.available_at_window, available, span),
                 requests: m.win_requests,
                 registered: None,

@@ -73,7 +73,8 @@ pub fn capacity(model: &Model) -> Vec<CapacityRow> {
     model
         .services
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(sid, s)| {
             let eps = s.endpoints.iter().map(|&e| e as usize);
             // In-process calls (monolith mode) are no extra admission:
             // with blocking io their time is in their caller's hold, with
@@ -85,7 +86,17 @@ pub fn capacity(model: &Model) -> Vec<CapacityRow> {
                     Io::Async => visits[e] * hold[e],
                 } / 1e9)
                 .sum();
-            let workers = u64::from(s.replicas) * u64::from(s.concurrency);
+            // With scaling, the most replicas it will have: the peak load
+            // is judged against the capacity it can reach (the autoscaler
+            // or a scheduled scale-up has to get there in time).
+            let most = model
+                .scales
+                .iter()
+                .filter(|x| x.service as usize == sid)
+                .map(|x| x.replicas)
+                .chain(s.autoscale.map(|a| a.max))
+                .fold(s.replicas, u32::max);
+            let workers = u64::from(most) * u64::from(s.concurrency);
             CapacityRow {
                 service: s.name.clone(),
                 offered_rps: offered,

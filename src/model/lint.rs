@@ -15,6 +15,36 @@ pub fn lint(model: &Model) -> Vec<String> {
             .iter()
             .filter(move |c| c.caller == from && c.callee == to)
     };
+    for sc in &model.scales {
+        if sc.at >= model.duration {
+            out.push(format!(
+                "warning: a [[scale]] of {} at {} is at or after the end of the run ({}): it has no effect",
+                svc(sc.service),
+                fmt_ns(sc.at),
+                fmt_ns(model.duration)
+            ));
+        }
+    }
+    for d in &model.deploys {
+        if d.at >= model.duration {
+            out.push(format!(
+                "warning: deploy `{}` starts at or after the end of the run ({}): it has no effect",
+                d.name,
+                fmt_ns(model.duration)
+            ));
+        }
+    }
+    for s in &model.services {
+        if let Some(a) = &s.autoscale {
+            if a.interval >= model.duration {
+                out.push(format!(
+                    "warning: the autoscaler of {} first evaluates after {}, at or after the end of the run: it never acts",
+                    s.name,
+                    fmt_ns(a.interval)
+                ));
+            }
+        }
+    }
     for f in &model.faults {
         if f.at >= model.duration {
             out.push(format!(

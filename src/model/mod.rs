@@ -11,6 +11,7 @@ pub mod graph;
 pub mod lint;
 pub mod monolith;
 pub mod policy;
+pub mod scaling;
 
 use crate::dist::Dist;
 use crate::engine::SimTime;
@@ -19,6 +20,7 @@ pub use discovery::{DeadInstances, Discovery, Mode, Refresh, Registry};
 pub use fault::{FailMode, Fault, FaultId, FaultKind, Scope};
 pub use monolith::Deployment;
 pub use policy::{Backoff, BreakerConfig, Client, ClientId, Jitter, Policy, Retry, NO_CLIENT};
+pub use scaling::{Autoscaler, Deploy, Metric, ScaleEvent};
 
 /// Index of a service in [`Model::services`].
 pub type ServiceId = u32;
@@ -66,6 +68,11 @@ pub struct Model {
     /// written), or all in one unit ([`monolith`]), which changes calls
     /// into in-process ones.
     pub deployment: Deployment,
+    /// Scheduled replica-count changes, in time order (ties in scenario
+    /// order).
+    pub scales: Vec<ScaleEvent>,
+    /// Rolling deployments, in scenario order.
+    pub deploys: Vec<Deploy>,
 }
 
 /// How a load balancer picks the replica for each incoming call.
@@ -116,6 +123,17 @@ pub struct Service {
     pub shed_after: Option<SimTime>,
     /// Balancer outlier ejection.
     pub outlier: Option<OutlierEjection>,
+    /// Replica slots: the most replicas it can ever have at once
+    /// (scaling, autoscaler max, deploy surge); `replicas` when fixed.
+    pub slots: u32,
+    /// Time before a newly added replica's process starts; `startup`
+    /// follows.
+    pub provisioning: SimTime,
+    /// How long a replica being removed may drain before what is left of
+    /// its work is cut off.
+    pub drain_timeout: SimTime,
+    /// Its autoscaler, if any.
+    pub autoscale: Option<Autoscaler>,
 }
 
 /// Outlier ejection: the balancer stops sending calls to a replica whose
@@ -227,6 +245,14 @@ pub struct Workload {
 }
 
 impl Model {
+    /// Whether replica counts can change during the run (scaling,
+    /// autoscaling or deploys); else results keep their fixed-size shape.
+    pub fn dynamic_replicas(&self) -> bool {
+        !self.scales.is_empty()
+            || !self.deploys.is_empty()
+            || self.services.iter().any(|s| s.autoscale.is_some())
+    }
+
     /// Whether any caller finds instances through discovery.
     pub fn uses_discovery(&self) -> bool {
         self.discovery.iter().any(Option::is_some)

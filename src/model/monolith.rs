@@ -225,9 +225,24 @@ pub fn to_monolith(model: Model, sizing: &Sizing) -> Monolith {
         startup,
         shed_after: entry.shed_after,
         outlier: entry.outlier,
+        slots: replicas,
+        provisioning: entry.provisioning,
+        drain_timeout: entry.drain_timeout,
+        autoscale: None,
     };
 
     let mut warnings = Vec::new();
+    // Scaling is not mapped to the unit yet (see `ServiceMap`): a unit of
+    // fixed size runs, and the user is told.
+    let scaled = !model.scales.is_empty()
+        || !model.deploys.is_empty()
+        || parts.iter().any(|s| s.autoscale.is_some());
+    if scaled {
+        warnings.push(
+            "warning: monolith mode does not map [[scale]], [[deploy]] and autoscale to the unit yet: they are left out, and the unit keeps its replicas"
+                .to_string(),
+        );
+    }
     let faults = model
         .faults
         .iter()
@@ -255,6 +270,8 @@ pub fn to_monolith(model: Model, sizing: &Sizing) -> Monolith {
         registry: None,
         discovery: vec![None],
         deployment: Deployment::Monolith { components },
+        scales: Vec::new(),
+        deploys: Vec::new(),
         ..model
     };
     Monolith {

@@ -301,6 +301,12 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
             "no_instance",
         ]);
     }
+    // With scaling: the mean replicas that existed in each window (the
+    // `replicas` column is then the desired count at the window's end).
+    let scaling = t.services.iter().any(|r| r.mean_replicas.is_some());
+    if scaling {
+        header.push("mean_replicas");
+    }
     w.write_record(&header)?;
     let width = header.len();
     // Each window's rows stand together: workloads, services, then
@@ -345,6 +351,10 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
                     .map_or_else(String::new, |v| v.to_string()),
             ]);
         }
+        if scaling {
+            row.resize(width - 1, String::new());
+            row.push(opt(r.mean_replicas));
+        }
         row.resize(width, String::new());
         rows.push((r.start_s, 1, row));
     }
@@ -361,6 +371,7 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
             r.routed_to_dead.to_string(),
             r.no_instance.to_string(),
         ]);
+        row.resize(width, String::new());
         rows.push((r.start_s, 2, row));
     }
     rows.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));

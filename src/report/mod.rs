@@ -4,4 +4,5 @@
 pub mod csv;
 pub mod json;
 pub mod output;
+pub mod scaling;
 pub mod table;

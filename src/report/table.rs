@@ -4,7 +4,7 @@ use crate::metrics::Summary;
 use crate::model::capacity::CapacityRow;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
-fn table(header: &[&str]) -> Table {
+pub(super) fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
     t.load_preset(UTF8_FULL_CONDENSED);
     t.set_header(header.iter().map(Cell::new));
@@ -16,7 +16,7 @@ fn table(header: &[&str]) -> Table {
     t
 }
 
-fn ms(v: f64) -> String {
+pub(super) fn ms(v: f64) -> String {
     if v >= 100.0 {
         format!("{v:.1}")
     } else {
@@ -24,7 +24,7 @@ fn ms(v: f64) -> String {
     }
 }
 
-fn pct(v: Option<f64>) -> String {
+pub(super) fn pct(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), |v| format!("{:.3}%", v * 100.0))
 }
 
@@ -166,6 +166,7 @@ pub fn summary_tables(s: &Summary) -> String {
     out.push('\n');
     out.push_str(&resilience_tables(s));
     out.push_str(&discovery_tables(s));
+    out.push_str(&super::scaling::scaling_tables(s));
     out
 }
 

@@ -182,6 +182,9 @@ fn as_service(r: &RawRegistry) -> RawService {
         outlier_ejection: None,
         endpoints: Default::default(),
         discovery: None,
+        provisioning: None,
+        drain_timeout: None,
+        autoscale: None,
     }
 }
 

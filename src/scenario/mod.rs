@@ -9,6 +9,7 @@ pub mod locate;
 pub mod monolith;
 pub mod overrides;
 pub mod policies;
+pub mod scaling;
 pub mod schema;
 pub mod validate;
 

@@ -89,6 +89,9 @@ pub fn sizing(raw: &RawScenario, root: &FieldPath) -> R<Option<Sizing>> {
         outlier_ejection: None,
         discovery: None,
         endpoints: Default::default(),
+        provisioning: None,
+        drain_timeout: None,
+        autoscale: None,
     };
     let unit = super::validate::service("monolith", &as_service, &mp, Vec::new())?;
     if !monolith {

@@ -40,6 +40,12 @@ pub struct RawScenario {
     pub discovery: Option<RawDiscovery>,
     /// `[deployment]`: microservices (default) or one monolith unit.
     pub deployment: Option<super::monolith::RawDeployment>,
+    /// Scheduled replica-count changes (`[[scale]]`).
+    #[serde(default)]
+    pub scale: Vec<RawScale>,
+    /// Rolling deployments (`[[deploy]]`).
+    #[serde(default)]
+    pub deploy: Vec<RawDeploy>,
 }
 
 /// `[simulation]`.
@@ -101,6 +107,14 @@ pub struct RawService {
     /// the instances it calls; any subset of the `[discovery]` fields,
     /// each overriding the one there.
     pub discovery: Option<RawDiscovery>,
+    /// `provisioning`: time before a newly added replica's process starts
+    /// (scheduling, image pull, VM boot); its `startup` follows. Default 0.
+    pub provisioning: Option<String>,
+    /// `drain_timeout`: how long a replica being removed may finish the
+    /// work it has before what is left is cut off; default "30s".
+    pub drain_timeout: Option<String>,
+    /// `[services.NAME.autoscale]`: a horizontal autoscaler.
+    pub autoscale: Option<RawAutoscale>,
     /// `[services.NAME.endpoints.EP]` tables in file order; at least one.
     #[serde(default)]
     pub endpoints: IndexMap<String, RawEndpoint>,
@@ -427,4 +441,84 @@ pub struct RawRateStep {
     pub at: String,
     /// `rate`: requests per second from `at` on (0 allowed); required.
     pub rate: f64,
+}
+
+/// `[[scale]]`: set a service's replica count at a time.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a scale table such as { service = \"payment\", at = \"5m\", replicas = 4 }"
+)]
+pub struct RawScale {
+    /// `service`: the service scaled; required.
+    pub service: String,
+    /// `at`: when; required.
+    pub at: String,
+    /// `replicas`: the new replica count (0 allowed); required.
+    pub replicas: i64,
+}
+
+/// `[services.NAME.autoscale]`: a horizontal autoscaler in the manner of
+/// Kubernetes' HPA: every `interval` it measures `metric` over the
+/// interval, proposes `ceil(ready replicas x measured / target)`, and
+/// moves towards it within step limits, cooldowns and min/max.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an autoscale table such as { metric = \"utilization\", target = 0.6, min = 2, max = 10 }"
+)]
+pub struct RawAutoscale {
+    /// `metric`: "utilization", "in_flight", "queue" or "p99"; required.
+    pub metric: String,
+    /// `target`: a number (utilisation 0..1, requests per replica) or,
+    /// for p99, a duration such as "200ms"; required.
+    pub target: toml::Value,
+    /// `min`: fewest replicas; default 1.
+    pub min: Option<i64>,
+    /// `max`: most replicas; required.
+    pub max: Option<i64>,
+    /// `interval`: time between evaluations; default "15s".
+    pub interval: Option<String>,
+    /// `tolerance`: no change while |measured / target - 1| is within
+    /// it; default 0.1.
+    pub tolerance: Option<f64>,
+    /// `max_step_up`: replicas added per evaluation at most; default 4.
+    pub max_step_up: Option<i64>,
+    /// `max_step_down`: replicas removed per evaluation at most; default 1.
+    pub max_step_down: Option<i64>,
+    /// `scale_up_cooldown`: no scale-up for this long after one; default 0.
+    pub scale_up_cooldown: Option<String>,
+    /// `scale_down_stabilization`: scale down only to the highest
+    /// proposal of this past period; default "5m".
+    pub scale_down_stabilization: Option<String>,
+}
+
+/// `[[deploy]]`: a rolling deployment of a new version of one service.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a deploy table such as { service = \"payment\", at = \"10m\", batch = 1 }"
+)]
+pub struct RawDeploy {
+    /// `name`: the deploy's name in results; default "deploy SERVICE at AT".
+    pub name: Option<String>,
+    /// `service`: the service deployed; required.
+    pub service: String,
+    /// `at`: when the rollout starts; required.
+    pub at: String,
+    /// `batch`: old replicas that may be out of service at once
+    /// (Kubernetes' maxUnavailable); default 1.
+    pub batch: Option<i64>,
+    /// `surge`: extra new replicas started above the desired count
+    /// (maxSurge); default 0.
+    pub surge: Option<i64>,
+    /// `startup`: a new-version replica's startup time; default the
+    /// service's `startup`.
+    pub startup: Option<String>,
+    /// `error_rate`: share of requests a new replica fails during its
+    /// first `bad_for` (a bad release); default 0.
+    pub error_rate: Option<f64>,
+    /// `bad_for`: how long after it starts serving a new replica fails
+    /// `error_rate` of its requests; default the rest of the run.
+    pub bad_for: Option<String>,
 }

@@ -173,6 +173,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
     // do not move), added before the faults so they can name it.
     let registry_model = super::discovery::add_registry(raw, &root, &mut services, &mut endpoints)?;
     let clients = clients.finish(&services);
+    let scaling = super::scaling::scaling(raw, &root, &mut services)?;
     let faults = super::faults::faults(&raw.faults, &root, &services, &endpoints, run)?;
 
     let wp = root.key("workloads");
@@ -244,6 +245,8 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         registry: registry_model,
         discovery,
         deployment: Deployment::Microservices,
+        scales: scaling.scales,
+        deploys: scaling.deploys,
     })
 }
 
@@ -387,6 +390,10 @@ pub(super) fn service(
         startup,
         shed_after,
         outlier,
+        slots: replicas,
+        provisioning: 0,
+        drain_timeout: 30 * NS_PER_SEC,
+        autoscale: None,
     })
 }
 

@@ -120,7 +120,8 @@ impl DiscoveryState {
     pub fn new(model: &Model) -> Self {
         let mut pairs: Vec<Pair> = Vec::new();
         let mut client_pair = Vec::with_capacity(model.clients.len());
-        let replicas = |s: ServiceId| model.services[s as usize].replicas;
+        // Caches and first-seen marks per replica slot.
+        let replicas = |s: ServiceId| model.services[s as usize].slots;
         let mut caches = 0u32;
         let mut seen = 0u32;
         for c in &model.clients {
@@ -153,10 +154,11 @@ impl DiscoveryState {
             .services
             .iter()
             .map(|s| {
+                // The replicas that exist at time 0: the first of the slots.
                 let list = (first..first + s.replicas)
                     .map(|replica| Instance { replica, epoch: 0 })
                     .collect();
-                first += s.replicas;
+                first += s.slots;
                 list
             })
             .collect();
@@ -712,7 +714,7 @@ impl World<'_> {
         // as the dead instances callers are still trying.
         svc.dead_ejections
             .retain(|d| d.until > now || (d.until == 0 && d.failures > 0));
-        let max = ((o.max_ejected * f64::from(svc.replicas)).floor() as u32).max(1);
+        let max = ((o.max_ejected * f64::from(svc.provisioned)).floor() as u32).max(1);
         let ejected = svc.ejected + svc.dead_ejected(now);
         let d = match svc
             .dead_ejections

@@ -27,6 +27,9 @@ pub struct FaultState {
     rngs: Vec<Stream>,
     /// Per random-crash fault: exponential times to failure and repair.
     lifetimes: Vec<Option<(Dist, Dist)>>,
+    /// Per crash fault: the replicas it took down (the first existing
+    /// ones when it started), to repair when it ends.
+    crashed: Vec<Vec<u32>>,
 }
 
 impl FaultState {
@@ -53,6 +56,7 @@ impl FaultState {
                     _ => None,
                 })
                 .collect(),
+            crashed: vec![Vec::new(); model.faults.len()],
         }
     }
 
@@ -153,10 +157,17 @@ impl World<'_> {
                 replicas,
                 mode,
             } => {
-                for i in 0..replicas {
-                    let r = self.global(service, i);
+                // The first `replicas` replicas that exist (all of them
+                // unless scaling removed some).
+                let svc = &self.services[service as usize];
+                let targets: Vec<u32> = (svc.first..svc.first + svc.replicas)
+                    .filter(|&r| !self.replicas[r as usize].absent)
+                    .take(replicas as usize)
+                    .collect();
+                for &r in &targets {
                     self.crash(r, mode, f);
                 }
+                self.faults.crashed[f as usize] = targets;
             }
             FaultKind::Latency { .. } => self.faults.latency.push(f),
             FaultKind::Errors { .. } => self.faults.errors.push(f),
@@ -168,6 +179,7 @@ impl World<'_> {
                 self.update_slowness(r);
             }
             FaultKind::RandomCrashes { service, .. } => {
+                // Every slot: a replica added later fails like the others.
                 let n = self.services[service as usize].replicas;
                 self.fault_meters[f as usize].down_since = vec![None; n as usize];
                 for i in 0..n {
@@ -182,11 +194,8 @@ impl World<'_> {
         self.faults.active[f as usize] = false;
         let model = self.model;
         match model.faults[f as usize].kind {
-            FaultKind::Crash {
-                service, replicas, ..
-            } => {
-                for i in 0..replicas {
-                    let r = self.global(service, i);
+            FaultKind::Crash { .. } => {
+                for r in std::mem::take(&mut self.faults.crashed[f as usize]) {
                     self.repair(r);
                 }
             }
@@ -248,6 +257,12 @@ impl World<'_> {
         else {
             unreachable!("random crash events come from random_crashes faults")
         };
+        if self.replicas[r as usize].absent {
+            // No replica in this slot now: nothing to fail; the process
+            // goes on for whichever replica occupies it later.
+            self.schedule_random_crash(f, r);
+            return;
+        }
         self.crash(r, mode, f);
         let i = (r - self.services[service as usize].first) as usize;
         self.fault_meters[f as usize].down_since[i] = Some(self.now);
@@ -283,7 +298,6 @@ impl World<'_> {
 
     /// Takes replica `r` down (fault `f`): everything on it is lost.
     fn crash(&mut self, r: u32, mode: FailMode, f: FaultId) {
-        let now = self.now;
         let measuring = self.measuring();
         let rep = &self.replicas[r as usize];
         let sid = rep.service as usize;
@@ -301,11 +315,26 @@ impl World<'_> {
         });
         self.fault_meters[f as usize].crashes += u64::from(measuring);
         self.forget_lists(r);
-        let rep = &mut self.replicas[r as usize];
-        let m = &mut self.service_meters[sid];
         if measuring {
-            m.crashes += 1;
+            self.service_meters[sid].crashes += 1;
         }
+        let lost = self.drop_work(r, mode == FailMode::Drop);
+        if measuring {
+            self.service_meters[sid].lost += lost;
+        }
+        if self.replicas[r as usize].draining {
+            // It was on its way out anyway: it does not restart.
+            self.drained(r);
+        }
+    }
+
+    /// Everything on replica `r` (in service, queued, waiting on calls) is
+    /// lost: its callers see `connection_failed`, or (`drop`) nothing.
+    /// Returns how many invocations were lost.
+    pub(super) fn drop_work(&mut self, r: u32, drop: bool) -> u64 {
+        let now = self.now;
+        let rep = &mut self.replicas[r as usize];
+        let m = &mut self.service_meters[rep.service as usize];
         m.busy.add(now, -i64::from(rep.busy));
         m.queued
             .add(now, -((rep.queue.len() + rep.resume.len()) as i64));
@@ -317,23 +346,21 @@ impl World<'_> {
         let mut lost: Vec<InvId> = std::mem::take(&mut self.scratch);
         lost.clear();
         self.invs.on_replica(r, &mut lost);
-        if measuring {
-            // In-process calls are part of their callers' requests, lost
-            // with them: only admitted requests count.
-            let admitted = lost
-                .iter()
-                .filter(|&&id| !matches!(self.invs.get(id).parent, Parent::Local { .. }))
-                .count();
-            self.service_meters[sid].lost += admitted as u64;
-        }
+        // In-process calls are part of their callers' requests, lost with
+        // them: only admitted requests count.
+        let n = lost
+            .iter()
+            .filter(|&&id| !matches!(self.invs.get(id).parent, Parent::Local { .. }))
+            .count() as u64;
         for &id in &lost {
             // It no longer holds a worker: the replica's are gone.
             self.invs.get_mut(id).holds_worker = false;
-            self.lose(id, mode == FailMode::Drop);
+            self.lose(id, drop);
         }
         lost.clear();
         self.scratch = lost;
         self.orphan_calls();
+        n
     }
 
     /// Ends the calls whose caller died: their callees work on for nobody.
@@ -374,6 +401,11 @@ impl World<'_> {
         if rep.down == 0 {
             return;
         }
+        if rep.absent {
+            // Scaled away while down: nothing restarts here.
+            rep.down -= 1;
+            return;
+        }
         if rep.down > 1 {
             rep.down -= 1;
             return;
@@ -406,10 +438,19 @@ impl World<'_> {
 
     /// Replica `r` serves again, as a new instance: it registers and
     /// fetches its own instance lists.
-    fn on_instance_ready(&mut self, r: u32) {
-        self.replicas[r as usize].ready_at = self.now;
+    pub(super) fn on_instance_ready(&mut self, r: u32) {
+        let now = self.now;
+        let rep = &mut self.replicas[r as usize];
+        rep.ready_at = now;
+        if let Some(d) = self.model.deploys.get(rep.deploy as usize) {
+            if d.error_rate > 0.0 {
+                rep.bad_until = now.saturating_add(d.bad_for);
+            }
+        }
+        let sid = rep.service;
         self.register(r);
         self.on_caller_ready(r);
+        self.on_replica_serving(sid);
     }
 
     /// Closes the outages still open at the end of the run.

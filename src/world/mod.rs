@@ -8,6 +8,7 @@
 //! -> the call record (retry or answer) -> caller's next step. Faults
 //! ([`faults`]) and policies ([`resilience`]) live in their own files.
 
+pub mod autoscale;
 pub mod balancer;
 pub mod breaker;
 pub mod call;
@@ -18,6 +19,7 @@ pub mod outcome;
 pub mod registry;
 pub mod request;
 pub mod resilience;
+pub mod scaling;
 pub mod service;
 pub mod workload;
 
@@ -27,6 +29,7 @@ use crate::metrics::discovery::DiscoveryMeter;
 use crate::metrics::resilience::{ClientMeter, FaultMeter, PeriodMeter};
 use crate::metrics::timeseries::{ServiceMeter, Windows, WorkloadMeter};
 use crate::model::{Arrival, FaultId, Io, Model, Step, WorkloadId};
+use autoscale::AutoscalerState;
 use call::{CallId, Calls};
 use discovery::DiscoveryState;
 use faults::FaultState;
@@ -34,6 +37,7 @@ use outcome::{Cause, Outcome};
 use registry::RegistryState;
 use request::{InvId, Invocation, Invocations, Parent, NOT_ADMITTED, NO_TARGET};
 use resilience::ClientState;
+use scaling::ScalingState;
 use service::{Replica, ServiceState};
 use std::collections::VecDeque;
 
@@ -151,6 +155,28 @@ pub enum Event {
         /// Its tag.
         tag: u32,
     },
+    /// A `[[scale]]` entry takes effect.
+    ScaleAt {
+        /// Index in `Model::scales`.
+        index: u32,
+    },
+    /// A `[[deploy]]` rollout starts.
+    DeployStart {
+        /// Index in `Model::deploys`.
+        deploy: u32,
+    },
+    /// A service's autoscaler evaluates.
+    Autoscale {
+        /// The service.
+        service: u32,
+    },
+    /// A draining replica's `drain_timeout` is up.
+    DrainDeadline {
+        /// Global replica index.
+        replica: u32,
+        /// Its epoch when the drain started.
+        epoch: u32,
+    },
     /// The warm-up period ends.
     WarmupEnd,
     /// A time-series window ends.
@@ -204,6 +230,12 @@ pub struct World<'m> {
     pub discovery: DiscoveryState,
     /// Per discovery pair (`discovery.pairs`).
     pub discovery_meters: Vec<DiscoveryMeter>,
+    /// Desired counts, versions, rollouts and replicas over time.
+    pub scaling: ScalingState,
+    /// Per service: its autoscaler's memory, if it has one.
+    pub autoscalers: Vec<Option<AutoscalerState>>,
+    /// Some fault or deploy has a blast radius to measure.
+    with_periods: bool,
     /// Invocations ready to run their next step now; drained after each
     /// event so that chains of immediate work never recurse.
     ready: VecDeque<InvId>,
@@ -237,7 +269,8 @@ impl<'m> World<'m> {
         for (i, s) in model.services.iter().enumerate() {
             services.push(ServiceState {
                 first: replicas.len() as u32,
-                replicas: s.replicas,
+                replicas: s.slots,
+                provisioned: s.replicas,
                 concurrency: s.concurrency,
                 queue_capacity: s.queue_capacity.unwrap_or(u32::MAX),
                 balancer: s.balancer,
@@ -245,17 +278,20 @@ impl<'m> World<'m> {
                 startup: s.startup,
                 shed_after: s.shed_after,
                 outlier: s.outlier,
-                unavailable: 0,
+                unavailable: s.slots - s.replicas,
                 ejected: 0,
                 dead_ejections: Vec::new(),
                 rr: 0,
                 work_rng: rng::stream(seed, &format!("service/{}", s.name)),
                 lb_rng: rng::stream(seed, &format!("balancer/{}", s.name)),
             });
-            replicas.extend((0..s.replicas).map(|_| Replica::new(i as u32)));
+            replicas.extend((0..s.slots).map(|slot| Replica {
+                absent: slot >= s.replicas,
+                ..Replica::new(i as u32)
+            }));
             service_meters[i].available.add(0, i64::from(s.replicas));
         }
-        let with_faults = !model.faults.is_empty();
+        let with_periods = !model.faults.is_empty() || !model.deploys.is_empty();
         let discovery = DiscoveryState::new(model);
         let mut world = World {
             model,
@@ -297,7 +333,7 @@ impl<'m> World<'m> {
                     ..FaultMeter::default()
                 })
                 .collect(),
-            outside_faults: if with_faults {
+            outside_faults: if with_periods {
                 vec![PeriodMeter::default(); model.workloads.len()]
             } else {
                 Vec::new()
@@ -306,6 +342,16 @@ impl<'m> World<'m> {
             registry: model.registry.as_ref().map(|_| RegistryState::new(model)),
             discovery_meters: discovery::meters(&discovery.pairs),
             discovery,
+            scaling: ScalingState::new(model),
+            autoscalers: model
+                .services
+                .iter()
+                .map(|s| {
+                    s.autoscale
+                        .map(|a| AutoscalerState::new(a.metric == crate::model::Metric::P99))
+                })
+                .collect(),
+            with_periods,
             ready: VecDeque::new(),
             local_replies: VecDeque::new(),
             any_outlier: model.services.iter().any(|s| s.outlier.is_some()),
@@ -347,6 +393,7 @@ impl<'m> World<'m> {
         }
         world.start_registry();
         world.start_discovery();
+        world.start_scaling();
         world
     }
 
@@ -393,6 +440,10 @@ impl<'m> World<'m> {
                     self.lookup_done(lookup, false);
                 }
             }
+            Event::ScaleAt { index } => self.on_scale_at(index),
+            Event::DeployStart { deploy } => self.on_deploy_start(deploy),
+            Event::Autoscale { service } => self.on_autoscale(service),
+            Event::DrainDeadline { replica, epoch } => self.on_drain_deadline(replica, epoch),
             Event::WarmupEnd => self.on_warmup_end(),
             Event::WindowEnd => self.on_window_end(),
         }
@@ -432,7 +483,7 @@ impl<'m> World<'m> {
         if measuring {
             m.requests += 1;
             m.in_flight += 1;
-            if !self.fault_meters.is_empty() {
+            if self.with_periods {
                 self.for_periods(workload, self.now, |m| m.issued += 1);
             }
         }
@@ -529,6 +580,9 @@ impl<'m> World<'m> {
                 }
             }
         }
+        // Admission time: for shedding, and a p99 autoscaler's response
+        // times.
+        inv.queued_at = now;
         if rep.busy < svc.concurrency {
             rep.busy += 1;
             rep.outstanding += 1;
@@ -537,7 +591,6 @@ impl<'m> World<'m> {
             self.ready.push_back(id);
         } else if (rep.queue.len() as u32) < svc.queue_capacity {
             rep.outstanding += 1;
-            inv.queued_at = now;
             rep.queue.push_back(id);
             meter.queued.add(now, 1);
         } else {
@@ -740,6 +793,7 @@ impl<'m> World<'m> {
             }
             self.scratch = shed;
             self.scratch.clear();
+            self.check_drained(r);
         }
     }
 
@@ -775,17 +829,32 @@ impl<'m> World<'m> {
                 self.service_meters[sid as usize].injected_errors += 1;
             }
         }
+        if rep.bad_until > self.now && outcome.succeeded() && self.bad_release_error(inv.replica) {
+            outcome = Outcome::Failed(Cause::InjectedError);
+            if measuring {
+                self.service_meters[sid as usize].injected_errors += 1;
+            }
+        }
         if inv.holds_worker {
             self.free_worker(inv.replica);
         }
         // An in-process call was never admitted: it is part of its
         // caller's request, not one of the replica's own.
-        if !matches!(self.invs.get(id).parent, Parent::Local { .. }) {
-            let rep = &mut self.replicas[inv.replica as usize];
+        let local = matches!(self.invs.get(id).parent, Parent::Local { .. });
+        let rep = &mut self.replicas[inv.replica as usize];
+        let draining = rep.draining;
+        if !local {
             rep.outstanding -= 1;
             if measuring {
                 self.service_meters[sid as usize].completed += 1;
             }
+        }
+        if !local && !self.autoscalers.is_empty() {
+            let admitted = self.invs.get(id).queued_at;
+            self.note_response_time(sid, self.now - admitted);
+        }
+        if draining {
+            self.check_drained(inv.replica);
         }
         self.count_abandoned(id);
         self.respond(id, outcome);
@@ -907,7 +976,7 @@ impl<'m> World<'m> {
         }
         if counted {
             m.in_flight -= 1;
-            if !self.fault_meters.is_empty() {
+            if self.with_periods {
                 self.for_periods(workload, start, |m| record(m, latency, outcome));
             }
         }
@@ -929,6 +998,12 @@ impl<'m> World<'m> {
                 f(&mut self.fault_meters[i].during[workload as usize]);
             }
         }
+        for d in &mut self.scaling.deploys {
+            if d.covers(start) {
+                any = true;
+                f(&mut d.during[workload as usize]);
+            }
+        }
         if !any {
             f(&mut self.outside_faults[workload as usize]);
         }
@@ -936,6 +1011,12 @@ impl<'m> World<'m> {
 
     fn on_warmup_end(&mut self) {
         let now = self.now;
+        for m in &mut self.scaling.meters {
+            m.provisioned_at_warmup = m.provisioned.area_at(now);
+            let v = m.provisioned.value() as u32;
+            m.min = v;
+            m.max = v;
+        }
         for m in &mut self.service_meters {
             m.busy_at_warmup = m.busy.area_at(now);
             m.queued_at_warmup = m.queued.area_at(now);
@@ -966,6 +1047,9 @@ impl<'m> World<'m> {
         );
         if self.now > start {
             self.fill_registry_counts();
+            if self.scaling.on {
+                self.fill_replica_counts(start);
+            }
         }
     }
 }

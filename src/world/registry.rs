@@ -51,6 +51,8 @@ pub struct RegistryState {
     pub registrations: u64,
     /// Entries evicted for missing heartbeats (measured).
     pub evictions: u64,
+    /// Entries removed by graceful shutdowns (measured).
+    pub deregistrations: u64,
     /// Heartbeats sent while no registry replica was running (measured).
     pub heartbeats_lost: u64,
     /// Measured time with no registry replica running, in ns.
@@ -67,6 +69,7 @@ impl RegistryState {
             rng: rng::stream(model.seed, "registry/heartbeats"),
             registrations: 0,
             evictions: 0,
+            deregistrations: 0,
             heartbeats_lost: 0,
             outage_ns: 0,
         }
@@ -124,6 +127,14 @@ impl RegistryState {
         }
     }
 
+    /// Removes `instance`'s entry (a graceful deregistration).
+    fn remove(&mut self, service: ServiceId, instance: Instance) -> bool {
+        let list = &mut self.entries[service as usize];
+        let before = list.len();
+        list.retain(|e| e.instance != instance);
+        list.len() < before
+    }
+
     /// Entries of `service`: all of them, and those whose instance is no
     /// longer alive according to `alive`.
     pub fn count(&self, service: ServiceId, alive: impl Fn(Instance) -> bool) -> (u32, u32) {
@@ -145,7 +156,7 @@ impl World<'_> {
         };
         for r in 0..self.replicas.len() as u32 {
             let sid = self.replicas[r as usize].service;
-            if sid == reg.service {
+            if sid == reg.service || self.replicas[r as usize].absent {
                 continue;
             }
             let instance = Instance {
@@ -175,6 +186,29 @@ impl World<'_> {
         }
         let epoch = self.replicas[r as usize].epoch;
         self.beat(r, epoch);
+    }
+
+    /// Replica `r` is being removed gracefully: it deregisters (if it can
+    /// reach the registry; else its entry expires after `ttl`) and sends
+    /// no more heartbeats.
+    pub(super) fn deregister(&mut self, r: u32) {
+        let Some(reg) = &self.model.registry else {
+            return;
+        };
+        let rep = &self.replicas[r as usize];
+        let sid = rep.service;
+        if sid == reg.service {
+            return;
+        }
+        let instance = Instance {
+            replica: r,
+            epoch: rep.epoch,
+        };
+        let cut = self.partition(sid, reg.service).is_some();
+        let state = self.registry.as_mut().expect("registry state");
+        if state.up && !cut && state.remove(sid, instance) && self.now >= self.model.warmup {
+            state.deregistrations += 1;
+        }
     }
 
     /// A heartbeat of instance `(r, epoch)` is due; a dead instance sends

@@ -365,7 +365,7 @@ impl World<'_> {
         }
         let now = self.now;
         let svc = &mut self.services[sid];
-        let max = ((o.max_ejected * f64::from(svc.replicas)).floor() as u32).max(1);
+        let max = ((o.max_ejected * f64::from(svc.provisioned)).floor() as u32).max(1);
         if svc.ejected + svc.dead_ejected(now) >= max {
             return;
         }

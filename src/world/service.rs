@@ -43,6 +43,17 @@ pub struct Replica {
     pub slow: f64,
     /// When its current instance became ready (discovery lag).
     pub ready_at: SimTime,
+    /// An empty slot: no replica exists here (scaled away or never
+    /// added). It costs nothing and takes no calls.
+    pub absent: bool,
+    /// Being removed: takes no new calls, finishes what it has.
+    pub draining: bool,
+    /// The deploy version it runs (0: the one the run started with).
+    pub version: u32,
+    /// A bad release: it fails `error_rate` of its requests until then.
+    pub bad_until: SimTime,
+    /// The deploy whose version it runs (for `bad_until`'s error rate).
+    pub deploy: u32,
 }
 
 impl Replica {
@@ -63,13 +74,26 @@ impl Replica {
             consecutive_failures: 0,
             slow: 1.0,
             ready_at: 0,
+            absent: false,
+            draining: false,
+            version: 0,
+            bad_until: 0,
+            deploy: u32::MAX,
         }
     }
 
-    /// Running: not down and not starting (it may be ejected).
+    /// Running: it exists, is not down, starting or draining (it may be
+    /// ejected).
     #[inline]
     pub fn running(&self) -> bool {
-        self.down == 0 && !self.starting
+        self.down == 0 && !self.starting && !self.absent && !self.draining
+    }
+
+    /// It exists and is not on its way out: counts towards the desired
+    /// replica count (starting and crashed replicas included).
+    #[inline]
+    pub fn present(&self) -> bool {
+        !self.absent && !self.draining
     }
 
     /// The balancer may choose it.
@@ -110,8 +134,11 @@ impl ServiceState {
 pub struct ServiceState {
     /// First global replica index; replicas are contiguous.
     pub first: u32,
-    /// Number of replicas, from `first` on.
+    /// Replica slots, from `first` on (see `model::Service::slots`);
+    /// empty ones are `absent` and count as unavailable.
     pub replicas: u32,
+    /// Slots holding a replica (draining ones included): what costs.
+    pub provisioned: u32,
     /// Workers per replica.
     pub concurrency: u32,
     /// `u32::MAX` when unbounded.

@@ -37,13 +37,13 @@ fn line_col_of(text: &str, at: usize) -> (usize, usize) {
 }
 
 /// `:LINE:COL:` of the first `needle` in `text`.
-fn at(text: &str, needle: &str) -> String {
+pub(super) fn at(text: &str, needle: &str) -> String {
     at_after(text, "", needle)
 }
 
 /// `:LINE:COL:` of the first `needle` that follows (the end of) the first
 /// `anchor` in `text`.
-fn at_after(text: &str, anchor: &str, needle: &str) -> String {
+pub(super) fn at_after(text: &str, anchor: &str, needle: &str) -> String {
     let start = text
         .find(anchor)
         .unwrap_or_else(|| panic!("{anchor:?} is in the scenario"))
@@ -57,8 +57,8 @@ fn at_after(text: &str, anchor: &str, needle: &str) -> String {
 }
 
 /// What a failed command left behind.
-struct Failure {
-    stderr: String,
+pub(super) struct Failure {
+    pub(super) stderr: String,
     _dir: tempfile::TempDir,
 }
 
@@ -92,7 +92,7 @@ fn assert_bad_input(dir: &Path, args: &[&str]) -> String {
 
 /// Writes `text` as `file` in a fresh directory and runs
 /// `microsim run FILE --out out EXTRA...` there, expecting bad input.
-fn run_bad(file: &str, text: &str, extra: &[&str]) -> Failure {
+pub(super) fn run_bad(file: &str, text: &str, extra: &[&str]) -> Failure {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join(file), text).unwrap();
     let mut args = vec!["run", file, "--out", "out"];
@@ -102,7 +102,7 @@ fn run_bad(file: &str, text: &str, extra: &[&str]) -> Failure {
 }
 
 /// Asserts that `stderr` contains every one of `words`.
-fn assert_says(stderr: &str, words: &[&str]) {
+pub(super) fn assert_says(stderr: &str, words: &[&str]) {
     for w in words {
         assert!(
             stderr.contains(w),
@@ -112,7 +112,7 @@ fn assert_says(stderr: &str, words: &[&str]) {
 }
 
 /// Asserts the located error prefix `error: FILE:LINE:COL: `PATH`: `.
-fn assert_located(stderr: &str, file: &str, line_col: &str, path: &str) {
+pub(super) fn assert_located(stderr: &str, file: &str, line_col: &str, path: &str) {
     let prefix = format!("error: {file}{line_col} `{path}`: ");
     assert!(
         stderr.starts_with(&prefix),

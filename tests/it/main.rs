@@ -10,4 +10,5 @@ mod fuzz;
 mod monolith;
 mod queueing;
 mod resilience;
+mod scaling;
 mod scenarios;
