@@ -252,6 +252,12 @@ impl<'m> Simulation<'m> {
                 workloads,
                 dependencies,
                 discovery: discovery(model, &self.world, end),
+                cost: crate::metrics::cost::cost_summary(
+                    model,
+                    &w.service_meters,
+                    w.workload_meters.iter().map(|m| m.ok + m.degraded).sum(),
+                    end,
+                ),
             },
             timeseries: self.world.windows.series,
         }

@@ -1,7 +1,8 @@
 //! `microsim run`: simulate and report.
 
 use super::{capacity_report, CliError, ScenarioArgs};
-use crate::report::{csv, json, output, scaling, table};
+
+use crate::report::{cost, csv, json, output, scaling, table};
 use crate::simulation;
 use clap::Args;
 use std::path::PathBuf;
@@ -17,7 +18,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
     /// Write summary.json, workloads.csv, services.csv, dependencies.csv,
-    /// faults.csv, discovery.csv and timeseries.csv into this directory.
+    /// faults.csv, discovery.csv and timeseries.csv into this directory
+    /// (and cost.csv when the scenario prices something, scaling.csv
+    /// when replica counts can change, deploys.csv with deploys).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Print nothing on stderr but errors and warnings.
@@ -68,7 +71,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     if let Some(dir) = &args.out {
         let fail =
             |e: &dyn std::fmt::Display| CliError::Failed(format!("writing {}: {e}", dir.display()));
-        let files = [
+        let mut files = vec![
             ("summary.json", json::summary_json(s).into_bytes()),
             (
                 "workloads.csv",
@@ -85,23 +88,27 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
                 csv::discovery_csv(s).map_err(|e| fail(&e))?,
             ),
             (
-                "scaling.csv",
-                scaling::scaling_csv(s).map_err(|e| fail(&e))?,
-            ),
-            (
-                "deploys.csv",
-                scaling::deploys_csv(s).map_err(|e| fail(&e))?,
-            ),
-            (
                 "timeseries.csv",
                 csv::timeseries_csv(&result.timeseries).map_err(|e| fail(&e))?,
             ),
         ];
+        if let Some(bytes) = cost::cost_csv(s) {
+            files.push(("cost.csv", bytes.map_err(|e| fail(&e))?));
+        }
+        // Scaling's files only when replica counts could change.
+        if s.services.values().any(|r| r.scaling.is_some()) {
+            let bytes = scaling::scaling_csv(s).map_err(|e| fail(&e))?;
+            files.push(("scaling.csv", bytes));
+        }
+        if !s.deploys.is_empty() {
+            let bytes = scaling::deploys_csv(s).map_err(|e| fail(&e))?;
+            files.push(("deploys.csv", bytes));
+        }
         output::write_all(dir, &files).map_err(|e| fail(&e))?;
         if !args.quiet {
             eprintln!(
                 "wrote {} to {}",
-                files.map(|(n, _)| n).join(", "),
+                files.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
                 dir.display()
             );
         }

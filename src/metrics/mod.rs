@@ -2,6 +2,7 @@
 //! constant memory per workload, service and time window, then turned into
 //! a plain-data [`RunResult`].
 
+pub mod cost;
 pub mod discovery;
 pub mod integral;
 pub mod latency;
@@ -10,6 +11,7 @@ pub mod result;
 pub mod scaling;
 pub mod timeseries;
 
+pub use cost::{CostSummary, ServiceCost};
 pub use integral::TimeIntegral;
 pub use latency::LatencyStats;
 pub use result::*;

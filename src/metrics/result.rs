@@ -52,6 +52,10 @@ pub struct Summary {
     /// Rolling deploys, in scenario order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deploys: Vec<DeploySummary>,
+    /// What the measured period cost; absent when the scenario prices
+    /// nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<super::cost::CostSummary>,
 }
 
 /// Service discovery over the measured period.
@@ -477,10 +481,6 @@ pub struct ServiceWindow {
     /// Replicas of the service (with scaling: the desired count at the
     /// window's end).
     pub replicas: u32,
-    /// With scaling: mean replicas that existed during the window
-    /// (starting, serving, down or draining).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub mean_replicas: Option<f64>,
     /// Mean replicas the balancer could choose during the window.
     pub available_replicas: f64,
     /// Calls received in the window, retries included.
@@ -491,6 +491,14 @@ pub struct ServiceWindow {
     /// Of those, entries of instances no longer running (not yet evicted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stale_registered: Option<u32>,
+    /// With scaling or cost on: mean replicas that existed (and were paid
+    /// for: starting, serving, down or draining) in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_replicas: Option<f64>,
+    /// With cost on: what the service cost in the window (replicas,
+    /// network calls into it, its platform overhead), in the currency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
 }
 
 /// One caller/callee discovery pair in one window.

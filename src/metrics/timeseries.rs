@@ -99,6 +99,19 @@ pub struct ServiceMeter {
     pub available_at_warmup: u128,
     /// Area of `available` when the current window began.
     pub available_at_window: u128,
+    /// Replicas that exist and cost money (running, starting, draining, or
+    /// crashed and restarting), over time: what the cost model charges.
+    pub provisioned: TimeIntegral,
+    /// Area of `provisioned` when the measured period began.
+    pub provisioned_at_warmup: u128,
+    /// Area of `provisioned` when the current window began.
+    pub provisioned_at_window: u128,
+    /// Network calls into the service sent after the warm-up: call
+    /// attempts and registry lookups that went over the network (counted
+    /// where the hop is sent; retries count, in-process calls do not).
+    pub network_calls: u64,
+    /// Network calls into the service in the current window.
+    pub win_network_calls: u64,
     /// Areas when the measured period began.
     pub busy_at_warmup: u128,
     /// Like `busy_at_warmup`, for `queued`.
@@ -165,8 +178,12 @@ impl Windows {
             m.win_failed = 0;
             m.win_latency.reset();
         }
-        for (s, m) in model.services.iter().zip(services.iter_mut()) {
+        let cost = &model.cost;
+        let dynamic = model.dynamic_replicas();
+        for (si, (s, m)) in model.services.iter().zip(services.iter_mut()).enumerate() {
             let busy = m.busy.area_at(now);
+            let provisioned = m.provisioned.area_at(now);
+            let replica_ns = provisioned - m.provisioned_at_window;
             let queued = m.queued.area_at(now);
             let available = m.available.area_at(now);
             let workers = f64::from(s.replicas) * f64::from(s.concurrency);
@@ -177,12 +194,19 @@ impl Windows {
                 utilization: mean_between(m.busy_at_window, busy, span) / workers,
                 queue_length: mean_between(m.queued_at_window, queued, span),
                 replicas: s.replicas,
-                mean_replicas: None,
                 available_replicas: mean_between(m.available_at_window, available, span),
                 requests: m.win_requests,
                 registered: None,
                 stale_registered: None,
+                mean_replicas: (cost.on() || dynamic)
+                    .then(|| mean_between(m.provisioned_at_window, provisioned, span)),
+                cost: cost.on().then(|| {
+                    cost.parts(si as u32, replica_ns, span, m.win_network_calls)
+                        .total()
+                }),
             });
+            m.provisioned_at_window = provisioned;
+            m.win_network_calls = 0;
             m.busy_at_window = busy;
             m.queued_at_window = queued;
             m.available_at_window = available;

@@ -5,6 +5,7 @@
 
 pub mod capacity;
 pub mod cause;
+pub mod cost;
 pub mod discovery;
 pub mod fault;
 pub mod graph;
@@ -73,6 +74,9 @@ pub struct Model {
     pub scales: Vec<ScaleEvent>,
     /// Rolling deployments, in scenario order.
     pub deploys: Vec<Deploy>,
+    /// Prices (`[cost]` and the services' `price_per_hour`); all zeros
+    /// when the scenario prices nothing.
+    pub cost: cost::CostModel,
 }
 
 /// How a load balancer picks the replica for each incoming call.

@@ -262,6 +262,9 @@ pub fn to_monolith(model: Model, sizing: &Sizing) -> Monolith {
     if model.registry.is_some() || model.uses_discovery() {
         note.push_str("; [registry] and discovery settings are dropped (no network calls)");
     }
+    let members: Vec<ServiceId> = (0..model.services.len() as ServiceId)
+        .filter(|&s| map.map(s).is_some())
+        .collect();
     let mono = Model {
         services: vec![unit],
         endpoints,
@@ -272,6 +275,7 @@ pub fn to_monolith(model: Model, sizing: &Sizing) -> Monolith {
         deployment: Deployment::Monolith { components },
         scales: Vec::new(),
         deploys: Vec::new(),
+        cost: model.cost.unit(None, &members),
         ..model
     };
     Monolith {

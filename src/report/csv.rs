@@ -301,11 +301,17 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
             "no_instance",
         ]);
     }
-    // With scaling: the mean replicas that existed in each window (the
-    // `replicas` column is then the desired count at the window's end).
-    let scaling = t.services.iter().any(|r| r.mean_replicas.is_some());
-    if scaling {
+    // With scaling or a cost model: the mean replicas that existed in
+    // each window (with scaling, `replicas` is then the desired count at
+    // the window's end); with a cost model, what the window cost.
+    let mean_replicas = t.services.iter().any(|r| r.mean_replicas.is_some());
+    let cost = t.services.iter().any(|r| r.cost.is_some());
+    let extra_at = header.len();
+    if mean_replicas {
         header.push("mean_replicas");
+    }
+    if cost {
+        header.push("cost");
     }
     w.write_record(&header)?;
     let width = header.len();
@@ -351,9 +357,14 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
                     .map_or_else(String::new, |v| v.to_string()),
             ]);
         }
-        if scaling {
-            row.resize(width - 1, String::new());
+        if mean_replicas || cost {
+            row.resize(extra_at, String::new());
+        }
+        if mean_replicas {
             row.push(opt(r.mean_replicas));
+        }
+        if cost {
+            row.push(opt(r.cost));
         }
         row.resize(width, String::new());
         rows.push((r.start_s, 1, row));

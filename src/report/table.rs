@@ -167,6 +167,7 @@ pub fn summary_tables(s: &Summary) -> String {
     out.push_str(&resilience_tables(s));
     out.push_str(&discovery_tables(s));
     out.push_str(&super::scaling::scaling_tables(s));
+    out.push_str(&super::cost::cost_table(s));
     out
 }
 

@@ -185,6 +185,8 @@ fn as_service(r: &RawRegistry) -> RawService {
         provisioning: None,
         drain_timeout: None,
         autoscale: None,
+        // Priced by the cost model, which reads the registry's table.
+        price_per_hour: None,
     }
 }
 

@@ -92,6 +92,7 @@ pub fn sizing(raw: &RawScenario, root: &FieldPath) -> R<Option<Sizing>> {
         provisioning: None,
         drain_timeout: None,
         autoscale: None,
+        price_per_hour: None,
     };
     let unit = super::validate::service("monolith", &as_service, &mp, Vec::new())?;
     if !monolith {

@@ -46,6 +46,8 @@ pub struct RawScenario {
     /// Rolling deployments (`[[deploy]]`).
     #[serde(default)]
     pub deploy: Vec<RawDeploy>,
+    /// `[cost]`: prices of replicas, network calls and platform overhead.
+    pub cost: Option<super::cost::RawCost>,
 }
 
 /// `[simulation]`.
@@ -115,6 +117,9 @@ pub struct RawService {
     pub drain_timeout: Option<String>,
     /// `[services.NAME.autoscale]`: a horizontal autoscaler.
     pub autoscale: Option<RawAutoscale>,
+    /// `price_per_hour`: price per replica-hour of this service; default
+    /// `cost.replica_hour`.
+    pub price_per_hour: Option<f64>,
     /// `[services.NAME.endpoints.EP]` tables in file order; at least one.
     #[serde(default)]
     pub endpoints: IndexMap<String, RawEndpoint>,
@@ -153,6 +158,9 @@ pub struct RawRegistry {
     pub ttl: Option<String>,
     /// `lookup_timeout`: how long a caller waits for a lookup; default 1s.
     pub lookup_timeout: Option<String>,
+    /// `price_per_hour`: price per registry replica-hour; default
+    /// `cost.replica_hour`.
+    pub price_per_hour: Option<f64>,
 }
 
 /// `[discovery]` and `[services.NAME.discovery]`: every field optional, so

@@ -221,6 +221,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
     }
 
     let discovery = super::discovery::discovery(raw, &root, services.len())?;
+    let cost = super::cost::cost(raw, &root, &services)?;
     let mut faults = faults;
     super::discovery::extend_fault_effects(
         &mut faults,
@@ -247,6 +248,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         deployment: Deployment::Microservices,
         scales: scaling.scales,
         deploys: scaling.deploys,
+        cost,
     })
 }
 

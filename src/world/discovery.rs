@@ -425,6 +425,7 @@ impl World<'_> {
             reg.lookup,
             Parent::Lookup { lookup: id, tag },
         ));
+        self.note_network_call(reg.service);
         let hop = hop(&model.network, &mut self.net_to[reg.lookup as usize]);
         self.queue
             .push(now.saturating_add(hop), Event::Deliver { inv });

@@ -290,6 +290,7 @@ impl<'m> World<'m> {
                 ..Replica::new(i as u32)
             }));
             service_meters[i].available.add(0, i64::from(s.replicas));
+            service_meters[i].provisioned.add(0, i64::from(s.replicas));
         }
         let with_periods = !model.faults.is_empty() || !model.deploys.is_empty();
         let discovery = DiscoveryState::new(model);
@@ -462,6 +463,16 @@ impl<'m> World<'m> {
 
     fn measuring(&self) -> bool {
         self.now >= self.model.warmup
+    }
+
+    /// A request hop into `service` goes over the network: counted for the
+    /// cost model's network price.
+    #[inline]
+    fn note_network_call(&mut self, service: crate::model::ServiceId) {
+        let measuring = self.measuring();
+        let m = &mut self.service_meters[service as usize];
+        m.win_network_calls += 1;
+        m.network_calls += u64::from(measuring);
     }
 
     fn on_arrival(&mut self, workload: WorkloadId) {
@@ -1021,6 +1032,7 @@ impl<'m> World<'m> {
             m.busy_at_warmup = m.busy.area_at(now);
             m.queued_at_warmup = m.queued.area_at(now);
             m.available_at_warmup = m.available.area_at(now);
+            m.provisioned_at_warmup = m.provisioned.area_at(now);
         }
     }
 

@@ -134,6 +134,7 @@ impl World<'_> {
             rec.replica = t.replica;
             rec.replica_epoch = t.epoch;
         }
+        self.note_network_call(self.model.endpoints[site.target as usize].service);
         let hop = hop(&self.model.network, &mut self.net_to[site.target as usize]);
         if hop == 0 {
             self.admit(callee);

@@ -337,6 +337,9 @@ impl World<'_> {
         });
         let measuring = self.measuring();
         self.services[sid as usize].provisioned += 1;
+        self.service_meters[sid as usize]
+            .provisioned
+            .add(self.now, 1);
         let m = &mut self.scaling.meters[sid as usize];
         m.change(self.now, 1, measuring);
         m.started += u64::from(measuring);
@@ -392,6 +395,9 @@ impl World<'_> {
         let sid = self.replicas[r as usize].service;
         let measuring = self.measuring();
         self.services[sid as usize].provisioned -= 1;
+        self.service_meters[sid as usize]
+            .provisioned
+            .add(self.now, -1);
         let m = &mut self.scaling.meters[sid as usize];
         m.change(self.now, -1, measuring);
         m.drained += u64::from(measuring);
@@ -427,7 +433,7 @@ impl World<'_> {
             let area = m.provisioned.area_at(now);
             let row = &mut rows[first_row + i];
             let mean = crate::metrics::integral::mean_between(m.provisioned_at_window, area, span);
-            row.mean_replicas = Some(mean);
+            debug_assert_eq!(row.mean_replicas, Some(mean));
             // Utilisation against the workers that existed, not the
             // configured count.
             let configured = f64::from(self.model.services[i].replicas);

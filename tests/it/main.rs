@@ -3,6 +3,7 @@
 mod accounting;
 mod bad_input;
 mod common;
+mod cost;
 mod determinism;
 mod discovery;
 mod fault_scenarios;
