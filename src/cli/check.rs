@@ -31,6 +31,9 @@ pub fn check(args: &CheckArgs) -> Result<(), CliError> {
     out.push_str("\n\ncapacity (peak offered load vs. workers; hold time excludes queueing):\n");
     out.push_str(&capacity_table(&rows));
     out.push('\n');
+    for n in &sc.notes {
+        eprintln!("{n}");
+    }
     for w in warnings {
         eprintln!("{w}");
     }

@@ -42,6 +42,9 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let model = &sc.model;
     let (rows, warnings) = capacity_report(&sc);
     if !args.quiet {
+        for n in &sc.notes {
+            eprintln!("{n}");
+        }
         eprintln!("capacity (peak offered load vs. workers; hold time excludes queueing):");
         eprintln!("{}", table::capacity_table(&rows));
     }

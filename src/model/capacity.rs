@@ -55,9 +55,19 @@ pub fn capacity(model: &Model) -> Vec<CapacityRow> {
         };
         visits[w.target as usize] += rate;
     }
+    // Workload requests enter their endpoint; so do calls over the network.
+    let mut entered = visits.clone();
     propagate(model, &order, &mut visits);
     if let Some(r) = &model.registry {
         visits[r.lookup as usize] += lookups(model, &visits);
+    }
+    for (e, ep) in model.endpoints.iter().enumerate() {
+        for c in graph::call_sites(ep).filter(|c| !c.local) {
+            entered[c.target as usize] += visits[e];
+        }
+    }
+    if let Some(r) = &model.registry {
+        entered[r.lookup as usize] = visits[r.lookup as usize];
     }
     let hold = hold_times(model, &response);
     model
@@ -66,8 +76,16 @@ pub fn capacity(model: &Model) -> Vec<CapacityRow> {
         .enumerate()
         .map(|(sid, s)| {
             let eps = s.endpoints.iter().map(|&e| e as usize);
-            let offered: f64 = eps.clone().map(|e| visits[e]).sum();
-            let busy: f64 = eps.map(|e| visits[e] * hold[e] / 1e9).sum();
+            // In-process calls (monolith mode) are no extra admission:
+            // with blocking io their time is in their caller's hold, with
+            // async io they hold a worker for their own work steps.
+            let offered: f64 = eps.clone().map(|e| entered[e]).sum();
+            let busy: f64 = eps
+                .map(|e| match s.io {
+                    Io::Blocking => entered[e] * hold[e],
+                    Io::Async => visits[e] * hold[e],
+                } / 1e9)
+                .sum();
             // With scaling, the most replicas it will have: the peak load
             // is judged against the capacity it can reach (the autoscaler
             // or a scheduled scale-up has to get there in time).
@@ -164,10 +182,18 @@ fn lookups(model: &Model, visits: &[f64]) -> f64 {
 }
 
 /// Mean response time of each endpoint without any queueing, in ns: its
-/// work, plus for each call two network hops and the callee's response
-/// (the slowest mean of a parallel group: a lower bound of its maximum).
+/// work, plus for each call two network hops (none in-process) and the
+/// callee's response (the slowest mean of a parallel group: a lower bound
+/// of its maximum).
 fn responses(model: &Model, order: &[usize]) -> Vec<f64> {
     let net = 2.0 * model.network.mean();
+    let call = |c: &CallSite, t: &[f64]| {
+        if c.local {
+            t[c.target as usize]
+        } else {
+            net + t[c.target as usize]
+        }
+    };
     let mut t = vec![0.0; model.endpoints.len()];
     // Callees first, so each callee's response is known when needed.
     for &e in order {
@@ -176,11 +202,8 @@ fn responses(model: &Model, order: &[usize]) -> Vec<f64> {
             .iter()
             .map(|step| match step {
                 Step::Work(d) => d.mean(),
-                Step::Call(c) => net + t[c.target as usize],
-                Step::Parallel(cs) => cs
-                    .iter()
-                    .map(|c| net + t[c.target as usize])
-                    .fold(0.0, f64::max),
+                Step::Call(c) => call(c, &t),
+                Step::Parallel(cs) => cs.iter().map(|c| call(c, &t)).fold(0.0, f64::max),
             })
             .sum();
     }

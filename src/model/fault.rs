@@ -46,6 +46,15 @@ pub enum Scope {
     Service(ServiceId),
     /// One endpoint.
     Endpoint(EndpointId),
+    /// The endpoints `first..=last`: a component's endpoints inside a
+    /// monolith unit (a service's endpoints have consecutive ids), whose
+    /// service is the unit's.
+    Endpoints {
+        /// The first endpoint covered.
+        first: EndpointId,
+        /// The last endpoint covered.
+        last: EndpointId,
+    },
 }
 
 impl Scope {
@@ -55,6 +64,7 @@ impl Scope {
         match self {
             Scope::Service(s) => s == sid,
             Scope::Endpoint(e) => e == ep,
+            Scope::Endpoints { first, last } => first <= ep && ep <= last,
         }
     }
 }

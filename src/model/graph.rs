@@ -121,6 +121,7 @@ mod tests {
                         target: *c,
                         client: 0,
                         optional: false,
+                        local: false,
                     })
                 })
                 .collect(),

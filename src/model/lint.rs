@@ -56,6 +56,10 @@ pub fn lint(model: &Model) -> Vec<String> {
             continue;
         }
         match f.kind {
+            FaultKind::Partition { .. } if model.deployment.is_monolith() => out.push(format!(
+                "warning: fault `{}` partitions {}, components that call each other in-process in monolith mode: it has no effect",
+                f.name, f.target
+            )),
             FaultKind::Partition { from, to, mode } => {
                 // Every instance heartbeats to the registry, and callers
                 // that look instances up reach it, without any `call`.

@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod fault;
 pub mod graph;
 pub mod lint;
+pub mod monolith;
 pub mod policy;
 pub mod scaling;
 
@@ -18,7 +19,8 @@ use crate::engine::SimTime;
 pub use cause::{Cause, CauseSet};
 pub use discovery::{DeadInstances, Discovery, Mode, Refresh, Registry};
 pub use fault::{FailMode, Fault, FaultId, FaultKind, Scope};
-pub use policy::{Backoff, BreakerConfig, Client, ClientId, Jitter, Policy, Retry};
+pub use monolith::Deployment;
+pub use policy::{Backoff, BreakerConfig, Client, ClientId, Jitter, Policy, Retry, NO_CLIENT};
 pub use scaling::{Autoscaler, Deploy, Metric, ScaleEvent};
 
 /// Index of a service in [`Model::services`].
@@ -63,6 +65,10 @@ pub struct Model {
     /// instances it calls; `None` everywhere when the scenario uses no
     /// discovery (calls then go through an ideal server-side balancer).
     pub discovery: Vec<Option<Discovery>>,
+    /// How the services are deployed: each on its own (the scenario as
+    /// written), or all in one unit ([`monolith`]), which changes calls
+    /// into in-process ones.
+    pub deployment: Deployment,
     /// Scheduled replica-count changes, in time order (ties in scenario
     /// order).
     pub scales: Vec<ScaleEvent>,
@@ -157,6 +163,10 @@ pub struct CallSite {
     pub client: ClientId,
     /// A failure does not fail the caller, whose answer becomes degraded.
     pub optional: bool,
+    /// An in-process call (monolith mode): no network, balancer, admission,
+    /// registry or client policy; the callee runs on the caller's replica.
+    /// `client` is then [`NO_CLIENT`]. Always false in microservices mode.
+    pub local: bool,
 }
 
 /// One step of an endpoint's program.

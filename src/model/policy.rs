@@ -12,6 +12,11 @@ use crate::engine::SimTime;
 /// Index of a client in [`super::Model::clients`].
 pub type ClientId = u32;
 
+/// The client of an in-process call ([`super::CallSite::local`]), which
+/// goes through no client: an index that is never valid, so a mistaken
+/// use fails loudly instead of charging another client's meters.
+pub const NO_CLIENT: ClientId = u32::MAX;
+
 /// What a caller does around one call.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Policy {

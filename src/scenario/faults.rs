@@ -365,5 +365,10 @@ fn scope_name(scope: Scope, services: &[Service], endpoints: &[Endpoint]) -> Str
     match scope {
         Scope::Service(s) => services[s as usize].name.clone(),
         Scope::Endpoint(e) => endpoints[e as usize].name.clone(),
+        // Made only by the monolith transform, after validation.
+        Scope::Endpoints { first, last } => format!(
+            "{}..{}",
+            endpoints[first as usize].name, endpoints[last as usize].name
+        ),
     }
 }

@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod error;
 pub mod faults;
 pub mod locate;
+pub mod monolith;
 pub mod overrides;
 pub mod policies;
 pub mod scaling;
@@ -32,6 +33,9 @@ pub struct Scenario {
     /// it has no effect), which the model, holding merged values, cannot:
     /// printed with [`crate::model::lint`]'s.
     pub warnings: Vec<String>,
+    /// Information for the user that is not a warning (how a monolith
+    /// unit was sized): printed before a run unless `--quiet`.
+    pub notes: Vec<String>,
 }
 
 /// Reads, overrides and validates the scenario file at `path`.
@@ -48,12 +52,13 @@ pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioErr
         || "scenario".to_string(),
         |s| s.to_string_lossy().into_owned(),
     );
-    let (model, warnings) = read(&source, &file, &stem, overrides)?;
+    let (model, warnings, notes) = read(&source, &file, &stem, overrides)?;
     Ok(Scenario {
         file,
         source,
         model,
         warnings,
+        notes,
     })
 }
 
@@ -65,16 +70,17 @@ pub fn from_str(
     default_name: &str,
     overrides: &[Override],
 ) -> Result<Model, ScenarioError> {
-    read(source, file, default_name, overrides).map(|(model, _)| model)
+    read(source, file, default_name, overrides).map(|(model, _, _)| model)
 }
 
-/// [`from_str`], with the warnings of [`Scenario::warnings`].
+/// [`from_str`], with the warnings of [`Scenario::warnings`] and the notes
+/// of [`Scenario::notes`].
 fn read(
     source: &str,
     file: &str,
     default_name: &str,
     overrides: &[Override],
-) -> Result<(Model, Vec<String>), ScenarioError> {
+) -> Result<(Model, Vec<String>, Vec<String>), ScenarioError> {
     let error = |location, field: Option<&FieldPath>, set_arg, message| ScenarioError {
         file: file.to_string(),
         location,
@@ -142,8 +148,17 @@ fn read(
         })?;
     let model =
         validate::validate(&raw, default_name).map_err(|inv| place(&inv.path, inv.message))?;
-    let warnings = discovery::notes(&raw, &model);
-    Ok((model, warnings))
+    // Monolith mode transforms the validated model, so every error above
+    // points at what the user wrote.
+    match monolith::apply(&raw, model, &FieldPath::default())
+        .map_err(|inv| place(&inv.path, inv.message))?
+    {
+        Ok(mono) => Ok((mono.model, mono.warnings, vec![mono.note])),
+        Err(model) => {
+            let warnings = discovery::notes(&raw, &model);
+            Ok((model, warnings, Vec::new()))
+        }
+    }
 }
 
 /// serde names Rust types ("expected i64"); users wrote TOML.

@@ -111,6 +111,9 @@ fn step<'a>(
 ) -> Result<&'a mut Value, String> {
     match cur {
         Value::Table(t) => {
+            if !t.contains_key(k) && creatable(resolved, k) {
+                t.insert(k.to_string(), Value::Table(Table::new()));
+            }
             if !t.contains_key(k) {
                 let existing: Vec<&str> = t.keys().map(String::as_str).collect();
                 return Err(format!(
@@ -167,6 +170,18 @@ fn element(a: &[Value], k: &str, resolved: &FieldPath) -> Result<usize, String> 
                 }
             )
         })
+}
+
+/// Optional tables whose every field has a default, so an empty one means
+/// the same as none: `--set` creates them when the file leaves them out
+/// (`--set deployment.mode=monolith`), instead of asking for the whole
+/// table. Other missing keys are typos until proven otherwise.
+fn creatable(resolved: &FieldPath, k: &str) -> bool {
+    match resolved.0.as_slice() {
+        [] => k == "deployment",
+        [Seg::Key(d)] => d == "deployment" && k == "monolith",
+        _ => false,
+    }
 }
 
 /// For an optional table the file leaves out (`[registry]`, `[discovery]`,
@@ -288,6 +303,37 @@ mod tests {
             .apply(&mut t)
             .unwrap_err();
         assert!(!e.contains("whole table"), "{e}");
+    }
+
+    /// `[deployment]` and `[deployment.monolith]` are made when missing, so
+    /// monolith mode is one `--set` away from any scenario.
+    #[test]
+    fn deployment_tables_are_created_when_missing() {
+        let mut t = doc();
+        let p = Override::parse("deployment.mode=monolith")
+            .unwrap()
+            .apply(&mut t)
+            .unwrap();
+        assert_eq!(p.to_string(), "deployment.mode");
+        assert_eq!(t["deployment"]["mode"].as_str(), Some("monolith"));
+        Override::parse("deployment.monolith.replicas=3")
+            .unwrap()
+            .apply(&mut t)
+            .unwrap();
+        assert_eq!(
+            t["deployment"]["monolith"]["replicas"].as_integer(),
+            Some(3)
+        );
+        // Only those: a deeper or other missing table is still refused.
+        let mut t = doc();
+        assert!(Override::parse("deployment.other.x=1")
+            .unwrap()
+            .apply(&mut t)
+            .is_err());
+        assert!(Override::parse("deploymnt.mode=monolith")
+            .unwrap()
+            .apply(&mut t)
+            .is_err());
     }
 
     #[test]

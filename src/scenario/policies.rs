@@ -315,6 +315,7 @@ impl Clients {
             target,
             client,
             optional,
+            local: false,
         })
     }
 

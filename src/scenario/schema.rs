@@ -38,6 +38,8 @@ pub struct RawScenario {
     pub registry: Option<RawRegistry>,
     /// `[discovery]`: discovery defaults for every caller service.
     pub discovery: Option<RawDiscovery>,
+    /// `[deployment]`: microservices (default) or one monolith unit.
+    pub deployment: Option<super::monolith::RawDeployment>,
     /// Scheduled replica-count changes (`[[scale]]`).
     #[serde(default)]
     pub scale: Vec<RawScale>,

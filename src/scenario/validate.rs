@@ -12,8 +12,8 @@ use toml::Value;
 
 /// Upper bounds that keep a typo from asking for absurd memory.
 const MAX_REPLICAS: i64 = 10_000;
-const MAX_CONCURRENCY: i64 = 100_000;
-const MAX_WORKERS: i64 = 10_000_000;
+pub(super) const MAX_CONCURRENCY: i64 = 100_000;
+pub(super) const MAX_WORKERS: i64 = 10_000_000;
 const MAX_USERS: i64 = 10_000_000;
 /// Steps per endpoint and calls per parallel group.
 const MAX_STEPS: usize = 10_000;
@@ -245,6 +245,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         faults,
         registry: registry_model,
         discovery,
+        deployment: Deployment::Microservices,
         scales: scaling.scales,
         deploys: scaling.deploys,
         cost,

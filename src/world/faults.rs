@@ -4,7 +4,7 @@
 //! `connection_failed` at once or, in `drop` mode, never hear back.
 
 use super::call::CallId;
-use super::request::InvId;
+use super::request::{InvId, Parent};
 use super::{Event, World};
 use crate::dist::Dist;
 use crate::engine::{rng, SimTime, Stream};
@@ -346,7 +346,12 @@ impl World<'_> {
         let mut lost: Vec<InvId> = std::mem::take(&mut self.scratch);
         lost.clear();
         self.invs.on_replica(r, &mut lost);
-        let n = lost.len() as u64;
+        // In-process calls are part of their callers' requests, lost with
+        // them: only admitted requests count.
+        let n = lost
+            .iter()
+            .filter(|&&id| !matches!(self.invs.get(id).parent, Parent::Local { .. }))
+            .count() as u64;
         for &id in &lost {
             // It no longer holds a worker: the replica's are gone.
             self.invs.get_mut(id).holds_worker = false;

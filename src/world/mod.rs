@@ -14,6 +14,7 @@ pub mod breaker;
 pub mod call;
 pub mod discovery;
 pub mod faults;
+pub mod local;
 pub mod outcome;
 pub mod registry;
 pub mod request;
@@ -238,6 +239,11 @@ pub struct World<'m> {
     /// Invocations ready to run their next step now; drained after each
     /// event so that chains of immediate work never recurse.
     ready: VecDeque<InvId>,
+    /// Answers of in-process calls (monolith mode) to deliver now, as
+    /// (caller, its generation, outcome): queued like `ready`, so a
+    /// failure travelling up a deep chain never recurses, and an answer to
+    /// a caller lost in the same crash is dropped, not delivered.
+    local_replies: VecDeque<(InvId, u32, Outcome)>,
     /// Some service has outlier ejection (else outcomes per replica need
     /// no bookkeeping).
     any_outlier: bool,
@@ -348,6 +354,7 @@ impl<'m> World<'m> {
                 .collect(),
             with_periods,
             ready: VecDeque::new(),
+            local_replies: VecDeque::new(),
             any_outlier: model.services.iter().any(|s| s.outlier.is_some()),
             any_slow: false,
             given_up: false,
@@ -441,8 +448,16 @@ impl<'m> World<'m> {
             Event::WarmupEnd => self.on_warmup_end(),
             Event::WindowEnd => self.on_window_end(),
         }
-        while let Some(inv) = self.ready.pop_front() {
-            self.advance(inv);
+        loop {
+            if let Some(inv) = self.ready.pop_front() {
+                self.advance(inv);
+            } else if let Some((inv, gen, outcome)) = self.local_replies.pop_front() {
+                if self.invs.is_current(inv, gen) {
+                    self.on_reply(inv, outcome);
+                }
+            } else {
+                break;
+            }
         }
     }
 
@@ -633,7 +648,10 @@ impl<'m> World<'m> {
             let sid = model.endpoints[inv.endpoint as usize].service as usize;
             match step {
                 Step::Work(dist) => {
-                    if !inv.holds_worker && !self.take_worker(id, inv.replica) {
+                    if !inv.holds_worker
+                        && !self.on_callers_worker(id)
+                        && !self.take_worker(id, inv.replica)
+                    {
                         return; // Queued to resume when a worker frees up.
                     }
                     let mut dt = dist.sample(&mut self.services[sid].work_rng);
@@ -663,7 +681,11 @@ impl<'m> World<'m> {
                 }
                 Step::Call(site) => {
                     self.before_calls(id, sid, 1);
-                    self.call(id, *site);
+                    if site.local {
+                        self.local_call(id, *site);
+                    } else {
+                        self.call(id, *site);
+                    }
                     return;
                 }
                 Step::Parallel(sites) => {
@@ -671,7 +693,11 @@ impl<'m> World<'m> {
                     for s in sites {
                         // A crash cannot happen in between: calls only
                         // schedule events, so the caller stays alive.
-                        self.call(id, *s);
+                        if s.local {
+                            self.local_call(id, *s);
+                        } else {
+                            self.call(id, *s);
+                        }
                     }
                     return;
                 }
@@ -823,13 +849,18 @@ impl<'m> World<'m> {
         if inv.holds_worker {
             self.free_worker(inv.replica);
         }
+        // An in-process call was never admitted: it is part of its
+        // caller's request, not one of the replica's own.
+        let local = matches!(self.invs.get(id).parent, Parent::Local { .. });
         let rep = &mut self.replicas[inv.replica as usize];
-        rep.outstanding -= 1;
         let draining = rep.draining;
-        if measuring {
-            self.service_meters[sid as usize].completed += 1;
+        if !local {
+            rep.outstanding -= 1;
+            if measuring {
+                self.service_meters[sid as usize].completed += 1;
+            }
         }
-        if !self.autoscalers.is_empty() {
+        if !local && !self.autoscalers.is_empty() {
             let admitted = self.invs.get(id).queued_at;
             self.note_response_time(sid, self.now - admitted);
         }
@@ -867,6 +898,12 @@ impl<'m> World<'m> {
                     }
                     id = self.calls.get(call).caller;
                 }
+                Parent::Local { inv, gen, .. } => {
+                    if !self.invs.is_current(inv, gen) {
+                        return true;
+                    }
+                    id = inv;
+                }
             }
         }
     }
@@ -896,6 +933,14 @@ impl<'m> World<'m> {
                     self.now.saturating_add(hop),
                     Event::Reply { call, tag, outcome },
                 );
+            }
+            Parent::Local { inv, gen, optional } => {
+                // No hop: the caller has it at once (if it still lives).
+                let outcome = match outcome {
+                    Outcome::Failed(_) if optional => Outcome::Degraded,
+                    o => o,
+                };
+                self.local_replies.push_back((inv, gen, outcome));
             }
             Parent::Lookup { lookup, tag } => {
                 if !self.lookup_current(lookup, tag) {

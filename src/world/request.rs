@@ -36,6 +36,18 @@ pub enum Parent {
         /// The attempt's tag (see [`super::call::Calls`]).
         tag: u32,
     },
+    /// An in-process call (monolith mode): the answer goes straight to
+    /// invocation `inv` on the same replica, if it is still of generation
+    /// `gen` (it may have been lost in a crash).
+    Local {
+        /// The calling invocation.
+        inv: InvId,
+        /// Its generation when it made the call.
+        gen: u32,
+        /// A failure does not fail the caller, whose answer becomes
+        /// degraded (the call site's `optional`).
+        optional: bool,
+    },
     /// A registry lookup (see [`super::discovery`]): the answer goes to
     /// lookup record `lookup` if it is still at `tag`.
     Lookup {

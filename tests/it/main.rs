@@ -9,6 +9,7 @@ mod determinism;
 mod discovery;
 mod fault_scenarios;
 mod fuzz;
+mod monolith;
 mod queueing;
 mod resilience;
 mod scaling;
