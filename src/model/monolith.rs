@@ -232,17 +232,61 @@ pub fn to_monolith(model: Model, sizing: &Sizing) -> Monolith {
     };
 
     let mut warnings = Vec::new();
-    // Scaling is not mapped to the unit yet (see `ServiceMap`): a unit of
-    // fixed size runs, and the user is told.
-    let scaled = !model.scales.is_empty()
-        || !model.deploys.is_empty()
-        || parts.iter().any(|s| s.autoscale.is_some());
-    if scaled {
+    let mut unit = unit;
+    // Scaling replicates everything: a [[scale]] or [[deploy]] of any
+    // component scales or redeploys the whole unit, and the first
+    // component's autoscaler (scenario order) drives the unit.
+    let autoscale = parts.iter().find_map(|s| s.autoscale).map(|mut a| {
+        a.min = a.min.min(unit.replicas);
+        a.max = a.max.max(unit.replicas);
+        a
+    });
+    if parts.iter().filter(|s| s.autoscale.is_some()).count() > 1 {
+        warnings.push(format!(
+            "warning: monolith mode: several services have an autoscaler; the unit uses the first one's ({})",
+            parts
+                .iter()
+                .find(|s| s.autoscale.is_some())
+                .map_or("", |s| s.name.as_str())
+        ));
+    }
+    let mut scales: Vec<ScaleEvent> = model
+        .scales
+        .iter()
+        .filter_map(|x| {
+            map.map(x.service)
+                .map(|service| ScaleEvent { service, ..*x })
+        })
+        .collect();
+    if autoscale.is_some() && !scales.is_empty() {
         warnings.push(
-            "warning: monolith mode does not map [[scale]], [[deploy]] and autoscale to the unit yet: they are left out, and the unit keeps its replicas"
+            "warning: monolith mode: the unit has an autoscaler, so the [[scale]] entries are left out (they would fight it)"
                 .to_string(),
         );
+        scales.clear();
     }
+    let deploys: Vec<Deploy> = model
+        .deploys
+        .iter()
+        .filter_map(|d| {
+            map.map(d.service).map(|service| Deploy {
+                service,
+                ..d.clone()
+            })
+        })
+        .collect();
+    let most = scales
+        .iter()
+        .map(|x| x.replicas)
+        .chain(autoscale.map(|a| a.max))
+        .fold(unit.replicas, u32::max);
+    let extra = deploys
+        .iter()
+        .map(|d| d.surge + d.batch.min(most))
+        .max()
+        .unwrap_or(0);
+    unit.slots = most + extra;
+    unit.autoscale = autoscale;
     let faults = model
         .faults
         .iter()
@@ -273,8 +317,8 @@ pub fn to_monolith(model: Model, sizing: &Sizing) -> Monolith {
         registry: None,
         discovery: vec![None],
         deployment: Deployment::Monolith { components },
-        scales: Vec::new(),
-        deploys: Vec::new(),
+        scales,
+        deploys,
         cost: model.cost.unit(None, &members),
         ..model
     };
