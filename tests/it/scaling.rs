@@ -594,3 +594,61 @@ fn a_scale_of_an_autoscaled_service_is_refused() {
         &["--set services.api.autoscale.metric=cpu", "unknown metric"],
     );
 }
+
+/// The claims in scenarios/scale-payment.toml.
+#[test]
+fn scaling_only_payment_costs_a_fraction_of_scaling_the_monolith() {
+    let p99 = |r: &RunResult, w: &str| r.summary.workloads[w].latency_ms.as_ref().unwrap().p99;
+    let per_hour = |r: &RunResult| r.summary.cost.as_ref().unwrap().per_hour;
+    let base = run_file("scale-payment.toml", &[]);
+    let x3 = run_file("scale-payment.toml", &["services.payment.replicas=3"]);
+    let mono = run_file("scale-payment.toml", &["deployment.mode=monolith"]);
+    let mono3 = run_file(
+        "scale-payment.toml",
+        &["deployment.mode=monolith", "deployment.monolith.replicas=3"],
+    );
+    // Prices: replicas x price + 0.05 per deployable, exactly.
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    assert!(close(
+        per_hour(&base),
+        2.0 * 0.10 + 3.0 * 0.15 + 2.0 * 0.20 + 3.0 * 0.05
+    ));
+    assert!(close(per_hour(&x3) - per_hour(&base), 0.20));
+    assert!(close(per_hour(&mono), 2.0 * 0.45 + 0.05));
+    assert!(close(per_hour(&mono3) - per_hour(&mono), 0.45));
+    // The bottleneck and its fixes.
+    assert!(p99(&base, "checkout") > 200.0);
+    assert!(p99(&x3, "checkout") < 125.0);
+    assert!(p99(&mono3, "checkout") < 125.0);
+    assert!(p99(&mono, "checkout") > p99(&x3, "checkout") + 15.0);
+    assert!(p99(&mono, "checkout") < p99(&base, "checkout"));
+    // Isolation: browse is bit-identical across the microservices
+    // variants, and suffers in the 2-unit monolith.
+    assert_eq!(
+        base.summary.workloads["browse"],
+        x3.summary.workloads["browse"]
+    );
+    assert!(p99(&mono, "browse") > p99(&base, "browse") * 1.15);
+    assert!((p99(&mono3, "browse") / p99(&base, "browse") - 1.0).abs() < 0.05);
+}
+
+/// In monolith mode, a [[scale]] of any component scales the whole unit,
+/// and a deploy restarts unit replicas.
+#[test]
+fn monolith_scaling_and_deploys_act_on_the_unit() {
+    let r = run_file(
+        "rolling-deploy.toml",
+        &["deployment.mode=monolith", "deploy.0.error_rate=0"],
+    );
+    let d = &r.summary.deploys[0];
+    assert_eq!(d.service, "monolith");
+    // The unit has the max of the services' replicas: 6.
+    assert_eq!((d.old_replicas, d.new_replicas), (6, 6));
+    assert!(d.blast_radius["browse"].during.issued > 0);
+    let s = r.summary.services["monolith"].scaling.clone().unwrap();
+    assert_eq!(s.replicas_started, 6);
+    let spike = run_file("autoscale-spike.toml", &["deployment.mode=monolith"]);
+    let sc = spike.summary.services["monolith"].scaling.clone().unwrap();
+    assert!(sc.scale_ups >= 1 && sc.max_replicas <= 16, "{sc:?}");
+    assert_eq!(spike.summary.scaling[0].service, "monolith");
+}
