@@ -56,6 +56,8 @@ pub struct Sizing {
     pub io: Option<Io>,
     /// Default: the max of the services' startups.
     pub startup: Option<SimTime>,
+    /// Price per unit replica-hour; default the sum of the components'.
+    pub price_per_hour: Option<f64>,
 }
 
 /// A monolith model and what the user should be told about it.
@@ -319,7 +321,7 @@ pub fn to_monolith(model: Model, sizing: &Sizing) -> Monolith {
         deployment: Deployment::Monolith { components },
         scales,
         deploys,
-        cost: model.cost.unit(None, &members),
+        cost: model.cost.unit(sizing.price_per_hour, &members),
         ..model
     };
     Monolith {
@@ -540,6 +542,7 @@ mod tests {
             balancer: Some(Balancer::Random),
             io: Some(Io::Async),
             startup: Some(30_000_000_000),
+            price_per_hour: Some(0.5),
         };
         let mono = to_monolith(m, &explicit);
         let u = &mono.model.services[0];
@@ -551,6 +554,7 @@ mod tests {
             (u.balancer, u.io, u.startup),
             (Balancer::Random, Io::Async, 30_000_000_000)
         );
+        assert_eq!(mono.model.cost.replica_hour, vec![0.5]);
         assert!(
             mono.note.contains("sized as set in [deployment.monolith]"),
             "{}",

@@ -51,6 +51,9 @@ pub struct RawMonolith {
     pub io: Option<String>,
     /// `startup`: default the max of the services' startups.
     pub startup: Option<String>,
+    /// `price_per_hour`: the unit's price per replica-hour; default the
+    /// sum of its components' prices (one replica of each).
+    pub price_per_hour: Option<f64>,
 }
 
 /// The deployment's sizing in monolith mode, `None` in microservices mode;
@@ -95,6 +98,7 @@ pub fn sizing(raw: &RawScenario, root: &FieldPath) -> R<Option<Sizing>> {
         price_per_hour: None,
     };
     let unit = super::validate::service("monolith", &as_service, &mp, Vec::new())?;
+    let price_per_hour = super::cost::price(m.price_per_hour, &mp.key("price_per_hour"))?;
     if !monolith {
         return Ok(None);
     }
@@ -106,6 +110,7 @@ pub fn sizing(raw: &RawScenario, root: &FieldPath) -> R<Option<Sizing>> {
         balancer: m.balancer.as_ref().map(|_| unit.balancer),
         io: m.io.as_ref().map(|_| unit.io),
         startup: m.startup.as_ref().map(|_| unit.startup),
+        price_per_hour,
     }))
 }
 

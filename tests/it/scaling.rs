@@ -562,6 +562,12 @@ fn bad_scaling_input_is_located() {
         &["only with `error_rate`"],
     );
     bad(
+        "[deployment.monolith]\nprice_per_hour = -1.0\n",
+        "price_per_hour = -1.0",
+        "deployment.monolith.price_per_hour",
+        &["zero or more"],
+    );
+    bad(
         "[[deploy]]\nservice = \"api\"\nat = \"soon\"\n",
         "at = \"soon\"",
         "deploy[0].at",
