@@ -77,9 +77,13 @@ pub enum FaultKind {
     Crash {
         /// The service.
         service: ServiceId,
-        /// How many replicas: the first ones by index, whatever their
-        /// state (one already down stays down until both crashes end).
+        /// How many replicas: the first existing ones by index, whatever
+        /// their state (one already down stays down until both crashes
+        /// end).
         replicas: u32,
+        /// Every replica that exists when it starts (`replicas` left out):
+        /// with scaling, that may be more or fewer than `replicas`.
+        all: bool,
         /// What callers of the dead replicas see.
         mode: FailMode,
     },

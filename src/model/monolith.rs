@@ -252,14 +252,31 @@ pub fn to_monolith(model: Model, sizing: &Sizing) -> Monolith {
                 .map_or("", |s| s.name.as_str())
         ));
     }
-    let mut scales: Vec<ScaleEvent> = model
-        .scales
-        .iter()
-        .filter_map(|x| {
-            map.map(x.service)
-                .map(|service| ScaleEvent { service, ..*x })
-        })
-        .collect();
+    // A component scaled to n: the unit follows the most scaled component,
+    // in proportion to how the unit was sized against the services' own
+    // counts (by default the unit has the max of them, so it takes the
+    // max of the components' current counts).
+    let base = parts.iter().map(|s| s.replicas).max().unwrap_or(1).max(1);
+    let mut current: Vec<u32> = model.services.iter().map(|s| s.replicas).collect();
+    let mut scales: Vec<ScaleEvent> = Vec::new();
+    for x in &model.scales {
+        if map.map(x.service).is_none() {
+            continue;
+        }
+        current[x.service as usize] = x.replicas;
+        let most = (0..model.services.len())
+            .filter(|&i| map.map(i as ServiceId).is_some())
+            .map(|i| current[i])
+            .max()
+            .unwrap_or(0);
+        let replicas =
+            (u64::from(most) * u64::from(unit.replicas)).div_ceil(u64::from(base)) as u32;
+        scales.push(ScaleEvent {
+            service: UNIT,
+            at: x.at,
+            replicas,
+        });
+    }
     if autoscale.is_some() && !scales.is_empty() {
         warnings.push(
             "warning: monolith mode: the unit has an autoscaler, so the [[scale]] entries are left out (they would fight it)"
@@ -271,9 +288,13 @@ pub fn to_monolith(model: Model, sizing: &Sizing) -> Monolith {
         .deploys
         .iter()
         .filter_map(|d| {
-            map.map(d.service).map(|service| Deploy {
-                service,
-                ..d.clone()
+            map.map(d.service).map(|service| {
+                let eps = &model.services[d.service as usize].endpoints;
+                Deploy {
+                    service,
+                    endpoints: Some((eps[0], eps[eps.len() - 1])),
+                    ..d.clone()
+                }
             })
         })
         .collect();
@@ -287,7 +308,12 @@ pub fn to_monolith(model: Model, sizing: &Sizing) -> Monolith {
         .map(|d| d.surge + d.batch.min(most))
         .max()
         .unwrap_or(0);
-    unit.slots = most + extra;
+    let draining = if autoscale.is_some() || !scales.is_empty() {
+        most
+    } else {
+        0
+    };
+    unit.slots = most + extra + draining;
     unit.autoscale = autoscale;
     let faults = model
         .faults
@@ -389,16 +415,18 @@ fn remap_fault(
         FaultKind::Crash {
             service,
             replicas,
+            all,
             mode,
         } => {
-            let all = model.services[service as usize].replicas;
+            let every = all || replicas >= model.services[service as usize].replicas;
             FaultKind::Crash {
                 service: UNIT,
-                replicas: if replicas >= all {
+                replicas: if every {
                     unit.replicas
                 } else {
                     replicas.min(unit.replicas)
                 },
+                all: every,
                 mode,
             }
         }

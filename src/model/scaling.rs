@@ -92,4 +92,7 @@ pub struct Deploy {
     pub error_rate: f64,
     /// How long after a new replica starts serving it stays bad.
     pub bad_for: SimTime,
+    /// In a monolith, the deployed component's endpoints (`first..=last`):
+    /// only they fail while a replica is bad. `None`: every endpoint.
+    pub endpoints: Option<(u32, u32)>,
 }

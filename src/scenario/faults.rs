@@ -194,9 +194,13 @@ fn fault(
     let (kind, target) = match f.kind.as_str() {
         "crash" => {
             let sid = service("service", &f.service)?;
-            let all = services[sid as usize].replicas;
+            // With scaling, a crash may name up to the most replicas the
+            // service can have.
+            let all = services[sid as usize]
+                .replicas
+                .max(services[sid as usize].slots);
             let replicas = match f.replicas {
-                None => all,
+                None => services[sid as usize].replicas,
                 Some(n) if n >= 1 && n <= i64::from(all) => n as u32,
                 Some(n) => {
                     let has = if all == 1 {
@@ -217,6 +221,7 @@ fn fault(
                 FaultKind::Crash {
                     service: sid,
                     replicas,
+                    all: f.replicas.is_none(),
                     mode: mode()?,
                 },
                 services[sid as usize].name.clone(),

@@ -138,7 +138,11 @@ pub fn scaling(raw: &RawScenario, root: &FieldPath, services: &mut [Service]) ->
             .map(|d| i64::from(d.surge) + i64::from(d.batch.min(most)))
             .max()
             .unwrap_or(0);
-        let slots = i64::from(most) + surge;
+        // Replicas removed by a scale-down drain in their slots while a
+        // scale-up may already start new ones: room for both.
+        let scales_down = svc.autoscale.is_some() || scales.iter().any(|s| s.service == sid);
+        let draining = if scales_down { i64::from(most) } else { 0 };
+        let slots = i64::from(most) + surge + draining;
         if slots > MAX_SLOTS {
             return Err(Invalid::new(
                 &root.key("services").key(&svc.name),
@@ -314,5 +318,6 @@ fn deploy(
         startup,
         error_rate,
         bad_for,
+        endpoints: None,
     })
 }

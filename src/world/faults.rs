@@ -155,14 +155,15 @@ impl World<'_> {
             FaultKind::Crash {
                 service,
                 replicas,
+                all,
                 mode,
             } => {
-                // The first `replicas` replicas that exist (all of them
-                // unless scaling removed some).
+                // The first `replicas` replicas that exist, or all of them.
                 let svc = &self.services[service as usize];
+                let n = if all { usize::MAX } else { replicas as usize };
                 let targets: Vec<u32> = (svc.first..svc.first + svc.replicas)
                     .filter(|&r| !self.replicas[r as usize].absent)
-                    .take(replicas as usize)
+                    .take(n)
                     .collect();
                 for &r in &targets {
                     self.crash(r, mode, f);
@@ -402,8 +403,13 @@ impl World<'_> {
             return;
         }
         if rep.absent {
-            // Scaled away while down: nothing restarts here.
+            // Scaled away while down: nothing restarts here, but the slot
+            // is free again for a replica the service may be waiting for.
             rep.down -= 1;
+            if rep.down == 0 {
+                let sid = rep.service;
+                self.on_replica_serving(sid);
+            }
             return;
         }
         if rep.down > 1 {

@@ -236,6 +236,8 @@ pub struct World<'m> {
     pub autoscalers: Vec<Option<AutoscalerState>>,
     /// Some fault or deploy has a blast radius to measure.
     with_periods: bool,
+    /// Some autoscaler scales on p99 (else response times are not kept).
+    any_p99: bool,
     /// Invocations ready to run their next step now; drained after each
     /// event so that chains of immediate work never recurse.
     ready: VecDeque<InvId>,
@@ -353,6 +355,10 @@ impl<'m> World<'m> {
                 })
                 .collect(),
             with_periods,
+            any_p99: model.services.iter().any(|s| {
+                s.autoscale
+                    .is_some_and(|a| a.metric == crate::model::Metric::P99)
+            }),
             ready: VecDeque::new(),
             local_replies: VecDeque::new(),
             any_outlier: model.services.iter().any(|s| s.outlier.is_some()),
@@ -840,7 +846,10 @@ impl<'m> World<'m> {
                 self.service_meters[sid as usize].injected_errors += 1;
             }
         }
-        if rep.bad_until > self.now && outcome.succeeded() && self.bad_release_error(inv.replica) {
+        if rep.bad_until > self.now
+            && outcome.succeeded()
+            && self.bad_release_error(inv.replica, inv.endpoint)
+        {
             outcome = Outcome::Failed(Cause::InjectedError);
             if measuring {
                 self.service_meters[sid as usize].injected_errors += 1;
@@ -860,7 +869,7 @@ impl<'m> World<'m> {
                 self.service_meters[sid as usize].completed += 1;
             }
         }
-        if !local && !self.autoscalers.is_empty() {
+        if !local && self.any_p99 {
             let admitted = self.invs.get(id).queued_at;
             self.note_response_time(sid, self.now - admitted);
         }

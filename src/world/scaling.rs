@@ -30,6 +30,9 @@ pub struct Target {
     pub version: u32,
     /// The deploy rolling out now, if any.
     pub deploy: Option<u32>,
+    /// The deploy that introduced `version` (its startup and bad release
+    /// apply to every replica of the version, also those added later).
+    pub version_deploy: Option<u32>,
 }
 
 /// Scaling and deploys at run time.
@@ -63,6 +66,7 @@ impl ScalingState {
                     desired: s.replicas,
                     version: 0,
                     deploy: None,
+                    version_deploy: None,
                 })
                 .collect(),
             meters: model
@@ -164,6 +168,7 @@ impl World<'_> {
         }
         let t = &mut self.scaling.targets[sid as usize];
         t.version += 1;
+        t.version_deploy = Some(d);
         let version = t.version;
         let old = self
             .slots(sid)
@@ -239,7 +244,7 @@ impl World<'_> {
             };
             match step {
                 Step::Start => {
-                    if !self.provision(sid, t.version, t.deploy) {
+                    if !self.provision(sid, t.version, t.version_deploy) {
                         break; // Every slot busy: a drain will free one.
                     }
                 }
@@ -252,7 +257,7 @@ impl World<'_> {
         }
         if let Some(d) = t.deploy {
             let c = self.census(sid, t.version);
-            if c.old == 0 && c.new == c.new_ready {
+            if c.old == 0 && c.new == c.new_ready && c.new == t.desired {
                 self.end_deploy(d);
                 self.scaling.targets[sid as usize].deploy = None;
             }
@@ -343,7 +348,7 @@ impl World<'_> {
         let m = &mut self.scaling.meters[sid as usize];
         m.change(self.now, 1, measuring);
         m.started += u64::from(measuring);
-        if let Some(d) = deploy {
+        if let (Some(d), Some(_)) = (deploy, self.scaling.targets[sid as usize].deploy) {
             self.scaling.deploys[d as usize].new_replicas += 1;
         }
         let ready = self
@@ -385,12 +390,21 @@ impl World<'_> {
     /// Replica `r` is gone: its slot is free (once any crash holding it
     /// is over).
     pub(super) fn drained(&mut self, r: u32) {
-        self.update_availability(r, |rep| {
+        let was_ejected = self.update_availability(r, |rep| {
             rep.draining = false;
             rep.starting = false;
             rep.absent = true;
             rep.bad_until = 0;
+            rep.consecutive_failures = 0;
+            std::mem::replace(&mut rep.ejected, false)
         });
+        if was_ejected {
+            // Its ejection ends with it (the pending end is then stale).
+            let sid = self.replicas[r as usize].service as usize;
+            self.services[sid].ejected -= 1;
+            let rep = &mut self.replicas[r as usize];
+            rep.eject_epoch = rep.eject_epoch.wrapping_add(1);
+        }
         self.forget_lists(r);
         let sid = self.replicas[r as usize].service;
         let measuring = self.measuring();
@@ -450,12 +464,18 @@ impl World<'_> {
     /// Whether a bad release fails this request on replica `r` (draws
     /// only on a replica that is bad now).
     #[inline]
-    pub(super) fn bad_release_error(&mut self, r: u32) -> bool {
+    pub(super) fn bad_release_error(&mut self, r: u32, endpoint: u32) -> bool {
         let rep = &self.replicas[r as usize];
         if rep.bad_until <= self.now {
             return false;
         }
         let d = rep.deploy as usize;
+        if let Some((first, last)) = self.model.deploys[d].endpoints {
+            // A monolith's unit: only the deployed component's code is bad.
+            if endpoint < first || endpoint > last {
+                return false;
+            }
+        }
         let rate = self.model.deploys[d].error_rate;
         let fail = self.scaling.deploy_rngs[d].random::<f64>() < rate;
         if fail && self.measuring() {

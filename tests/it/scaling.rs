@@ -658,3 +658,89 @@ fn monolith_scaling_and_deploys_act_on_the_unit() {
     assert!(sc.scale_ups >= 1 && sc.max_replicas <= 16, "{sc:?}");
     assert_eq!(spike.summary.scaling[0].service, "monolith");
 }
+
+/// Regressions found in review: a slot freed by the end of a crash is
+/// used again; a deploy finishes only at its desired count; a crash that
+/// leaves out `replicas` takes every replica that exists then.
+#[test]
+fn crashes_and_scaling_interleave() {
+    let base = |extra: &str| {
+        format!(
+            r#"
+[simulation]
+duration = "200s"
+seed = 1
+window = "10s"
+[services.api]
+replicas = 2
+concurrency = 4
+startup = "5s"
+[services.api.endpoints.get]
+work = "10ms"
+[[workloads]]
+name = "w"
+target = "api.get"
+arrival = {{ process = "poisson", rate = 50 }}
+{extra}
+"#
+        )
+    };
+    // Both replicas down 10s..100s; scaled to 1 and back to 2 meanwhile:
+    // when the crash ends, the second replica starts in the freed slot.
+    let r = run_text(&base(
+        "[[faults]]\nkind = \"crash\"\nservice = \"api\"\nat = \"10s\"\nduration = \"90s\"\n[[scale]]\nservice = \"api\"\nat = \"20s\"\nreplicas = 1\n[[scale]]\nservice = \"api\"\nat = \"30s\"\nreplicas = 2\n",
+    ));
+    let last = windows(&r, "api").last().unwrap().available_replicas;
+    assert_eq!(last, 2.0);
+    // A deploy during a crash of every replica ends when 2 new ones serve.
+    let r = run_text(&base(
+        "[[faults]]\nkind = \"crash\"\nservice = \"api\"\nat = \"10s\"\nduration = \"60s\"\n[[deploy]]\nservice = \"api\"\nat = \"20s\"\n",
+    ));
+    let d = &r.summary.deploys[0];
+    assert_eq!(d.new_replicas, 2);
+    assert!(d.end_s.unwrap() >= 75.0, "{d:?}");
+    // Scaled to 6, then a crash without `replicas`: all 6 go down.
+    let r = run_text(&base(
+        "[[scale]]\nservice = \"api\"\nat = \"10s\"\nreplicas = 6\n[[faults]]\nkind = \"crash\"\nservice = \"api\"\nat = \"50s\"\nduration = \"20s\"\n",
+    ));
+    for w in windows(&r, "api") {
+        if w.start_s >= 50.0 && w.end_s <= 70.0 {
+            assert_eq!(w.available_replicas, 0.0, "{w:?}");
+        }
+    }
+    assert_eq!(r.summary.faults[0].crashes, 6);
+}
+
+/// In a monolith, a component's bad release fails only that component's
+/// code, and a component's [[scale]] moves the unit with the most scaled
+/// component.
+#[test]
+fn monolith_deploys_and_scales_keep_their_component() {
+    let r = run_file("rolling-deploy.toml", &["deployment.mode=monolith"]);
+    let d = &r.summary.deploys[0];
+    assert_eq!(d.blast_radius["browse"].during.failed, 0);
+    assert!(d.blast_radius["checkout"].during.failed > 0);
+    let micro = run_file("rolling-deploy.toml", &[]);
+    let (m, u) = (
+        micro.summary.deploys[0].blast_radius["checkout"]
+            .during
+            .availability
+            .unwrap(),
+        d.blast_radius["checkout"].during.availability.unwrap(),
+    );
+    assert!((m - u).abs() < 0.03, "micro {m} vs monolith {u}");
+    // checkout.toml's payment scaled down to 1 leaves the unit at its
+    // largest component's count; scaled up to 6, the unit follows.
+    let text = std::fs::read_to_string(scenario("checkout.toml")).unwrap()
+        + "\n[[scale]]\nservice = \"payment\"\nat = \"20s\"\nreplicas = 1\n[[scale]]\nservice = \"payment\"\nat = \"40s\"\nreplicas = 6\n";
+    let m = microsim::scenario::from_str(
+        &text,
+        "c.toml",
+        "c",
+        &[Override::parse("deployment.mode=monolith").unwrap()],
+    )
+    .unwrap();
+    let unit = m.services[0].replicas;
+    let to: Vec<u32> = m.scales.iter().map(|s| s.replicas).collect();
+    assert_eq!(to, vec![unit, 6.max(unit)]);
+}
