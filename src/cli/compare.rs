@@ -366,6 +366,9 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
             })
             .collect(),
     );
+    for w in report::currency_warnings(&comparison) {
+        eprintln!("{w}");
+    }
     let json = report::comparison_json(&comparison);
 
     if let Some(dir) = &args.out {

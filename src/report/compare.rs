@@ -54,7 +54,10 @@ impl Unit {
             Unit::Ms if v.abs() >= 100.0 => format!("{v:.1}"),
             Unit::Ms => format!("{v:.2}"),
             Unit::PerSecond => format!("{v:.1}"),
-            Unit::Number | Unit::Money => format!("{v:.2}"),
+            Unit::Number => format!("{v:.2}"),
+            // Costs of short runs are small: keep four decimals.
+            Unit::Money if v.abs() >= 100.0 => format!("{v:.2}"),
+            Unit::Money => format!("{v:.4}"),
         }
     }
 
@@ -490,6 +493,32 @@ pub fn comparison_csv(c: &Comparison) -> Result<Vec<u8>, csv::Error> {
     w.into_inner().map_err(|e| e.into_error().into())
 }
 
+/// The currency of the variants' costs (the first priced one's).
+pub fn currency(c: &Comparison) -> String {
+    c.variants
+        .iter()
+        .find_map(|v| v.summary.cost.as_ref().map(|x| x.currency.clone()))
+        .unwrap_or_else(|| Unit::Money.name().to_string())
+}
+
+/// Warnings about variants whose costs cannot be compared: priced in
+/// different currencies.
+pub fn currency_warnings(c: &Comparison) -> Vec<String> {
+    let first = currency(c);
+    c.variants
+        .iter()
+        .filter_map(|v| {
+            let cur = &v.summary.cost.as_ref()?.currency;
+            (*cur != first).then(|| {
+                format!(
+                    "warning: variant `{}` prices in {cur}, the first priced variant in {first}: their costs are compared as plain numbers",
+                    v.name
+                )
+            })
+        })
+        .collect()
+}
+
 /// A difference cell: `-12.30 (-45.1%) better`; fractions in percentage
 /// points only; `-` when there is no difference to show.
 fn diff_text(r: &Row, c: &VariantCell) -> String {
@@ -536,12 +565,19 @@ fn rows_table(c: &Comparison, rows: &[&Row], subject_column: Option<&str>) -> St
         }
     }
     let mut t = table(header);
+    // Money is in the scenarios' currency (they all share one; see
+    // `currency`).
+    let currency = currency(c);
     for r in rows {
         let mut line: Vec<String> = subject_column
             .map(|_| r.subject.clone())
             .into_iter()
             .collect();
-        let unit = r.unit.name();
+        let unit = if r.unit == Unit::Money {
+            currency.as_str()
+        } else {
+            r.unit.name()
+        };
         line.push(if unit.is_empty() || r.unit == Unit::Fraction {
             r.metric.clone()
         } else {
@@ -768,6 +804,7 @@ mod tests {
         assert_eq!(Unit::Fraction.format_diff(-0.0123), "-1.230 pp");
         assert_eq!(Unit::Ms.format_diff(150.0), "+150.0");
         assert_eq!(Unit::Count.format_diff(0.0), "±0");
-        assert_eq!(Unit::Money.format(12.345), "12.35");
+        assert_eq!(Unit::Money.format(12.345), "12.3450");
+        assert_eq!(Unit::Money.format(1234.5), "1234.50");
     }
 }

@@ -32,6 +32,12 @@ pub fn scaling_tables(s: &Summary) -> String {
         ]);
         for (name, r) in &s.services {
             let Some(sc) = &r.scaling else { continue };
+            if sc.replicas_started == 0
+                && sc.replicas_drained == 0
+                && sc.scale_ups + sc.scale_downs == 0
+            {
+                continue; // Never scaled: nothing to show.
+            }
             t.add_row(vec![
                 name.clone(),
                 r.replicas.to_string(),
@@ -59,7 +65,7 @@ pub fn scaling_tables(s: &Summary) -> String {
             "deploy",
             "workload",
             "rollout",
-            "replaced",
+            "old -> new replicas",
             "bad-release errors",
             "issued during",
             "availability during",
@@ -74,14 +80,16 @@ pub fn scaling_tables(s: &Summary) -> String {
                 None if d.superseded => format!("{:.1}s-superseded", d.start_s),
                 None => format!("{:.1}s-unfinished", d.start_s),
             };
-            for (wl, b) in &d.blast_radius {
+            for (i, (wl, b)) in d.blast_radius.iter().enumerate() {
                 let base = s.workloads.get(wl).and_then(|x| x.outside_faults.as_ref());
+                // The deploy's own figures once, on its first row.
+                let own = |v: String| if i == 0 { v } else { String::new() };
                 t.add_row(vec![
-                    d.name.clone(),
+                    own(d.name.clone()),
                     wl.clone(),
-                    rollout.clone(),
-                    format!("{}->{}", d.old_replicas, d.new_replicas),
-                    d.bad_release_errors.to_string(),
+                    own(format!("{} (effect to {:.1}s)", rollout, d.effect_end_s)),
+                    own(format!("{} -> {}", d.old_replicas, d.new_replicas)),
+                    own(d.bad_release_errors.to_string()),
                     b.during.issued.to_string(),
                     pct(b.during.availability),
                     pct(base.and_then(|x| x.availability)),

@@ -151,10 +151,22 @@ pub fn summary_tables(s: &Summary) -> String {
         "rejected",
     ]);
     for (name, r) in &s.services {
+        // With scaling, the mean replicas that existed (utilisation is
+        // relative to them); the replicas table has the rest.
+        let (replicas, workers) = match &r.scaling {
+            Some(sc) => (
+                format!("{:.2} (mean)", sc.mean_replicas),
+                format!("{:.1}", sc.mean_replicas * f64::from(r.concurrency)),
+            ),
+            None => (
+                r.replicas.to_string(),
+                (u64::from(r.replicas) * u64::from(r.concurrency)).to_string(),
+            ),
+        };
         t.add_row(vec![
             name.clone(),
-            r.replicas.to_string(),
-            (u64::from(r.replicas) * u64::from(r.concurrency)).to_string(),
+            replicas,
+            workers,
             r.requests.to_string(),
             format!("{:.1}%", r.utilization * 100.0),
             format!("{:.2}", r.mean_busy_workers),
