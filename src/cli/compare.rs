@@ -314,6 +314,9 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     for v in &loaded {
         let (rows, warnings) = capacity_report(&v.scenario);
         if !args.quiet {
+            for n in &v.scenario.notes {
+                eprintln!("variant `{}`: {n}", v.name);
+            }
             eprintln!("variant `{}`: capacity:", v.name);
             eprintln!("{}", table::capacity_table(&rows));
         }

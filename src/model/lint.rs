@@ -15,7 +15,17 @@ pub fn lint(model: &Model) -> Vec<String> {
             .iter()
             .filter(move |c| c.caller == from && c.callee == to)
     };
-    for sc in &model.scales {
+    for (i, sc) in model.scales.iter().enumerate() {
+        if model.scales[..i]
+            .iter()
+            .any(|o| o.service == sc.service && o.at == sc.at && o.replicas != sc.replicas)
+        {
+            out.push(format!(
+                "warning: two [[scale]] entries set {} at {} (to different counts); the later one in the file wins",
+                svc(sc.service),
+                fmt_ns(sc.at)
+            ));
+        }
         if sc.at >= model.duration {
             out.push(format!(
                 "warning: a [[scale]] of {} at {} is at or after the end of the run ({}): it has no effect",

@@ -30,8 +30,11 @@ pub struct RawCost {
     pub platform_per_service_hour: Option<f64>,
 }
 
-/// Checks a price: finite and zero or more. `None` stays `None` (the
-/// caller picks the default).
+/// The largest price accepted.
+const MAX_PRICE: f64 = 1e12;
+
+/// Checks a price: finite, zero or more, at most [`MAX_PRICE`]. `None`
+/// stays `None` (the caller picks the default).
 pub fn price(v: Option<f64>, p: &FieldPath) -> R<Option<f64>> {
     match v {
         None => Ok(None),
@@ -42,6 +45,11 @@ pub fn price(v: Option<f64>, p: &FieldPath) -> R<Option<f64>> {
         Some(x) if x < 0.0 => Err(Invalid::new(
             p,
             format!("must be zero or more (a price), got {x}"),
+        )),
+        // Far above any real price, and far below where totals overflow.
+        Some(x) if x > MAX_PRICE => Err(Invalid::new(
+            p,
+            format!("must be at most {MAX_PRICE:e} (a price), got {x:e}"),
         )),
         Some(x) => Ok(Some(x)),
     }

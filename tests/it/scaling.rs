@@ -744,3 +744,23 @@ fn monolith_deploys_and_scales_keep_their_component() {
     let to: Vec<u32> = m.scales.iter().map(|s| s.replicas).collect();
     assert_eq!(to, vec![unit, 6.max(unit)]);
 }
+
+#[test]
+fn absurd_prices_and_clashing_scales_are_caught() {
+    bad(
+        "[services.api.autoscale]\nmetric = \"queue\"\ntarget = 2\nmax = 4\n[cost]\nreplica_hour = 1e308\n",
+        "replica_hour = 1e308",
+        "cost.replica_hour",
+        &["at most 1e12"],
+    );
+    let text = format!(
+        "{BASE}[[scale]]\nservice = \"api\"\nat = \"10s\"\nreplicas = 3\n[[scale]]\nservice = \"api\"\nat = \"10s\"\nreplicas = 1\n"
+    );
+    let warnings = microsim::model::lint::lint(&model(&text));
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("two [[scale]] entries set api at 10s")),
+        "{warnings:?}"
+    );
+}
