@@ -190,7 +190,7 @@ impl<'m> Simulation<'m> {
                 let scaling = w
                     .scaling
                     .on
-                    .then(|| scaling_summary(&w.scaling.meters[si], end, measured));
+                    .then(|| scaling_summary(&w.scaling.meters[si], m, end, measured));
                 let replicas = match &scaling {
                     Some(sc) => sc.mean_replicas,
                     None => f64::from(s.replicas),
@@ -409,20 +409,21 @@ pub(crate) fn blast_row(during: PeriodSummary, base: Option<&PeriodSummary>) -> 
 /// A service's replicas over the measured period.
 fn scaling_summary(
     m: &crate::metrics::scaling::ReplicaMeter,
+    sm: &crate::metrics::timeseries::ServiceMeter,
     end: SimTime,
     measured: SimTime,
 ) -> ScalingSummary {
-    let area = m.provisioned.area_at(end) - m.provisioned_at_warmup;
+    let area = sm.provisioned.area_at(end) - sm.provisioned_at_warmup;
     ScalingSummary {
         min_replicas: m.min,
         max_replicas: m.max,
         mean_replicas: mean_between(
-            m.provisioned_at_warmup,
-            m.provisioned.area_at(end),
+            sm.provisioned_at_warmup,
+            sm.provisioned.area_at(end),
             measured,
         ),
         replica_hours: area as f64 / 1e9 / 3600.0,
-        final_replicas: m.provisioned.value() as u32,
+        final_replicas: sm.provisioned.value() as u32,
         scale_ups: m.scale_ups,
         scale_downs: m.scale_downs,
         replicas_started: m.started,

@@ -1,23 +1,16 @@
 //! What scaling and deploys did: replica counts over time per service, the
 //! log of scaling decisions, and each deploy's rollout and blast radius.
 
-use super::integral::TimeIntegral;
 use super::resilience::PeriodMeter;
 use crate::engine::SimTime;
 
 /// Most decisions kept in the log (a runaway autoscaler cannot eat memory).
 pub const MAX_DECISIONS: usize = 100_000;
 
-/// Per service: its replicas over time and what happened to them.
+/// Per service: what happened to its replicas (their count over time is
+/// `ServiceMeter::provisioned`, which the cost model reads too).
 #[derive(Debug, Clone, Default)]
 pub struct ReplicaMeter {
-    /// Replicas that exist (starting, serving, crashed or draining): what
-    /// costs money.
-    pub provisioned: TimeIntegral,
-    /// Area of `provisioned` when the measured period began.
-    pub provisioned_at_warmup: u128,
-    /// Area of `provisioned` when the current window began.
-    pub provisioned_at_window: u128,
     /// Fewest and most replicas provisioned during the measured period.
     pub min: u32,
     /// See `min`.
@@ -37,13 +30,11 @@ pub struct ReplicaMeter {
 }
 
 impl ReplicaMeter {
-    /// Notes the provisioned count changing by `delta` at `now`.
-    pub fn change(&mut self, now: SimTime, delta: i64, measuring: bool) {
-        self.provisioned.add(now, delta);
+    /// Notes that `provisioned` replicas exist now.
+    pub fn note(&mut self, provisioned: u32, measuring: bool) {
         if measuring {
-            let v = self.provisioned.value() as u32;
-            self.min = self.min.min(v);
-            self.max = self.max.max(v);
+            self.min = self.min.min(provisioned);
+            self.max = self.max.max(provisioned);
         }
     }
 }

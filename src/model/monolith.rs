@@ -298,22 +298,15 @@ pub fn to_monolith(model: Model, sizing: &Sizing) -> Monolith {
             })
         })
         .collect();
-    let most = scales
-        .iter()
-        .map(|x| x.replicas)
-        .chain(autoscale.map(|a| a.max))
-        .fold(unit.replicas, u32::max);
-    let extra = deploys
-        .iter()
-        .map(|d| d.surge + d.batch.min(most))
-        .max()
-        .unwrap_or(0);
-    let draining = if autoscale.is_some() || !scales.is_empty() {
-        most
-    } else {
-        0
-    };
-    unit.slots = most + extra + draining;
+    // `scenario::monolith::apply` refuses a pool beyond the services'
+    // limit.
+    unit.slots = super::scaling::slots(
+        unit.replicas,
+        scales.iter().map(|x| x.replicas),
+        autoscale.as_ref(),
+        deploys.iter(),
+    )
+    .min(u64::from(u32::MAX)) as u32;
     unit.autoscale = autoscale;
     let faults = model
         .faults

@@ -96,3 +96,26 @@ pub struct Deploy {
     /// only they fail while a replica is bad. `None`: every endpoint.
     pub endpoints: Option<(u32, u32)>,
 }
+
+/// The replica slots a service with `replicas` at the start needs: room for
+/// the most replicas it can be scaled to (`scale_to`, the autoscaler's
+/// max), a rollout's `surge` above that while `batch` replaced replicas
+/// still drain, and, when it can scale down, as many again for replicas
+/// draining while a scale-up already starts new ones.
+pub fn slots<'a>(
+    replicas: u32,
+    scale_to: impl Iterator<Item = u32> + Clone,
+    autoscale: Option<&Autoscaler>,
+    deploys: impl Iterator<Item = &'a Deploy>,
+) -> u64 {
+    let scales_down = autoscale.is_some() || scale_to.clone().next().is_some();
+    let most = scale_to
+        .chain(autoscale.map(|a| a.max))
+        .fold(replicas, u32::max);
+    let rollout = deploys
+        .map(|d| u64::from(d.surge) + u64::from(d.batch.min(most)))
+        .max()
+        .unwrap_or(0);
+    let draining = if scales_down { u64::from(most) } else { 0 };
+    u64::from(most) + rollout + draining
+}

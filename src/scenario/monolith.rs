@@ -133,6 +133,17 @@ pub fn apply(raw: &RawScenario, model: Model, root: &FieldPath) -> R<Result<Mono
             ),
         ));
     }
+    if i64::from(unit.slots) >= super::scaling::MAX_SLOTS {
+        return Err(Invalid::new(
+            &mp.key("replicas"),
+            format!(
+                "the unit could need {} replicas at once (its components' scaling and deploys, in proportion to its {} replicas); at most {} are allowed",
+                unit.slots,
+                unit.replicas,
+                super::scaling::MAX_SLOTS
+            ),
+        ));
+    }
     if i64::from(unit.replicas) * i64::from(unit.concurrency) > MAX_WORKERS {
         return Err(Invalid::new(
             &mp.key("concurrency"),

@@ -13,7 +13,7 @@ use crate::model::{Autoscaler, Deploy, Metric, ScaleEvent, Service, ServiceId};
 type R<T> = Result<T, Invalid>;
 
 /// Most replicas a service may ever have (the slot pool is this big).
-const MAX_SLOTS: i64 = 10_000;
+pub(super) const MAX_SLOTS: i64 = 10_000;
 /// At most this many `[[scale]]` and `[[deploy]]` entries each.
 const MAX_EVENTS: usize = 10_000;
 
@@ -124,26 +124,16 @@ pub fn scaling(raw: &RawScenario, root: &FieldPath, services: &mut [Service]) ->
     }
     for (sid, svc) in services.iter_mut().enumerate() {
         let sid = sid as ServiceId;
-        let most = scales
-            .iter()
-            .filter(|s| s.service == sid)
-            .map(|s| s.replicas)
-            .chain(svc.autoscale.map(|a| a.max))
-            .fold(svc.replicas, u32::max);
-        // A rollout may run `surge` replicas above the desired count while
-        // `batch` replaced ones are still draining in their slots.
-        let surge = deploys
-            .iter()
-            .filter(|d| d.service == sid)
-            .map(|d| i64::from(d.surge) + i64::from(d.batch.min(most)))
-            .max()
-            .unwrap_or(0);
-        // Replicas removed by a scale-down drain in their slots while a
-        // scale-up may already start new ones: room for both.
-        let scales_down = svc.autoscale.is_some() || scales.iter().any(|s| s.service == sid);
-        let draining = if scales_down { i64::from(most) } else { 0 };
-        let slots = i64::from(most) + surge + draining;
-        if slots > MAX_SLOTS {
+        let slots = crate::model::scaling::slots(
+            svc.replicas,
+            scales
+                .iter()
+                .filter(|s| s.service == sid)
+                .map(|s| s.replicas),
+            svc.autoscale.as_ref(),
+            deploys.iter().filter(|d| d.service == sid),
+        );
+        if slots > MAX_SLOTS as u64 {
             return Err(Invalid::new(
                 &root.key("services").key(&svc.name),
                 format!(

@@ -1031,11 +1031,9 @@ impl<'m> World<'m> {
 
     fn on_warmup_end(&mut self) {
         let now = self.now;
-        for m in &mut self.scaling.meters {
-            m.provisioned_at_warmup = m.provisioned.area_at(now);
-            let v = m.provisioned.value() as u32;
-            m.min = v;
-            m.max = v;
+        for (m, s) in self.scaling.meters.iter_mut().zip(&self.services) {
+            m.min = s.provisioned;
+            m.max = s.provisioned;
         }
         for m in &mut self.service_meters {
             m.busy_at_warmup = m.busy.area_at(now);
@@ -1069,7 +1067,7 @@ impl<'m> World<'m> {
         if self.now > start {
             self.fill_registry_counts();
             if self.scaling.on {
-                self.fill_replica_counts(start);
+                self.fill_replica_counts();
             }
         }
     }

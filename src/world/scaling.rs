@@ -72,14 +72,10 @@ impl ScalingState {
             meters: model
                 .services
                 .iter()
-                .map(|s| {
-                    let mut m = ReplicaMeter {
-                        min: s.replicas,
-                        max: s.replicas,
-                        ..ReplicaMeter::default()
-                    };
-                    m.provisioned.add(0, i64::from(s.replicas));
-                    m
+                .map(|s| ReplicaMeter {
+                    min: s.replicas,
+                    max: s.replicas,
+                    ..ReplicaMeter::default()
                 })
                 .collect(),
             deploys: model
@@ -341,12 +337,14 @@ impl World<'_> {
             rep.epoch
         });
         let measuring = self.measuring();
-        self.services[sid as usize].provisioned += 1;
+        let svc_state = &mut self.services[sid as usize];
+        svc_state.provisioned += 1;
+        let provisioned = svc_state.provisioned;
         self.service_meters[sid as usize]
             .provisioned
             .add(self.now, 1);
         let m = &mut self.scaling.meters[sid as usize];
-        m.change(self.now, 1, measuring);
+        m.note(provisioned, measuring);
         m.started += u64::from(measuring);
         if let (Some(d), Some(_)) = (deploy, self.scaling.targets[sid as usize].deploy) {
             self.scaling.deploys[d as usize].new_replicas += 1;
@@ -408,12 +406,14 @@ impl World<'_> {
         self.forget_lists(r);
         let sid = self.replicas[r as usize].service;
         let measuring = self.measuring();
-        self.services[sid as usize].provisioned -= 1;
+        let svc_state = &mut self.services[sid as usize];
+        svc_state.provisioned -= 1;
+        let provisioned = svc_state.provisioned;
         self.service_meters[sid as usize]
             .provisioned
             .add(self.now, -1);
         let m = &mut self.scaling.meters[sid as usize];
-        m.change(self.now, -1, measuring);
+        m.note(provisioned, measuring);
         m.drained += u64::from(measuring);
         // A slot is free: a start that had to wait may go ahead.
         self.reconcile(sid);
@@ -435,19 +435,17 @@ impl World<'_> {
         self.drained(r);
     }
 
-    /// Fills the replica columns of the service rows of the window just
-    /// closed (which began at `start`).
-    pub(super) fn fill_replica_counts(&mut self, start: crate::engine::SimTime) {
-        let now = self.now;
-        let span = now - start;
+    /// Fills the scaling columns of the service rows of the window just
+    /// closed.
+    pub(super) fn fill_replica_counts(&mut self) {
         let n = self.model.services.len();
         let rows = &mut self.windows.series.services;
         let first_row = rows.len() - n;
-        for (i, m) in self.scaling.meters.iter_mut().enumerate() {
-            let area = m.provisioned.area_at(now);
+        for i in 0..n {
             let row = &mut rows[first_row + i];
-            let mean = crate::metrics::integral::mean_between(m.provisioned_at_window, area, span);
-            debug_assert_eq!(row.mean_replicas, Some(mean));
+            let mean = row
+                .mean_replicas
+                .expect("windows keep mean replicas with scaling");
             // Utilisation against the workers that existed, not the
             // configured count.
             let configured = f64::from(self.model.services[i].replicas);
@@ -457,7 +455,6 @@ impl World<'_> {
                 0.0
             };
             row.replicas = self.scaling.targets[i].desired;
-            m.provisioned_at_window = area;
         }
     }
 
