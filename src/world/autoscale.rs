@@ -87,7 +87,7 @@ impl World<'_> {
             let s = &self.services[sid as usize];
             (s.first, s.replicas)
         };
-        let (mut ready, mut starting, mut in_flight) = (0u32, 0u32, 0u64);
+        let (mut ready, mut starting, mut down, mut in_flight) = (0u32, 0u32, 0u32, 0u64);
         for r in first..first + slots {
             let rep = &self.replicas[r as usize];
             if rep.running() {
@@ -95,6 +95,8 @@ impl World<'_> {
                 in_flight += u64::from(rep.outstanding);
             } else if rep.present() && rep.starting {
                 starting += 1;
+            } else if rep.present() {
+                down += 1;
             }
         }
         let a = self.autoscalers[sid as usize]
@@ -130,7 +132,15 @@ impl World<'_> {
         let proposal = if (ratio - 1.0).abs() <= conf.tolerance {
             desired
         } else {
-            let p = (f64::from(ready) * ratio).ceil();
+            // Replicas that are down (crashed) serve nothing now but come
+            // back: for a scale-down they count as loaded at the target,
+            // and above the target the proposal never falls below the
+            // desired count (as Kubernetes' HPA treats missing pods).
+            let p = if ratio < 1.0 {
+                (f64::from(ready) * ratio + f64::from(down)).ceil()
+            } else {
+                (f64::from(ready) * ratio).ceil().max(f64::from(desired))
+            };
             if p >= f64::from(conf.max) {
                 conf.max
             } else {

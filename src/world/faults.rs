@@ -28,8 +28,9 @@ pub struct FaultState {
     /// Per random-crash fault: exponential times to failure and repair.
     lifetimes: Vec<Option<(Dist, Dist)>>,
     /// Per crash fault: the replicas it took down (the first existing
-    /// ones when it started), to repair when it ends.
-    crashed: Vec<Vec<u32>>,
+    /// ones when it started) and their epochs then, to repair when it
+    /// ends unless the slot has had another replica since.
+    crashed: Vec<Vec<(u32, u32)>>,
 }
 
 impl FaultState {
@@ -165,10 +166,12 @@ impl World<'_> {
                     .filter(|&r| !self.replicas[r as usize].absent)
                     .take(n)
                     .collect();
+                let mut crashed = Vec::with_capacity(targets.len());
                 for &r in &targets {
                     self.crash(r, mode, f);
+                    crashed.push((r, self.replicas[r as usize].epoch));
                 }
-                self.faults.crashed[f as usize] = targets;
+                self.faults.crashed[f as usize] = crashed;
             }
             FaultKind::Latency { .. } => self.faults.latency.push(f),
             FaultKind::Errors { .. } => self.faults.errors.push(f),
@@ -196,8 +199,10 @@ impl World<'_> {
         let model = self.model;
         match model.faults[f as usize].kind {
             FaultKind::Crash { .. } => {
-                for r in std::mem::take(&mut self.faults.crashed[f as usize]) {
-                    self.repair(r);
+                for (r, epoch) in std::mem::take(&mut self.faults.crashed[f as usize]) {
+                    if self.replicas[r as usize].epoch == epoch {
+                        self.repair(r);
+                    }
                 }
             }
             FaultKind::Latency { .. } => self.faults.latency.retain(|&x| x != f),
@@ -402,21 +407,15 @@ impl World<'_> {
         if rep.down == 0 {
             return;
         }
-        if rep.absent {
-            // Scaled away while down: nothing restarts here, but the slot
-            // is free again for a replica the service may be waiting for.
-            rep.down -= 1;
-            if rep.down == 0 {
-                let sid = rep.service;
-                self.on_replica_serving(sid);
-            }
-            return;
-        }
         if rep.down > 1 {
             rep.down -= 1;
             return;
         }
-        let startup = self.services[rep.service as usize].startup;
+        // It restarts as the version it ran.
+        let startup = match self.model.deploys.get(rep.deploy as usize) {
+            Some(d) => d.startup,
+            None => self.services[rep.service as usize].startup,
+        };
         if startup == 0 {
             self.update_availability(r, |rep| rep.down = 0);
             self.on_instance_ready(r);

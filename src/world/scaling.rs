@@ -392,6 +392,9 @@ impl World<'_> {
             rep.draining = false;
             rep.starting = false;
             rep.absent = true;
+            // A crashed replica scaled away frees its slot at once: the
+            // crash's end finds another epoch (or nobody) there.
+            rep.down = 0;
             rep.bad_until = 0;
             rep.consecutive_failures = 0;
             std::mem::replace(&mut rep.ejected, false)

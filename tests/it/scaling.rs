@@ -692,13 +692,23 @@ arrival = {{ process = "poisson", rate = 50 }}
     ));
     let last = windows(&r, "api").last().unwrap().available_replicas;
     assert_eq!(last, 2.0);
-    // A deploy during a crash of every replica ends when 2 new ones serve.
+    // A deploy during a crash of every replica replaces the dead ones at
+    // once (they serve nothing): 2 new replicas serve after their 5s
+    // startup, long before the crash would have ended.
     let r = run_text(&base(
         "[[faults]]\nkind = \"crash\"\nservice = \"api\"\nat = \"10s\"\nduration = \"60s\"\n[[deploy]]\nservice = \"api\"\nat = \"20s\"\n",
     ));
     let d = &r.summary.deploys[0];
     assert_eq!(d.new_replicas, 2);
-    assert!(d.end_s.unwrap() >= 75.0, "{d:?}");
+    assert_eq!(d.end_s, Some(25.0), "{d:?}");
+    let serving = |t: f64| {
+        windows(&r, "api")
+            .iter()
+            .find(|w| w.start_s == t)
+            .unwrap()
+            .available_replicas
+    };
+    assert_eq!((serving(10.0), serving(30.0)), (0.0, 2.0));
     // Scaled to 6, then a crash without `replicas`: all 6 go down.
     let r = run_text(&base(
         "[[scale]]\nservice = \"api\"\nat = \"10s\"\nreplicas = 6\n[[faults]]\nkind = \"crash\"\nservice = \"api\"\nat = \"50s\"\nduration = \"20s\"\n",
@@ -763,4 +773,49 @@ fn absurd_prices_and_clashing_scales_are_caught() {
             .any(|w| w.contains("two [[scale]] entries set api at 10s")),
         "{warnings:?}"
     );
+}
+
+/// Regressions from the second review: a deploy replaces replicas that
+/// crashed for good; the autoscaler does not scale an overloaded service
+/// down because some of its replicas are crashed.
+#[test]
+fn deploys_and_autoscalers_see_through_crashes() {
+    let svc = |extra: &str| {
+        format!(
+            r#"
+[simulation]
+duration = "3m"
+seed = 2
+[services.a]
+replicas = 4
+concurrency = 4
+queue_capacity = 100
+startup = "5s"
+{extra}
+[services.a.endpoints.e]
+work = {{ dist = "exponential", mean = "10ms" }}
+[[workloads]]
+name = "w"
+target = "a.e"
+arrival = {{ process = "poisson", rate = RATE }}
+"#
+        )
+    };
+    let deploy = svc("").replace("RATE", "100")
+        + "[[faults]]\nkind = \"crash\"\nservice = \"a\"\nreplicas = 2\nat = \"10s\"\n[[deploy]]\nservice = \"a\"\nat = \"30s\"\n";
+    let r = run_text(&deploy);
+    let d = &r.summary.deploys[0];
+    assert_eq!(d.new_replicas, 4, "{d:?}");
+    assert!(d.end_s.is_some(), "{d:?}");
+    assert_eq!(windows(&r, "a").last().unwrap().available_replicas, 4.0);
+
+    let auto = svc("[services.a.autoscale]\nmetric = \"utilization\"\ntarget = 0.5\nmin = 1\nmax = 8\ninterval = \"10s\"\nscale_down_stabilization = \"30s\"")
+        .replace("RATE", "800")
+        + "[[faults]]\nkind = \"crash\"\nservice = \"a\"\nreplicas = 3\nat = \"60s\"\nduration = \"60s\"\n";
+    let r = run_text(&auto);
+    for d in &r.summary.scaling {
+        if d.at_s >= 60.0 && d.at_s <= 120.0 {
+            assert!(d.to >= d.from, "scaled down while overloaded: {d:?}");
+        }
+    }
 }
