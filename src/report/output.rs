@@ -37,31 +37,10 @@ pub fn run_files(result: &RunResult) -> anyhow::Result<Vec<(&'static str, Vec<u8
     Ok(files)
 }
 
-/// Writes `files` (name, contents) into `dir`, creating it if needed.
+/// Writes `files` (name, contents) into `dir`, creating it if needed
+/// (see [`write_tree`], which it is with plain file names).
 pub fn write_all(dir: &Path, files: &[(&str, Vec<u8>)]) -> std::io::Result<()> {
-    if dir.is_dir() {
-        return write_into_existing(dir, files);
-    }
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent)?;
-    let name = dir
-        .file_name()
-        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
-    let staging = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-    let result = (|| {
-        fs::create_dir(&staging)?;
-        for (file, bytes) in files {
-            write_file(&staging.join(file), bytes)?;
-        }
-        fs::rename(&staging, dir)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_dir_all(&staging);
-    }
-    result
+    write_tree(dir, files)
 }
 
 /// Like [`write_all`], but file names may contain `/` to place files in
@@ -70,12 +49,12 @@ pub fn write_all(dir: &Path, files: &[(&str, Vec<u8>)]) -> std::io::Result<()> {
 /// renamed into place; into an existing one every file goes to a temporary
 /// name beside its destination first, and all are renamed only once every
 /// one is complete.
-pub fn write_tree(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()> {
+pub fn write_tree<S: AsRef<str>>(dir: &Path, files: &[(S, Vec<u8>)]) -> std::io::Result<()> {
     if dir.is_dir() {
         let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
         let result = (|| {
             for (name, bytes) in files {
-                let dst = dir.join(name);
+                let dst = dir.join(name.as_ref());
                 let parent = dst.parent().unwrap_or(dir).to_path_buf();
                 fs::create_dir_all(&parent)?;
                 let base = dst
@@ -109,7 +88,7 @@ pub fn write_tree(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()
     let result = (|| {
         fs::create_dir(&staging)?;
         for (file, bytes) in files {
-            let path = staging.join(file);
+            let path = staging.join(file.as_ref());
             if let Some(p) = path.parent() {
                 fs::create_dir_all(p)?;
             }
@@ -119,27 +98,6 @@ pub fn write_tree(dir: &Path, files: &[(String, Vec<u8>)]) -> std::io::Result<()
     })();
     if result.is_err() {
         let _ = fs::remove_dir_all(&staging);
-    }
-    result
-}
-
-fn write_into_existing(dir: &Path, files: &[(&str, Vec<u8>)]) -> std::io::Result<()> {
-    let mut staged: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let result = (|| {
-        for (name, bytes) in files {
-            let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-            staged.push((tmp.clone(), dir.join(name)));
-            write_file(&tmp, bytes)?;
-        }
-        for (tmp, dst) in &staged {
-            fs::rename(tmp, dst)?;
-        }
-        Ok(())
-    })();
-    if result.is_err() {
-        for (tmp, _) in &staged {
-            let _ = fs::remove_file(tmp);
-        }
     }
     result
 }
@@ -209,8 +167,12 @@ mod tests {
     fn a_failed_write_leaves_no_directory() {
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("results");
-        // A file name that cannot be created (a directory path inside).
-        let err = write_all(&out, &[("no/such/dir.csv", b"1".to_vec())]);
+        // A file that cannot be created (a NUL byte in its name), after
+        // one that could.
+        let err = write_all(
+            &out,
+            &[("ok.csv", b"1".to_vec()), ("bad\0.csv", b"1".to_vec())],
+        );
         assert!(err.is_err());
         assert!(!out.exists());
         assert_eq!(fs::read_dir(tmp.path()).unwrap().count(), 0);
