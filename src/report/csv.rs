@@ -1,6 +1,6 @@
 //! CSV files: one row per workload, per service, and per window.
 
-use crate::metrics::{Summary, TimeSeries};
+use crate::metrics::{BlastRow, Summary, TimeSeries};
 use crate::world::outcome::Cause;
 
 /// The failure causes the summary's tables list (see `Model::causes`).
@@ -210,7 +210,7 @@ pub fn dependencies_csv(s: &Summary) -> Result<Vec<u8>> {
 /// no fault was active.
 pub fn faults_csv(s: &Summary) -> Result<Vec<u8>> {
     let mut w = Writer::from_writer(Vec::new());
-    w.write_record([
+    let header = [
         "fault",
         "kind",
         "target",
@@ -218,26 +218,13 @@ pub fn faults_csv(s: &Summary) -> Result<Vec<u8>> {
         "end_s",
         "effect_end_s",
         "crashes",
-        "workload",
-        "issued",
-        "unfinished",
-        "completed",
-        "ok",
-        "degraded",
-        "failed",
-        "availability",
-        "p50_ms",
-        "p99_ms",
-        "outside_faults_availability",
-        "outside_faults_p99_ms",
-        "availability_change",
-        "p99_change_ms",
-        "impact",
-    ])?;
+    ]
+    .into_iter()
+    .chain(BLAST_COLUMNS);
+    w.write_record(header)?;
     for f in &s.faults {
         for (wl, b) in &f.blast_radius {
-            let base = s.workloads.get(wl).and_then(|x| x.outside_faults.as_ref());
-            w.write_record([
+            let row = [
                 f.name.clone(),
                 f.kind.clone(),
                 f.target.clone(),
@@ -245,25 +232,55 @@ pub fn faults_csv(s: &Summary) -> Result<Vec<u8>> {
                 f.end_s.to_string(),
                 f.effect_end_s.to_string(),
                 f.crashes.to_string(),
-                wl.clone(),
-                b.during.issued.to_string(),
-                b.during.unfinished.to_string(),
-                b.during.completed.to_string(),
-                b.during.ok.to_string(),
-                b.during.degraded.to_string(),
-                b.during.failed.to_string(),
-                opt(b.during.availability),
-                opt(b.during.p50_ms),
-                opt(b.during.p99_ms),
-                opt(base.and_then(|x| x.availability)),
-                opt(base.and_then(|x| x.p99_ms)),
-                opt(b.availability_change),
-                opt(b.p99_change_ms),
-                b.impact.clone(),
-            ])?;
+            ]
+            .into_iter()
+            .chain(blast_fields(s, wl, b));
+            w.write_record(row)?;
         }
     }
     finish(w)
+}
+
+/// The columns of a blast-radius row (a fault's or a deploy's, for one
+/// workload), after the event's own.
+pub(super) const BLAST_COLUMNS: [&str; 15] = [
+    "workload",
+    "issued",
+    "unfinished",
+    "completed",
+    "ok",
+    "degraded",
+    "failed",
+    "availability",
+    "p50_ms",
+    "p99_ms",
+    "outside_faults_availability",
+    "outside_faults_p99_ms",
+    "availability_change",
+    "p99_change_ms",
+    "impact",
+];
+
+/// The [`BLAST_COLUMNS`] of workload `wl`'s row `b`.
+pub(super) fn blast_fields(s: &Summary, wl: &str, b: &BlastRow) -> [String; 15] {
+    let base = s.workloads.get(wl).and_then(|x| x.outside_faults.as_ref());
+    [
+        wl.to_string(),
+        b.during.issued.to_string(),
+        b.during.unfinished.to_string(),
+        b.during.completed.to_string(),
+        b.during.ok.to_string(),
+        b.during.degraded.to_string(),
+        b.during.failed.to_string(),
+        opt(b.during.availability),
+        opt(b.during.p50_ms),
+        opt(b.during.p99_ms),
+        opt(base.and_then(|x| x.availability)),
+        opt(base.and_then(|x| x.p99_ms)),
+        opt(b.availability_change),
+        opt(b.p99_change_ms),
+        b.impact.clone(),
+    ]
 }
 
 /// `timeseries.csv`: long format, one row per window and workload

@@ -3,6 +3,7 @@
 //! deploy and workload: the dip it caused). Empty (header only) when the
 //! scenario scales nothing.
 
+use super::csv::{blast_fields, BLAST_COLUMNS};
 use super::table::{ms, pct, table};
 use crate::metrics::Summary;
 use anyhow::Result;
@@ -124,10 +125,11 @@ pub fn scaling_csv(s: &Summary) -> Result<Vec<u8>> {
     Ok(w.into_inner()?)
 }
 
-/// `deploys.csv`: one row per deploy and workload.
+/// `deploys.csv`: one row per deploy and workload, with the same blast
+/// columns as `faults.csv`.
 pub fn deploys_csv(s: &Summary) -> Result<Vec<u8>> {
     let mut w = Writer::from_writer(Vec::new());
-    w.write_record([
+    let header = [
         "deploy",
         "service",
         "start_s",
@@ -140,22 +142,13 @@ pub fn deploys_csv(s: &Summary) -> Result<Vec<u8>> {
         "superseded",
         "error_rate",
         "bad_release_errors",
-        "workload",
-        "issued",
-        "unfinished",
-        "ok",
-        "degraded",
-        "failed",
-        "availability",
-        "p50_ms",
-        "p99_ms",
-        "availability_change",
-        "p99_change_ms",
-        "impact",
-    ])?;
+    ]
+    .into_iter()
+    .chain(BLAST_COLUMNS);
+    w.write_record(header)?;
     for d in &s.deploys {
         for (wl, b) in &d.blast_radius {
-            w.write_record([
+            let row = [
                 d.name.clone(),
                 d.service.clone(),
                 d.start_s.to_string(),
@@ -168,19 +161,10 @@ pub fn deploys_csv(s: &Summary) -> Result<Vec<u8>> {
                 d.superseded.to_string(),
                 d.error_rate.to_string(),
                 d.bad_release_errors.to_string(),
-                wl.clone(),
-                b.during.issued.to_string(),
-                b.during.unfinished.to_string(),
-                b.during.ok.to_string(),
-                b.during.degraded.to_string(),
-                b.during.failed.to_string(),
-                opt(b.during.availability),
-                opt(b.during.p50_ms),
-                opt(b.during.p99_ms),
-                opt(b.availability_change),
-                opt(b.p99_change_ms),
-                b.impact.clone(),
-            ])?;
+            ]
+            .into_iter()
+            .chain(blast_fields(s, wl, b));
+            w.write_record(row)?;
         }
     }
     Ok(w.into_inner()?)
