@@ -37,3 +37,34 @@ pub fn model(toml: &str) -> microsim::model::Model {
     microsim::scenario::from_str(toml, "test.toml", "test", &[])
         .unwrap_or_else(|e| panic!("scenario should be valid: {e}"))
 }
+
+/// Parses `--set`-style overrides.
+pub fn overrides(sets: &[&str]) -> Vec<microsim::scenario::Override> {
+    sets.iter()
+        .map(|s| microsim::scenario::Override::parse(s).unwrap())
+        .collect()
+}
+
+/// Loads a bundled scenario (`scenarios/NAME`) with overrides `sets`.
+pub fn bundled_model(name: &str, sets: &[&str]) -> microsim::model::Model {
+    microsim::scenario::load(&scenario(name), &overrides(sets))
+        .unwrap_or_else(|e| panic!("{name} {sets:?}: {e}"))
+        .model
+}
+
+/// Runs a bundled scenario with overrides `sets`.
+pub fn run_bundled(name: &str, sets: &[&str]) -> microsim::metrics::RunResult {
+    microsim::simulation::run(&bundled_model(name, sets))
+        .unwrap_or_else(|e| panic!("{name} {sets:?}: {e}"))
+}
+
+/// Loads scenario text with overrides `sets`.
+pub fn model_with(toml: &str, sets: &[&str]) -> microsim::model::Model {
+    microsim::scenario::from_str(toml, "test.toml", "test", &overrides(sets))
+        .unwrap_or_else(|e| panic!("scenario should be valid: {e}"))
+}
+
+/// Runs scenario text with overrides `sets`.
+pub fn run_with(toml: &str, sets: &[&str]) -> microsim::metrics::RunResult {
+    microsim::simulation::run(&model_with(toml, sets)).unwrap_or_else(|e| panic!("run: {e}"))
+}

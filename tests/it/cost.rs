@@ -6,8 +6,6 @@
 
 use super::common::*;
 use microsim::metrics::{CostSummary, RunResult};
-use microsim::scenario::{self as scen, Override};
-use microsim::simulation;
 use std::fs;
 use std::path::Path;
 
@@ -44,12 +42,7 @@ network_per_million = 40
 platform_per_service_hour = 3.6
 "#;
 
-fn run_text(text: &str, sets: &[&str]) -> RunResult {
-    let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
-    let model = scen::from_str(text, "test.toml", "test", &overrides)
-        .unwrap_or_else(|e| panic!("scenario should be valid: {e}"));
-    simulation::run(&model).unwrap_or_else(|e| panic!("run: {e}"))
-}
+use super::common::run_with as run_text;
 
 fn cost(r: &RunResult) -> &CostSummary {
     r.summary.cost.as_ref().expect("a cost section")

@@ -2,19 +2,11 @@
 //! outages, static lists, lookup cost; and the bundled scenarios'
 //! claims (registry-outage, stale-registry).
 
-use super::common::{model, scenario};
+use super::common::model;
 use microsim::metrics::{DiscoveryPairSummary, RunResult, Summary};
-use microsim::scenario::{self as scen, Override};
 use microsim::simulation;
 
-/// Runs a bundled scenario with `--set`-style overrides.
-fn run(name: &str, sets: &[&str]) -> RunResult {
-    let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
-    let model = scen::load(&scenario(name), &overrides)
-        .unwrap_or_else(|e| panic!("{name} {sets:?}: {e}"))
-        .model;
-    simulation::run(&model).unwrap_or_else(|e| panic!("{name} {sets:?}: {e}"))
-}
+use super::common::run_bundled as run;
 
 fn pair<'a>(s: &'a Summary, name: &str) -> &'a DiscoveryPairSummary {
     &s.discovery.as_ref().expect("discovery results").pairs[name]

@@ -4,19 +4,9 @@
 //! issued outside the fault, the time-series windows before it, or the
 //! same scenario with a `--set` variant.
 
-use super::common::scenario;
 use microsim::metrics::{FaultSummary, PeriodSummary, RunResult, ServiceWindow, Summary};
-use microsim::scenario::{self as scen, Override};
-use microsim::simulation;
 
-/// Runs a bundled scenario with `--set`-style overrides.
-fn run(name: &str, sets: &[&str]) -> RunResult {
-    let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
-    let model = scen::load(&scenario(name), &overrides)
-        .unwrap_or_else(|e| panic!("{name} {sets:?}: {e}"))
-        .model;
-    simulation::run(&model).unwrap_or_else(|e| panic!("{name} {sets:?}: {e}"))
-}
+use super::common::run_bundled as run;
 
 /// A workload's time-series windows lying inside [from, to), added up.
 /// Requests count by arrival, ok/degraded/failed by completion.

@@ -11,11 +11,7 @@ use microsim::scenario::{self, Override};
 use microsim::simulation;
 use std::fs;
 
-/// Loads `toml` with `--set` overrides `sets`.
-fn load(toml: &str, sets: &[&str]) -> microsim::model::Model {
-    let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
-    scenario::from_str(toml, "test.toml", "test", &overrides).unwrap_or_else(|e| panic!("{e}"))
-}
+use super::common::model_with as load;
 
 /// Runs `toml` with `sets` and returns the summary.
 fn run(toml: &str, sets: &[&str]) -> Summary {

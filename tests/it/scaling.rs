@@ -7,20 +7,14 @@
 use super::bad_input::{assert_located, assert_says, at, run_bad};
 use super::common::*;
 use microsim::metrics::{RunResult, ServiceWindow, Summary};
-use microsim::scenario::{self, Override};
+use microsim::scenario::Override;
 use microsim::simulation;
 
 fn run_text(toml: &str) -> RunResult {
     simulation::run(&model(toml)).unwrap()
 }
 
-fn run_file(name: &str, sets: &[&str]) -> RunResult {
-    let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
-    let m = scenario::load(&scenario(name), &overrides)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .model;
-    simulation::run(&m).unwrap()
-}
+use super::common::run_bundled as run_file;
 
 fn windows<'a>(r: &'a RunResult, service: &str) -> Vec<&'a ServiceWindow> {
     r.timeseries

@@ -2,16 +2,9 @@
 
 use super::common::*;
 use microsim::metrics::Summary;
-use microsim::scenario::{self, Override};
 use microsim::simulation;
 
-/// Loads a bundled scenario with `--set`-style overrides.
-fn load(name: &str, sets: &[&str]) -> microsim::model::Model {
-    let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
-    scenario::load(&scenario(name), &overrides)
-        .unwrap_or_else(|e| panic!("{e}"))
-        .model
-}
+use super::common::bundled_model as load;
 
 fn run(name: &str, sets: &[&str]) -> Summary {
     simulation::run(&load(name, sets)).unwrap().summary
