@@ -83,12 +83,8 @@ impl World<'_> {
             m.queued.area_at(now),
             m.available.area_at(now),
         );
-        let (first, slots) = {
-            let s = &self.services[sid as usize];
-            (s.first, s.replicas)
-        };
         let (mut ready, mut starting, mut down, mut in_flight) = (0u32, 0u32, 0u32, 0u64);
-        for r in first..first + slots {
+        for r in self.slots(sid) {
             let rep = &self.replicas[r as usize];
             if rep.running() {
                 ready += 1;

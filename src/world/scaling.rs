@@ -180,7 +180,7 @@ impl World<'_> {
     }
 
     /// Global indices of service `sid`'s slots.
-    fn slots(&self, sid: ServiceId) -> std::ops::Range<u32> {
+    pub(super) fn slots(&self, sid: ServiceId) -> std::ops::Range<u32> {
         let s = &self.services[sid as usize];
         s.first..s.first + s.replicas
     }
