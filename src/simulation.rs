@@ -259,6 +259,12 @@ impl<'m> Simulation<'m> {
                     end,
                 ),
             },
+            percentiles: model
+                .workloads
+                .iter()
+                .zip(&w.workload_meters)
+                .map(|(wl, m)| (wl.name.clone(), m.latency.distribution()))
+                .collect(),
             timeseries: self.world.windows.series,
         }
     }

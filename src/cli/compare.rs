@@ -11,9 +11,10 @@
 //! variant draws the same arrivals and work times as the others and the
 //! differences come from the change, not from sampling noise.
 
-use super::{capacity_report, CliError};
+use super::{capacity_report, ChartArgs, CliError};
 use crate::metrics::RunResult;
 use crate::report::compare::{self as report, VariantResult};
+use crate::report::saved::{RunMeta, SavedCompare, SavedRun};
 use crate::report::{output, table};
 use crate::scenario::{self, Override, Scenario};
 use crate::simulation;
@@ -59,6 +60,9 @@ pub struct CompareArgs {
     /// Print nothing on stderr but errors and warnings.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Which charts to draw with `--out`.
+    #[command(flatten)]
+    pub charts: ChartArgs,
 }
 
 /// One `--variant`: a name and its overrides, in the order given.
@@ -310,6 +314,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
             )));
         }
     }
+    let charts = args.charts.formats()?;
     let loaded = load_all(args)?;
     for v in &loaded {
         let (rows, warnings) = capacity_report(&v.scenario);
@@ -377,22 +382,31 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     if let Some(dir) = &args.out {
         let fail =
             |e: &dyn std::fmt::Display| CliError::Failed(format!("writing {}: {e}", dir.display()));
-        let mut files = vec![
-            ("compare.json".to_string(), json.clone().into_bytes()),
-            (
-                "compare.csv".to_string(),
-                report::comparison_csv(&comparison).map_err(|e| fail(&e))?,
-            ),
-        ];
-        for (v, r) in loaded.iter().zip(&results) {
-            for (name, bytes) in output::run_files(r).map_err(|e| fail(&e))? {
-                files.push((format!("{}/{name}", v.name), bytes));
-            }
-        }
+        let variants = loaded
+            .iter()
+            .zip(results)
+            .map(|(v, result)| SavedRun {
+                meta: RunMeta {
+                    scenario_file: v.scenario.file.clone(),
+                    overrides: args.set.iter().chain(&v.overrides).cloned().collect(),
+                    variant: Some(v.name.clone()),
+                    notes: v.scenario.notes.clone(),
+                    warnings: capacity_report(&v.scenario).1,
+                    window_seconds: result.timeseries.window_seconds,
+                },
+                source: v.scenario.source.clone(),
+                result,
+            })
+            .collect();
+        let saved = SavedCompare {
+            comparison: comparison.clone(),
+            variants,
+        };
+        let files = output::compare_files(&saved, charts).map_err(|e| fail(&e))?;
         output::write_tree(dir, &files).map_err(|e| fail(&e))?;
         if !args.quiet {
             eprintln!(
-                "wrote compare.json, compare.csv and {} run outputs to {}",
+                "wrote compare.json, compare.csv, charts/, report.html and {} run outputs to {}",
                 loaded
                     .iter()
                     .map(|v| format!("{}/", v.name))

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod run;
 
 use crate::model::capacity::{capacity, CapacityRow};
+use crate::report::charts::Formats;
 use crate::scenario::{self, Override, Scenario};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -61,6 +62,30 @@ impl ScenarioArgs {
             sc.model.seed = seed;
         }
         Ok(sc)
+    }
+}
+
+/// Which charts to draw with the outputs (`run`, `compare`, `report`).
+#[derive(Debug, Args)]
+pub struct ChartArgs {
+    /// Chart image formats to write under DIR/charts/: a comma-separated
+    /// list of png and svg.
+    #[arg(long, value_name = "FORMATS", default_value = "png,svg")]
+    pub charts: String,
+    /// Draw no charts (report.html then holds only the tables).
+    #[arg(long, conflicts_with = "charts")]
+    pub no_charts: bool,
+}
+
+impl ChartArgs {
+    /// The formats asked for, or `None` for no charts.
+    pub fn formats(&self) -> Result<Option<Formats>, CliError> {
+        if self.no_charts {
+            return Ok(None);
+        }
+        Formats::parse(&self.charts)
+            .map(Some)
+            .map_err(|e| CliError::Input(format!("--charts {}: {e}", self.charts)))
     }
 }
 

@@ -1,6 +1,7 @@
 //! `microsim run`: simulate and report.
 
-use super::{capacity_report, CliError, ScenarioArgs};
+use super::{capacity_report, ChartArgs, CliError, ScenarioArgs};
+use crate::report::saved::{RunMeta, SavedRun};
 use crate::report::{json, output, table};
 use crate::simulation;
 use clap::Args;
@@ -17,11 +18,15 @@ pub struct RunArgs {
     #[arg(long)]
     pub json: bool,
     /// Write summary.json, workloads.csv, services.csv, dependencies.csv,
-    /// faults.csv, discovery.csv and timeseries.csv into this directory
-    /// (and cost.csv when the scenario prices something, scaling.csv
-    /// when replica counts can change, deploys.csv with deploys).
+    /// faults.csv, discovery.csv, timeseries.csv, percentiles.csv,
+    /// scenario.toml and run.json into this directory (and cost.csv when
+    /// the scenario prices something, scaling.csv when replica counts can
+    /// change, deploys.csv with deploys), with charts/ and report.html.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Which charts to draw with `--out`.
+    #[command(flatten)]
+    pub charts: ChartArgs,
     /// Print nothing on stderr but errors and warnings.
     #[arg(long, short)]
     pub quiet: bool,
@@ -30,6 +35,7 @@ pub struct RunArgs {
 /// Runs the scenario and writes the requested outputs.
 pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let sc = args.scenario.load()?;
+    let charts = args.charts.formats()?;
     if let Some(dir) = &args.out {
         // Refuse an unusable output path before spending time simulating.
         if dir.exists() && !dir.is_dir() {
@@ -56,7 +62,19 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let result =
         simulation::run(model).map_err(|e| CliError::Failed(format!("{}: {e}", sc.file)))?;
     let wall = started.elapsed().as_secs_f64();
-    let s = &result.summary;
+    let saved = SavedRun {
+        meta: RunMeta {
+            scenario_file: sc.file.clone(),
+            overrides: args.scenario.set.clone(),
+            variant: None,
+            notes: sc.notes.clone(),
+            warnings,
+            window_seconds: result.timeseries.window_seconds,
+        },
+        source: sc.source.clone(),
+        result,
+    };
+    let s = &saved.result.summary;
     if !args.quiet {
         eprintln!(
             "simulated {:.0}s in {:.3}s wall: {} events ({:.2}M events/s)",
@@ -70,12 +88,23 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     if let Some(dir) = &args.out {
         let fail =
             |e: &dyn std::fmt::Display| CliError::Failed(format!("writing {}: {e}", dir.display()));
-        let files = output::run_files(&result).map_err(|e| fail(&e))?;
-        output::write_all(dir, &files).map_err(|e| fail(&e))?;
+        let files = output::run_files(&saved, charts).map_err(|e| fail(&e))?;
+        output::write_tree(dir, &files).map_err(|e| fail(&e))?;
         if !args.quiet {
             eprintln!(
                 "wrote {} to {}",
-                files.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+                files
+                    .iter()
+                    .filter(|(n, _)| !n.starts_with("charts/"))
+                    .map(|(n, _)| n.as_str())
+                    .chain(
+                        files
+                            .iter()
+                            .any(|(n, _)| n.starts_with("charts/"))
+                            .then_some("charts/")
+                    )
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 dir.display()
             );
         }

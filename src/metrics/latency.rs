@@ -73,6 +73,30 @@ impl LatencyStats {
         self.max = 0;
     }
 
+    /// The percentile distribution as HdrHistogram prints it: points
+    /// spaced evenly on the "nines" scale (5 per halving of the remaining
+    /// tail), up to 100%. Empty if nothing was recorded. Deterministic: a
+    /// pure function of the recorded values.
+    pub fn distribution(&self) -> Vec<PercentilePoint> {
+        let mut out: Vec<PercentilePoint> = Vec::new();
+        if self.count == 0 {
+            return out;
+        }
+        for v in self.hist.iter_quantiles(5) {
+            let point = PercentilePoint {
+                // Rounded to 1e-9 so the ticks print as 30, not 30.000000000000004.
+                percentile: (v.quantile_iterated_to() * 1e11).round() / 1e9,
+                latency_ms: v.value_iterated_to().min(self.max) as f64 / 1e6,
+            };
+            match out.last_mut() {
+                // The iterator repeats the last tick at 100%; keep one.
+                Some(last) if last.percentile == point.percentile => *last = point,
+                _ => out.push(point),
+            }
+        }
+        out
+    }
+
     /// The summary in milliseconds, or `None` if nothing was recorded.
     pub fn summary(&self) -> Option<LatencySummary> {
         if self.count == 0 {
@@ -89,6 +113,17 @@ impl LatencyStats {
             max: ms(self.max),
         })
     }
+}
+
+/// One point of a latency percentile distribution (HdrHistogram's
+/// percentile plot): `percentile` of the requests took at most
+/// `latency_ms`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PercentilePoint {
+    /// The percentile, 0 to 100.
+    pub percentile: f64,
+    /// The latency at that percentile, in ms.
+    pub latency_ms: f64,
 }
 
 /// Latency percentiles in milliseconds.
@@ -123,7 +158,17 @@ mod tests {
         assert!((sum.p99 - 9.9).abs() / 9.9 < 0.002, "{sum:?}");
         assert_eq!(sum.max, 10.0);
         assert!((sum.mean - 5.0005).abs() < 1e-9);
+        let d = s.distribution();
+        assert!(d.len() > 20, "{}", d.len());
+        assert_eq!(d.last().unwrap().percentile, 100.0);
+        assert_eq!(d.last().unwrap().latency_ms, 10.0);
+        assert!(d
+            .windows(2)
+            .all(|p| p[0].percentile < p[1].percentile && p[0].latency_ms <= p[1].latency_ms));
+        let at99 = d.iter().find(|p| p.percentile >= 99.0).unwrap();
+        assert!((at99.latency_ms - 9.9).abs() / 9.9 < 0.003, "{at99:?}");
         s.reset();
         assert!(s.summary().is_none());
+        assert!(s.distribution().is_empty());
     }
 }

@@ -8,12 +8,16 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 /// Everything one run produced.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunResult {
     /// Totals over the measured period.
     pub summary: Summary,
     /// Per-window series over the whole run, warm-up included.
     pub timeseries: TimeSeries,
+    /// Per workload (in scenario order), the latency percentile
+    /// distribution of its successful requests over the measured period
+    /// (`percentiles.csv`, the charts' percentile plot).
+    pub percentiles: IndexMap<String, Vec<super::latency::PercentilePoint>>,
 }
 
 /// The run's summary (`summary.json`, `--json`).
@@ -424,7 +428,7 @@ pub struct DeploySummary {
 
 /// Per-window series for charts; windows cover the whole run, warm-up
 /// included.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TimeSeries {
     /// Width of a window in seconds; the last window may be shorter.
     pub window_seconds: f64,
@@ -460,6 +464,9 @@ pub struct WorkloadWindow {
     /// Median latency of the window's successful requests, in ms; `null`
     /// when there were none.
     pub p50_ms: Option<f64>,
+    /// 95th percentile latency of the window's successful requests, in ms;
+    /// `null` when there were none.
+    pub p95_ms: Option<f64>,
     /// 99th percentile latency of the window's successful requests, in ms;
     /// `null` when there were none.
     pub p99_ms: Option<f64>,

@@ -170,6 +170,7 @@ impl Windows {
                 failed: m.win_failed,
                 throughput_rps: (m.win_ok + m.win_degraded) as f64 / (span as f64 / 1e9),
                 p50_ms: m.win_latency.quantile(0.5).map(|v| v as f64 / 1e6),
+                p95_ms: m.win_latency.quantile(0.95).map(|v| v as f64 / 1e6),
                 p99_ms: m.win_latency.quantile(0.99).map(|v| v as f64 / 1e6),
             });
             m.win_requests = 0;

@@ -303,6 +303,7 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
         "failed",
         "throughput_rps",
         "p50_ms",
+        "p95_ms",
         "p99_ms",
         "utilization",
         "queue_length",
@@ -347,6 +348,7 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
             r.failed.to_string(),
             r.throughput_rps.to_string(),
             opt(r.p50_ms),
+            opt(r.p95_ms),
             opt(r.p99_ms),
         ];
         row.resize(width, String::new());
@@ -360,7 +362,7 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
             r.service.clone(),
             r.requests.to_string(),
         ];
-        row.resize(11, String::new());
+        row.resize(12, String::new());
         row.extend([
             r.utilization.to_string(),
             r.queue_length.to_string(),
@@ -393,7 +395,7 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
             "discovery".into(),
             format!("{}->{}", r.caller, r.callee),
         ];
-        row.resize(17, String::new());
+        row.resize(18, String::new());
         row.extend([
             r.lookups.to_string(),
             r.routed_to_dead.to_string(),

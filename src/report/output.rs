@@ -3,38 +3,115 @@
 //! into an existing directory, each file is written to a temporary name and
 //! only when all are complete are they renamed over the old ones.
 
-use crate::metrics::RunResult;
-use crate::report::{csv, json};
+use crate::report::charts::{self, ChartFile, Formats};
+use crate::report::saved::{self, SavedCompare, SavedRun};
+use crate::report::{compare, html};
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The files `microsim run --out` writes, named and rendered: one list so
 /// that every command writing a run's outputs (`run`, and `compare` per
-/// variant) writes the same files.
-pub fn run_files(result: &RunResult) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
-    let s = &result.summary;
-    let mut files = vec![
-        ("summary.json", json::summary_json(s).into_bytes()),
-        ("workloads.csv", csv::workloads_csv(s)?),
-        ("services.csv", csv::services_csv(s)?),
-        ("dependencies.csv", csv::dependencies_csv(s)?),
-        ("faults.csv", csv::faults_csv(s)?),
-        ("discovery.csv", csv::discovery_csv(s)?),
-        ("timeseries.csv", csv::timeseries_csv(&result.timeseries)?),
-    ];
-    // Files of features a scenario may not use: only when it does, so
-    // other runs' directories hold what they always held.
-    if let Some(bytes) = super::cost::cost_csv(s) {
-        files.push(("cost.csv", bytes?));
-    }
-    if s.services.values().any(|r| r.scaling.is_some()) {
-        files.push(("scaling.csv", super::scaling::scaling_csv(s)?));
-    }
-    if !s.deploys.is_empty() {
-        files.push(("deploys.csv", super::scaling::deploys_csv(s)?));
-    }
+/// variant) writes the same files. The data files come first; the charts
+/// (`charts/NAME.svg|png`, unless `charts` is `None`) and `report.html`
+/// are drawn from those data files parsed back, exactly as
+/// `microsim report` draws them from a saved directory.
+pub fn run_files(
+    run: &SavedRun,
+    charts: Option<Formats>,
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let data = saved::data_files(run)?;
+    let reloaded = saved::parse_run(&data)?;
+    let mut files: Vec<(String, Vec<u8>)> =
+        data.into_iter().map(|(n, b)| (n.to_string(), b)).collect();
+    files.extend(run_presentation(&reloaded, charts)?);
     Ok(files)
+}
+
+/// A run's charts and `report.html`, drawn from its saved data.
+pub fn run_presentation(
+    run: &SavedRun,
+    charts: Option<Formats>,
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let drawn = match charts {
+        // The report inlines SVGs, so they are drawn even when only PNG
+        // files are asked for.
+        Some(f) => charts::run_charts(run, Formats { svg: true, ..f })?,
+        None => Vec::new(),
+    };
+    let html = html::run_report(run, &drawn);
+    let mut files = chart_files(&drawn, charts);
+    files.push(("report.html".to_string(), html.into_bytes()));
+    Ok(files)
+}
+
+/// The files `compare --out` writes: `compare.json`, `compare.csv`, each
+/// variant's run outputs under `<variant>/`, the comparison's charts and
+/// its `report.html`.
+pub fn compare_files(
+    c: &SavedCompare,
+    charts: Option<Formats>,
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut files = vec![
+        (
+            "compare.json".to_string(),
+            compare::comparison_json(&c.comparison).into_bytes(),
+        ),
+        (
+            "compare.csv".to_string(),
+            compare::comparison_csv(&c.comparison)?,
+        ),
+    ];
+    let mut reloaded = Vec::with_capacity(c.variants.len());
+    for (v, run) in c.comparison.variants.iter().zip(&c.variants) {
+        let data = saved::data_files(run)?;
+        let back = saved::parse_run(&data)?;
+        for (name, bytes) in data {
+            files.push((format!("{}/{name}", v.name), bytes));
+        }
+        for (name, bytes) in run_presentation(&back, charts)? {
+            files.push((format!("{}/{name}", v.name), bytes));
+        }
+        reloaded.push(back);
+    }
+    let back = SavedCompare {
+        comparison: serde_json::from_slice(&files[0].1)?,
+        variants: reloaded,
+    };
+    files.extend(compare_presentation(&back, charts)?);
+    Ok(files)
+}
+
+/// A comparison's charts and `report.html`, drawn from its saved data.
+pub fn compare_presentation(
+    c: &SavedCompare,
+    charts: Option<Formats>,
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let drawn = match charts {
+        Some(f) => charts::compare_charts(c, Formats { svg: true, ..f })?,
+        None => Vec::new(),
+    };
+    let html = html::compare_report(c, &drawn);
+    let mut files = chart_files(&drawn, charts);
+    files.push(("report.html".to_string(), html.into_bytes()));
+    Ok(files)
+}
+
+/// `charts/NAME.svg` and `charts/NAME.png`, as asked for.
+fn chart_files(drawn: &[ChartFile], formats: Option<Formats>) -> Vec<(String, Vec<u8>)> {
+    let Some(f) = formats else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for c in drawn {
+        if let (true, Some(svg)) = (f.svg, &c.svg) {
+            files.push((format!("charts/{}.svg", c.name), svg.clone().into_bytes()));
+        }
+        if let (true, Some(png)) = (f.png, &c.png) {
+            files.push((format!("charts/{}.png", c.name), png.clone()));
+        }
+    }
+    files
 }
 
 /// Writes `files` (name, contents) into `dir`, creating it if needed

@@ -1,0 +1,7 @@
+//! (in progress)
+use super::{ChartFile, Formats};
+use crate::report::saved::SavedRun;
+/// (in progress)
+pub fn failures(_run: &SavedRun, _f: Formats) -> anyhow::Result<Vec<ChartFile>> {
+    Ok(vec![])
+}

@@ -1,0 +1,327 @@
+//! A run as saved in an output directory, and reading it back.
+//!
+//! `run --out DIR` writes the results as data files (`summary.json`, the
+//! CSVs, `percentiles.csv`), the scenario's source (`scenario.toml`) and
+//! how it was run (`run.json`). Charts and the HTML report are drawn from
+//! what those files hold, parsed back, never from the live run: so
+//! `microsim report DIR` redraws them byte for byte, and a chart can show
+//! nothing the saved results lack.
+
+use super::{compare::Comparison, csv as csv_out, json};
+use crate::metrics::latency::PercentilePoint;
+use crate::metrics::{
+    DiscoveryWindow, RunResult, ServiceWindow, Summary, TimeSeries, WorkloadWindow,
+};
+use anyhow::{anyhow, bail, Context, Result};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// How a run was made: what `run.json` holds besides the results.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunMeta {
+    /// The scenario file as given on the command line.
+    pub scenario_file: String,
+    /// The overrides applied (`PATH=VALUE`: `--set`s, then a compare
+    /// variant's own), in order.
+    pub overrides: Vec<String>,
+    /// With `compare`: the variant's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// Notes printed before the run (how a monolith unit was sized).
+    pub notes: Vec<String>,
+    /// Warnings printed before the run (unstable load, lints).
+    pub warnings: Vec<String>,
+    /// Width of a time-series window in seconds (`timeseries.csv` rows
+    /// give each window's bounds, but the last may be shorter).
+    pub window_seconds: f64,
+}
+
+/// Everything a run's charts and report are drawn from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedRun {
+    /// The results.
+    pub result: RunResult,
+    /// How the run was made.
+    pub meta: RunMeta,
+    /// The scenario file's text as written (before overrides).
+    pub source: String,
+}
+
+/// A saved comparison: `compare.json` and each variant's saved run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SavedCompare {
+    /// The comparison's tables and every variant's summary.
+    pub comparison: Comparison,
+    /// Each variant's run, in variant order.
+    pub variants: Vec<SavedRun>,
+}
+
+/// The data files of a run, named as in its output directory. Files of
+/// features a scenario does not use are left out, so other runs'
+/// directories hold what they always held.
+pub fn data_files(run: &SavedRun) -> Result<Vec<(&'static str, Vec<u8>)>> {
+    let r = &run.result;
+    let s = &r.summary;
+    let mut files = vec![
+        ("summary.json", json::summary_json(s).into_bytes()),
+        ("workloads.csv", csv_out::workloads_csv(s)?),
+        ("services.csv", csv_out::services_csv(s)?),
+        ("dependencies.csv", csv_out::dependencies_csv(s)?),
+        ("faults.csv", csv_out::faults_csv(s)?),
+        ("discovery.csv", csv_out::discovery_csv(s)?),
+        ("timeseries.csv", csv_out::timeseries_csv(&r.timeseries)?),
+        ("percentiles.csv", percentiles_csv(&r.percentiles)?),
+    ];
+    if let Some(bytes) = super::cost::cost_csv(s) {
+        files.push(("cost.csv", bytes?));
+    }
+    if s.services.values().any(|r| r.scaling.is_some()) {
+        files.push(("scaling.csv", super::scaling::scaling_csv(s)?));
+    }
+    if !s.deploys.is_empty() {
+        files.push(("deploys.csv", super::scaling::deploys_csv(s)?));
+    }
+    files.push(("scenario.toml", run.source.clone().into_bytes()));
+    let mut meta = serde_json::to_string_pretty(&run.meta)?;
+    meta.push('\n');
+    files.push(("run.json", meta.into_bytes()));
+    Ok(files)
+}
+
+/// Reads a run back from its data files (name, contents), as
+/// [`data_files`] made them or as found in a directory.
+pub fn parse_run(files: &[(&str, Vec<u8>)]) -> Result<SavedRun> {
+    let get = |name: &str| -> Result<&[u8]> {
+        files
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, b)| b.as_slice())
+            .ok_or_else(|| anyhow!("{name} is missing"))
+    };
+    let summary: Summary =
+        serde_json::from_slice(get("summary.json")?).context("reading summary.json")?;
+    let meta: RunMeta = serde_json::from_slice(get("run.json")?).context("reading run.json")?;
+    let source = String::from_utf8(get("scenario.toml")?.to_vec())
+        .context("reading scenario.toml: not UTF-8")?;
+    let mut timeseries =
+        parse_timeseries(get("timeseries.csv")?).context("reading timeseries.csv")?;
+    timeseries.window_seconds = meta.window_seconds;
+    let percentiles =
+        parse_percentiles(get("percentiles.csv")?).context("reading percentiles.csv")?;
+    Ok(SavedRun {
+        result: RunResult {
+            summary,
+            timeseries,
+            percentiles,
+        },
+        meta,
+        source,
+    })
+}
+
+/// The files [`parse_run`] reads.
+const RUN_INPUTS: [&str; 5] = [
+    "summary.json",
+    "run.json",
+    "scenario.toml",
+    "timeseries.csv",
+    "percentiles.csv",
+];
+
+/// Reads a run saved in `dir` by `run --out` (or a compare variant's
+/// directory).
+pub fn load_run(dir: &Path) -> Result<SavedRun> {
+    let mut files = Vec::new();
+    for name in RUN_INPUTS {
+        let path = dir.join(name);
+        let bytes = std::fs::read(&path).with_context(|| {
+            format!(
+                "{}: cannot read it ({}): is {} a directory written by `microsim run --out`?",
+                path.display(),
+                if path.exists() {
+                    "unreadable"
+                } else {
+                    "missing"
+                },
+                dir.display()
+            )
+        })?;
+        files.push((name, bytes));
+    }
+    parse_run(&files).with_context(|| format!("in {}", dir.display()))
+}
+
+/// Reads a comparison saved in `dir` by `compare --out`.
+pub fn load_compare(dir: &Path) -> Result<SavedCompare> {
+    let path = dir.join("compare.json");
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let comparison: Comparison =
+        serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?;
+    let variants = comparison
+        .variants
+        .iter()
+        .map(|v| load_run(&dir.join(&v.name)))
+        .collect::<Result<_>>()?;
+    Ok(SavedCompare {
+        comparison,
+        variants,
+    })
+}
+
+/// `percentiles.csv`: per workload, its latency percentile distribution
+/// (HdrHistogram's percentile plot: `percentile` of the successful
+/// requests took at most `latency_ms`).
+pub fn percentiles_csv(p: &IndexMap<String, Vec<PercentilePoint>>) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["workload", "percentile", "latency_ms"])?;
+    for (name, points) in p {
+        for pt in points {
+            w.write_record([
+                name.clone(),
+                pt.percentile.to_string(),
+                pt.latency_ms.to_string(),
+            ])?;
+        }
+    }
+    Ok(w.into_inner().map_err(|e| anyhow!("{e}"))?)
+}
+
+fn parse_percentiles(bytes: &[u8]) -> Result<IndexMap<String, Vec<PercentilePoint>>> {
+    let mut out: IndexMap<String, Vec<PercentilePoint>> = IndexMap::new();
+    let mut r = csv::Reader::from_reader(bytes);
+    let cols = Columns::new(r.headers()?)?;
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec?;
+        let row = Row {
+            rec: &rec,
+            cols: &cols,
+            line: i + 2,
+        };
+        out.entry(row.text("workload")?.to_string())
+            .or_default()
+            .push(PercentilePoint {
+                percentile: row.num("percentile")?,
+                latency_ms: row.num("latency_ms")?,
+            });
+    }
+    Ok(out)
+}
+
+/// Column positions by header name.
+struct Columns(Vec<String>);
+
+impl Columns {
+    fn new(h: &csv::StringRecord) -> Result<Columns> {
+        Ok(Columns(h.iter().map(str::to_string).collect()))
+    }
+    fn at(&self, name: &str) -> Option<usize> {
+        self.0.iter().position(|c| c == name)
+    }
+}
+
+/// One CSV record with typed access by column name and errors that say
+/// where.
+struct Row<'a> {
+    rec: &'a csv::StringRecord,
+    cols: &'a Columns,
+    line: usize,
+}
+
+impl Row<'_> {
+    /// The raw text of a column; "" when the file has no such column.
+    fn raw(&self, col: &str) -> &str {
+        self.cols
+            .at(col)
+            .and_then(|i| self.rec.get(i))
+            .unwrap_or("")
+    }
+    fn text(&self, col: &str) -> Result<&str> {
+        match self.cols.at(col) {
+            Some(i) => Ok(self.rec.get(i).unwrap_or("")),
+            None => bail!("line {}: no column `{col}`", self.line),
+        }
+    }
+    fn parse<T: std::str::FromStr>(&self, col: &str) -> Result<Option<T>> {
+        let t = self.raw(col);
+        if t.is_empty() {
+            return Ok(None);
+        }
+        t.parse().map(Some).map_err(|_| {
+            anyhow!(
+                "line {}: column `{col}`: `{t}` is not a valid number",
+                self.line
+            )
+        })
+    }
+    fn num<T: std::str::FromStr>(&self, col: &str) -> Result<T> {
+        self.parse(col)?
+            .ok_or_else(|| anyhow!("line {}: column `{col}` is empty", self.line))
+    }
+}
+
+/// Parses `timeseries.csv` (see [`csv_out::timeseries_csv`]) back into
+/// its series; `window_seconds` is left 0 for the caller to set.
+fn parse_timeseries(bytes: &[u8]) -> Result<TimeSeries> {
+    let mut t = TimeSeries::default();
+    let mut r = csv::Reader::from_reader(bytes);
+    let cols = Columns::new(r.headers()?)?;
+    for (i, rec) in r.records().enumerate() {
+        let rec = rec?;
+        let row = Row {
+            rec: &rec,
+            cols: &cols,
+            line: i + 2,
+        };
+        let (start_s, end_s) = (row.num("window_start_s")?, row.num("window_end_s")?);
+        let name = row.text("name")?.to_string();
+        match row.text("kind")? {
+            "workload" => t.workloads.push(WorkloadWindow {
+                start_s,
+                end_s,
+                workload: name,
+                requests: row.num("requests")?,
+                ok: row.num("ok")?,
+                degraded: row.num("degraded")?,
+                failed: row.num("failed")?,
+                throughput_rps: row.num("throughput_rps")?,
+                p50_ms: row.parse("p50_ms")?,
+                p95_ms: row.parse("p95_ms")?,
+                p99_ms: row.parse("p99_ms")?,
+            }),
+            "service" => t.services.push(ServiceWindow {
+                start_s,
+                end_s,
+                service: name,
+                utilization: row.num("utilization")?,
+                queue_length: row.num("queue_length")?,
+                replicas: row.num("replicas")?,
+                available_replicas: row.num("available_replicas")?,
+                requests: row.num("requests")?,
+                registered: row.parse("registered")?,
+                stale_registered: row.parse("stale_registered")?,
+                mean_replicas: row.parse("mean_replicas")?,
+                cost: row.parse("cost")?,
+            }),
+            "discovery" => {
+                let Some((caller, callee)) = name.split_once("->") else {
+                    bail!(
+                        "line {}: discovery row `{name}` is not caller->callee",
+                        row.line
+                    );
+                };
+                t.discovery.push(DiscoveryWindow {
+                    start_s,
+                    end_s,
+                    caller: caller.to_string(),
+                    callee: callee.to_string(),
+                    lookups: row.num("lookups")?,
+                    routed_to_dead: row.num("routed_to_dead")?,
+                    no_instance: row.num("no_instance")?,
+                });
+            }
+            other => bail!("line {}: unknown kind `{other}`", row.line),
+        }
+    }
+    Ok(t)
+}
