@@ -517,6 +517,29 @@ pub fn run(model: &Model) -> Result<RunResult, SimError> {
     Ok(sim.finish())
 }
 
+/// Like [`run`], calling `progress(now, events)` as simulated time
+/// advances, about a thousand times over the run. The run goes through
+/// the same events in the same order, so the result is identical to
+/// [`run`]'s; only the loop is cut into slices of simulated time.
+pub fn run_with_progress(
+    model: &Model,
+    progress: &mut dyn FnMut(SimTime, u64),
+) -> Result<RunResult, SimError> {
+    let mut sim = Simulation::new(model);
+    let last = model.duration - 1;
+    let slice = (model.duration / 1000).max(1);
+    let mut until: SimTime = 0;
+    loop {
+        until = until.saturating_add(slice).min(last);
+        sim.run_until(until)?;
+        progress(until, sim.events());
+        if until == last {
+            break;
+        }
+    }
+    Ok(sim.finish())
+}
+
 /// Discovery's registry and pairs, if the scenario uses discovery.
 fn discovery(model: &Model, w: &World, end: SimTime) -> Option<DiscoverySummary> {
     if !model.uses_discovery() {

@@ -11,6 +11,7 @@
 //! variant draws the same arrivals and work times as the others and the
 //! differences come from the change, not from sampling noise.
 
+use super::progress::Progress;
 use super::{capacity_report, ChartArgs, CliError};
 use crate::metrics::RunResult;
 use crate::report::compare::{self as report, VariantResult};
@@ -340,16 +341,21 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     let started = Instant::now();
     // Collected in variant order whatever finishes first, so the output is
     // the same for any number of threads.
+    let progress = Progress::new(
+        loaded.iter().map(|v| v.scenario.model.duration).sum(),
+        args.quiet,
+    );
     let results: Vec<Result<RunResult, CliError>> = pool.install(|| {
         loaded
             .par_iter()
             .map(|v| {
-                simulation::run(&v.scenario.model).map_err(|e| {
-                    CliError::Failed(format!("variant `{}`: {}: {e}", v.name, v.scenario.file))
-                })
+                simulation::run_with_progress(&v.scenario.model, &mut progress.tracker()).map_err(
+                    |e| CliError::Failed(format!("variant `{}`: {}: {e}", v.name, v.scenario.file)),
+                )
             })
             .collect()
     });
+    progress.finish();
     let results: Vec<RunResult> = results.into_iter().collect::<Result<_, _>>()?;
     if !args.quiet {
         let events: u64 = results.iter().map(|r| r.summary.events).sum();

@@ -3,6 +3,8 @@
 
 pub mod check;
 pub mod compare;
+pub mod progress;
+pub mod report;
 pub mod run;
 
 use crate::model::capacity::{capacity, CapacityRow};
@@ -30,6 +32,9 @@ pub enum Command {
     /// Run variants of a system with common random numbers and compare
     /// them side by side.
     Compare(compare::CompareArgs),
+    /// Redraw the charts and report.html of a saved run or comparison
+    /// (a directory written with --out) without simulating again.
+    Report(report::ReportArgs),
 }
 
 /// Arguments every subcommand that reads a scenario takes.
@@ -116,6 +121,7 @@ pub fn main(cli: Cli) -> Result<(), CliError> {
         Command::Run(args) => run::run(&args),
         Command::Check(args) => check::check(&args),
         Command::Compare(args) => compare::compare(&args),
+        Command::Report(args) => report::report(&args),
     }
 }
 

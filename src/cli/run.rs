@@ -1,5 +1,6 @@
 //! `microsim run`: simulate and report.
 
+use super::progress::Progress;
 use super::{capacity_report, ChartArgs, CliError, ScenarioArgs};
 use crate::report::saved::{RunMeta, SavedRun};
 use crate::report::{json, output, table};
@@ -59,8 +60,10 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     }
 
     let started = Instant::now();
-    let result =
-        simulation::run(model).map_err(|e| CliError::Failed(format!("{}: {e}", sc.file)))?;
+    let progress = Progress::new(model.duration, args.quiet);
+    let result = simulation::run_with_progress(model, &mut progress.tracker());
+    progress.finish();
+    let result = result.map_err(|e| CliError::Failed(format!("{}: {e}", sc.file)))?;
     let wall = started.elapsed().as_secs_f64();
     let saved = SavedRun {
         meta: RunMeta {

@@ -135,18 +135,14 @@ pub fn load_run(dir: &Path) -> Result<SavedRun> {
     let mut files = Vec::new();
     for name in RUN_INPUTS {
         let path = dir.join(name);
-        let bytes = std::fs::read(&path).with_context(|| {
-            format!(
-                "{}: cannot read it ({}): is {} a directory written by `microsim run --out`?",
+        if !path.is_file() {
+            bail!(
+                "{} is missing: is {} a directory written by `microsim run --out`?",
                 path.display(),
-                if path.exists() {
-                    "unreadable"
-                } else {
-                    "missing"
-                },
                 dir.display()
-            )
-        })?;
+            );
+        }
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
         files.push((name, bytes));
     }
     parse_run(&files).with_context(|| format!("in {}", dir.display()))
