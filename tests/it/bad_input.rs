@@ -631,9 +631,14 @@ fn good_run_writes_exactly_the_reports() {
     assert_eq!(
         names,
         [
+            "charts",
             "dependencies.csv",
             "discovery.csv",
             "faults.csv",
+            "percentiles.csv",
+            "report.html",
+            "run.json",
+            "scenario.toml",
             "services.csv",
             "summary.json",
             "timeseries.csv",
@@ -641,9 +646,9 @@ fn good_run_writes_exactly_the_reports() {
         ],
         "output files (temporary `.` files must be renamed away)"
     );
-    for n in &names {
-        let len = fs::metadata(dir.path().join("out").join(n)).unwrap().len();
-        assert!(len > 0, "{n} is empty");
+    for (n, bytes) in crate::common::tree(&dir.path().join("out")) {
+        assert!(!bytes.is_empty(), "{n} is empty");
+        assert!(!n.contains("/."), "{n}: a temporary file was left");
     }
 }
 

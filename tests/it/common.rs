@@ -68,3 +68,45 @@ pub fn model_with(toml: &str, sets: &[&str]) -> microsim::model::Model {
 pub fn run_with(toml: &str, sets: &[&str]) -> microsim::metrics::RunResult {
     microsim::simulation::run(&model_with(toml, sets)).unwrap_or_else(|e| panic!("run: {e}"))
 }
+
+/// Every file under `dir`, recursively, by path relative to `dir` (with
+/// `/` separators), in name order.
+pub fn tree(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, out: &mut std::collections::BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(base, &p, out);
+            } else {
+                let rel = p
+                    .strip_prefix(base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = std::collections::BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// A bundled scenario run with overrides `sets`, as `run --out` saves it.
+pub fn saved_bundled(name: &str, sets: &[&str]) -> microsim::report::saved::SavedRun {
+    let sc = microsim::scenario::load(&scenario(name), &overrides(sets))
+        .unwrap_or_else(|e| panic!("{name} {sets:?}: {e}"));
+    let result = microsim::simulation::run(&sc.model).unwrap_or_else(|e| panic!("{name}: {e}"));
+    microsim::report::saved::SavedRun {
+        meta: microsim::report::saved::RunMeta {
+            scenario_file: sc.file.clone(),
+            overrides: sets.iter().map(|s| s.to_string()).collect(),
+            variant: None,
+            notes: sc.notes.clone(),
+            warnings: sc.warnings.clone(),
+            window_seconds: result.timeseries.window_seconds,
+        },
+        source: sc.source,
+        result,
+    }
+}

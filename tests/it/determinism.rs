@@ -54,16 +54,14 @@ fn two_runs_write_identical_files() {
         let o = microsim(dir.path(), &args);
         assert_eq!(o.status.code(), Some(0), "{}", texts(&o).1);
     }
-    for f in [
-        "summary.json",
-        "workloads.csv",
-        "services.csv",
-        "timeseries.csv",
-    ] {
-        let a = fs::read(dir.path().join("a").join(f)).unwrap();
-        let b = fs::read(dir.path().join("b").join(f)).unwrap();
-        assert!(!a.is_empty(), "{f} is empty");
-        assert!(a == b, "{f} differs between two identical runs");
+    // Every file, the charts (SVG and PNG) and report.html included.
+    let a = crate::common::tree(&dir.path().join("a"));
+    let b = crate::common::tree(&dir.path().join("b"));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    assert!(a.keys().any(|f| f.ends_with(".png")), "{:?}", a.keys());
+    for (f, bytes) in &a {
+        assert!(!bytes.is_empty(), "{f} is empty");
+        assert!(bytes == &b[f], "{f} differs between two identical runs");
     }
 }
 

@@ -11,6 +11,7 @@ mod fault_scenarios;
 mod fuzz;
 mod monolith;
 mod queueing;
+mod report;
 mod resilience;
 mod scaling;
 mod scenarios;

@@ -1,0 +1,284 @@
+//! Saved results and `microsim report`: the data files parse back to
+//! exactly what was run, and the charts and HTML drawn from a saved
+//! directory are byte-identical to those `run --out` wrote.
+
+use crate::common::{microsim, saved_bundled, scenario, texts, tree};
+use microsim::report::saved::{data_files, parse_run};
+use std::fs;
+use std::path::Path;
+
+/// Scenarios that between them use every optional file and column:
+/// faults, discovery, scaling, deploys, cost.
+const SCENARIOS: [(&str, &str); 5] = [
+    ("checkout.toml", "simulation.duration=30s"),
+    ("payment-outage.toml", "simulation.duration=90s"),
+    ("stale-registry.toml", "simulation.duration=80s"),
+    ("rolling-deploy.toml", "simulation.duration=150s"),
+    ("scale-payment.toml", "simulation.duration=30s"),
+];
+
+/// What `run --out` saves parses back to the identical run: summary,
+/// every time-series row and column, percentiles and how it was run.
+#[test]
+fn saved_results_parse_back_exactly() {
+    for (name, set) in SCENARIOS {
+        let saved = saved_bundled(name, &[set, "simulation.warmup=5s"]);
+        assert!(!saved.result.percentiles.is_empty(), "{name}");
+        let files = data_files(&saved).unwrap();
+        let back = parse_run(&files).unwrap();
+        assert_eq!(back.meta, saved.meta, "{name}");
+        assert_eq!(back.source, saved.source, "{name}");
+        assert_eq!(back.result.percentiles, saved.result.percentiles, "{name}");
+        assert_eq!(back.result.timeseries, saved.result.timeseries, "{name}");
+        assert_eq!(back.result.summary, saved.result.summary, "{name}");
+    }
+}
+
+/// Runs `microsim` in `dir`, expecting `code`.
+fn cli(dir: &Path, args: &[&str], code: i32) -> (String, String) {
+    let o = microsim(dir, args);
+    let t = texts(&o);
+    assert_eq!(o.status.code(), Some(code), "{args:?}\nstderr: {}", t.1);
+    t
+}
+
+/// Removes the drawn files (charts and report.html) from a saved tree.
+fn without_presentation(dir: &Path) {
+    for (rel, _) in tree(dir) {
+        if rel.contains("charts/") || rel.ends_with("report.html") {
+            fs::remove_file(dir.join(rel)).unwrap();
+        }
+    }
+}
+
+/// `report DIR` on a run's directory redraws every chart and the report
+/// byte for byte, from the saved files alone.
+#[test]
+fn report_redraws_a_run_byte_identically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario("rolling-deploy.toml");
+    let file = file.to_str().unwrap();
+    cli(
+        tmp.path(),
+        &[
+            "run",
+            file,
+            "--out",
+            "a",
+            "-q",
+            "--set",
+            "simulation.duration=150s",
+        ],
+        0,
+    );
+    let a = tree(&tmp.path().join("a"));
+    assert!(a.contains_key("report.html") && a.contains_key("scenario.toml"));
+    // A copy without its drawings, redrawn.
+    let b = tmp.path().join("b");
+    fs::create_dir(&b).unwrap();
+    for (rel, bytes) in &a {
+        fs::create_dir_all(b.join(rel).parent().unwrap()).unwrap();
+        fs::write(b.join(rel), bytes).unwrap();
+    }
+    without_presentation(&b);
+    assert!(!tree(&b).contains_key("report.html"));
+    let (_, err) = cli(tmp.path(), &["report", "b"], 0);
+    assert!(err.contains("report.html"), "{err}");
+    let redrawn = tree(&b);
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        redrawn.keys().collect::<Vec<_>>()
+    );
+    for (rel, bytes) in &a {
+        assert!(&redrawn[rel] == bytes, "{rel} differs when redrawn");
+    }
+    // Into another directory, leaving the saved one alone.
+    cli(tmp.path(), &["report", "a", "--out", "c", "-q"], 0);
+    for (rel, bytes) in tree(&tmp.path().join("c")) {
+        assert!(a[&rel] == bytes, "{rel} differs in --out");
+    }
+}
+
+/// The same for a comparison: its own charts and report and each
+/// variant's.
+#[test]
+fn report_redraws_a_comparison_byte_identically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario("scale-payment.toml");
+    cli(
+        tmp.path(),
+        &[
+            "compare",
+            file.to_str().unwrap(),
+            "--variant",
+            "x3:services.payment.replicas=3",
+            "--set",
+            "simulation.duration=30s",
+            "--set",
+            "simulation.warmup=5s",
+            "--out",
+            "a",
+            "-q",
+        ],
+        0,
+    );
+    let a = tree(&tmp.path().join("a"));
+    for f in [
+        "report.html",
+        "baseline/report.html",
+        "x3/report.html",
+        "x3/run.json",
+    ] {
+        assert!(a.contains_key(f), "{f} missing: {:?}", a.keys());
+    }
+    let run: serde_json::Value = serde_json::from_slice(&a["x3/run.json"]).unwrap();
+    assert_eq!(run["variant"], "x3");
+    assert_eq!(
+        run["overrides"],
+        serde_json::json!([
+            "simulation.duration=30s",
+            "simulation.warmup=5s",
+            "services.payment.replicas=3"
+        ])
+    );
+    without_presentation(&tmp.path().join("a"));
+    cli(tmp.path(), &["report", "a", "-q"], 0);
+    let redrawn = tree(&tmp.path().join("a"));
+    assert_eq!(a.len(), redrawn.len());
+    for (rel, bytes) in &a {
+        assert!(&redrawn[rel] == bytes, "{rel} differs when redrawn");
+    }
+}
+
+/// `--no-charts` draws nothing but still writes the report; `--charts
+/// svg` writes only SVGs; a format that does not exist is bad input.
+#[test]
+fn chart_formats_are_chosen() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario("checkout.toml");
+    let file = file.to_str().unwrap();
+    let short = [
+        "--set",
+        "simulation.duration=20s",
+        "--set",
+        "simulation.warmup=5s",
+        "-q",
+    ];
+    let run = |out: &str, extra: &[&str], code: i32| {
+        let mut args = vec!["run", file, "--out", out];
+        args.extend_from_slice(&short);
+        args.extend_from_slice(extra);
+        cli(tmp.path(), &args, code)
+    };
+    run("none", &["--no-charts"], 0);
+    let none = tree(&tmp.path().join("none"));
+    assert!(none.contains_key("report.html"));
+    assert!(
+        !none.keys().any(|k| k.starts_with("charts/")),
+        "{:?}",
+        none.keys()
+    );
+    run("svg", &["--charts", "svg"], 0);
+    let svg = tree(&tmp.path().join("svg"));
+    let charts: Vec<&String> = svg.keys().filter(|k| k.starts_with("charts/")).collect();
+    assert!(!charts.is_empty());
+    assert!(charts.iter().all(|k| k.ends_with(".svg")), "{charts:?}");
+    let (_, err) = run("bad", &["--charts", "svg,jpg"], 2);
+    assert!(
+        err.contains("--charts svg,jpg") && err.contains("png and svg"),
+        "{err}"
+    );
+    assert!(
+        !tmp.path().join("bad").exists(),
+        "nothing written on bad input"
+    );
+}
+
+/// A directory that holds no saved run, or a damaged one, is bad input
+/// (exit 2) with a message naming the file, and nothing is written.
+#[test]
+fn report_refuses_what_it_cannot_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, err) = cli(tmp.path(), &["report", "nope"], 2);
+    assert!(err.contains("nope: not a directory"), "{err}");
+    fs::create_dir(tmp.path().join("empty")).unwrap();
+    let (_, err) = cli(tmp.path(), &["report", "empty"], 2);
+    assert!(
+        err.contains("summary.json is missing") && err.contains("microsim run --out"),
+        "{err}"
+    );
+    let file = scenario("checkout.toml");
+    cli(
+        tmp.path(),
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            "r",
+            "-q",
+            "--no-charts",
+            "--set",
+            "simulation.duration=10s",
+            "--set",
+            "simulation.warmup=2s",
+        ],
+        0,
+    );
+    let ts = tmp.path().join("r/timeseries.csv");
+    let text = fs::read_to_string(&ts).unwrap();
+    // The first row's `requests` is no longer a number.
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut fields: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(fields[3], "checkout");
+    fields[4] = "many";
+    lines[1] = fields.join(",");
+    let broken = lines.join("\n") + "\n";
+    fs::write(&ts, broken).unwrap();
+    fs::remove_file(tmp.path().join("r/report.html")).unwrap();
+    let (_, err) = cli(tmp.path(), &["report", "r"], 2);
+    assert!(
+        err.contains("timeseries.csv") && err.contains("line 2") && err.contains("`many`"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("r/report.html").exists());
+}
+
+/// On a terminal, a run longer than a second shows a progress bar with
+/// simulated time and events/s on stderr; `--quiet` hides it, as does a
+/// stderr that is not a terminal (every other test).
+#[test]
+fn long_runs_show_progress_on_a_terminal() {
+    // `script` (util-linux) gives the command a pseudo-terminal.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `script` to make a pseudo-terminal");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let cmd = |extra: &str| {
+        format!(
+            "{} run {} --set simulation.duration=24h {extra} >/dev/null",
+            env!("CARGO_BIN_EXE_microsim"),
+            scenario("mm1.toml").display()
+        )
+    };
+    let under_tty = |extra: &str| {
+        let log = tmp.path().join("tty.log");
+        let o = std::process::Command::new("script")
+            .args(["-qec", &cmd(extra), log.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", texts(&o).1);
+        String::from_utf8_lossy(&fs::read(&log).unwrap()).into_owned()
+    };
+    let shown = under_tty("");
+    assert!(
+        shown.contains("M events/s [") && shown.contains("eta"),
+        "no progress bar in: {shown}"
+    );
+    let quiet = under_tty("--quiet");
+    assert!(!quiet.contains("eta"), "--quiet shows a bar: {quiet}");
+}
