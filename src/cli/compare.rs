@@ -412,7 +412,8 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
         output::write_tree(dir, &files).map_err(|e| fail(&e))?;
         if !args.quiet {
             eprintln!(
-                "wrote compare.json, compare.csv, charts/, report.html and {} run outputs to {}",
+                "wrote compare.json, compare.csv, {}report.html and {} run outputs to {}",
+                if charts.is_some() { "charts/, " } else { "" },
                 loaded
                     .iter()
                     .map(|v| format!("{}/", v.name))
