@@ -65,7 +65,10 @@ fn x_extent(x_max: f64) -> f64 {
 /// left out, and the line ends at the highest percentile below 100 (the
 /// axis reaches it); callers put the maximum in the legend label instead.
 /// A distribution with no points (no successful request) only gets its
-/// legend entry.
+/// legend entry. On a log latency axis, points below the 1st percentile's
+/// latency (the minimum, typically) are drawn on the axis' floor rather
+/// than stretching the axis down for them. The legend sits bottom right,
+/// where a rising curve leaves room.
 pub(crate) fn draw_distributions<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     caption: Option<&str>,
@@ -85,9 +88,22 @@ pub(crate) fn draw_distributions<DB: DrawingBackend>(
 
     // Latency: log when it spans more than 1.5 decades, so the body and
     // the tail both read; the lowest positive value bounds a log axis.
+    // The bottom of a log axis is the lowest latency from the 1st
+    // percentile on: the minimum (0%) of a service-time distribution can
+    // be a thousand times below the body and would squash it; lower
+    // points are drawn on the axis' floor.
     let lat = || all.iter().map(|p| p.latency_ms);
     let hi = lat().fold(0.0, f64::max);
-    let lo_pos = lat().filter(|v| *v > 0.0).fold(f64::INFINITY, f64::min);
+    let positive = |min_p: f64| {
+        all.iter()
+            .filter(|p| p.percentile >= min_p && p.latency_ms > 0.0)
+            .map(|p| p.latency_ms)
+            .fold(f64::INFINITY, f64::min)
+    };
+    let lo_pos = match positive(1.0) {
+        v if v.is_finite() => v,
+        _ => positive(0.0),
+    };
     let log = hi > 0.0 && lo_pos.is_finite() && (hi / lo_pos).log10() > 1.5;
     let (y_lo, y_hi, y_ticks) = if log {
         let (l0, l1) = (lo_pos.log10(), hi.log10());
@@ -99,7 +115,7 @@ pub(crate) fn draw_distributions<DB: DrawingBackend>(
         let top = if hi > 0.0 { hi * 1.08 } else { 1.0 };
         (0.0, top, kit::linear_ticks(0.0, top, 6))
     };
-    let y = |ms: f64| if log { ms.max(lo_pos).log10() } else { ms };
+    let y = |ms: f64| if log { ms.log10().max(y_lo) } else { ms };
 
     let mut b = ChartBuilder::on(area);
     b.margin_left(10)
@@ -136,20 +152,27 @@ pub(crate) fn draw_distributions<DB: DrawingBackend>(
         .draw()
         .map_err(plot_err)?;
 
-    for d in dists {
+    // Lines that coincide (variants with the same distribution) stay
+    // visible: earlier ones are drawn wider, underneath later ones.
+    let k = dists.len();
+    let mut lines: Vec<Vec<(f64, f64)>> = Vec::new();
+    for (i, d) in dists.iter().enumerate() {
         let colour = d.colour;
-        let line = d
+        let line: Vec<(f64, f64)> = d
             .points
             .iter()
             .filter(finite)
-            .map(|p| (nines(p.percentile), y(p.latency_ms)));
+            .map(|p| (nines(p.percentile), y(p.latency_ms)))
+            .collect();
+        let width = (1 + k - i).min(5) as u32;
         chart
-            .draw_series(LineSeries::new(line, colour.stroke_width(2)))
+            .draw_series(LineSeries::new(line.clone(), colour.stroke_width(width)))
             .map_err(plot_err)?
             .label(d.name.clone())
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(3))
             });
+        lines.push(line);
     }
     if all.is_empty() {
         let (w, h) = chart.plotting_area().dim_in_pixel();
@@ -165,9 +188,26 @@ pub(crate) fn draw_distributions<DB: DrawingBackend>(
             ))
             .map_err(plot_err)?;
     }
+    // The legend goes in the corner the lines cross least.
+    let label_style = kit::text(LABEL_PX);
+    let mut label_w = 0;
+    for d in dists {
+        label_w = label_w.max(
+            area.estimate_text_size(&d.name, &label_style)
+                .map_err(plot_err)?
+                .0,
+        );
+    }
+    let (pw, ph) = chart.plotting_area().dim_in_pixel();
+    let box_frac = (
+        (label_w as f64 + 60.0) / pw.max(1) as f64,
+        (dists.len() as f64 * 20.0 + 30.0) / ph.max(1) as f64,
+    );
+    let norm = |(x, v): (f64, f64)| (x / x_hi, (v - y_lo) / (y_hi - y_lo));
+    let corner = legend_corner(&lines, norm, box_frac);
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(corner)
         .margin(10)
         .label_font(kit::text(LABEL_PX))
         .background_style(WHITE.mix(0.85))
@@ -175,6 +215,44 @@ pub(crate) fn draw_distributions<DB: DrawingBackend>(
         .draw()
         .map_err(plot_err)?;
     Ok(())
+}
+
+/// The corner of the plot whose legend-sized box the `lines` cross
+/// least (sampled along each segment, in plot fractions after `norm`):
+/// upper left first, where a rising latency curve leaves room on a log
+/// axis, then lower right, where it leaves room on a linear one.
+fn legend_corner(
+    lines: &[Vec<(f64, f64)>],
+    norm: impl Fn((f64, f64)) -> (f64, f64),
+    (bw, bh): (f64, f64),
+) -> SeriesLabelPosition {
+    let corners = [
+        (SeriesLabelPosition::UpperLeft, (0.0, 1.0 - bh), (bw, 1.0)),
+        (SeriesLabelPosition::LowerRight, (1.0 - bw, 0.0), (1.0, bh)),
+        (
+            SeriesLabelPosition::UpperRight,
+            (1.0 - bw, 1.0 - bh),
+            (1.0, 1.0),
+        ),
+        (SeriesLabelPosition::LowerLeft, (0.0, 0.0), (bw, bh)),
+    ];
+    let mut hits = [0usize; 4];
+    for line in lines {
+        for seg in line.windows(2) {
+            let (a, b) = (norm(seg[0]), norm(seg[1]));
+            for t in 0..=8 {
+                let t = t as f64 / 8.0;
+                let (x, y) = (a.0 + (b.0 - a.0) * t, a.1 + (b.1 - a.1) * t);
+                for (h, (_, lo, hi)) in hits.iter_mut().zip(&corners) {
+                    if x >= lo.0 && x <= hi.0 && y >= lo.1 && y <= hi.1 {
+                        *h += 1;
+                    }
+                }
+            }
+        }
+    }
+    let best = (0..4).min_by_key(|i| hits[*i]).unwrap_or(0);
+    corners[best].0.clone()
 }
 
 /// The legend label of a workload's distribution: its name and its
