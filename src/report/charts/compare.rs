@@ -77,13 +77,17 @@ impl Draw for Percentiles<'_> {
 }
 
 /// An availability as a bar's label: three decimals, as the comparison
-/// table prints it (`99.912%`), `100%` when nothing failed.
+/// table prints it (`99.912%`), more when three would round it to 100,
+/// and `100%` only when nothing failed.
 fn availability_label(v: f64) -> String {
     if v >= 100.0 {
-        "100%".to_string()
-    } else {
-        format!("{v:.3}%")
+        return "100%".to_string();
     }
+    // Never round a failure away: 99.9996% is not "100.000%".
+    (3..=6)
+        .map(|d| format!("{v:.d$}%"))
+        .find(|s| !s.starts_with("100"))
+        .unwrap_or_else(|| "99.99999%".to_string())
 }
 
 /// The availability axis' lower end: below the lowest bar by a quarter of
@@ -292,16 +296,17 @@ impl Draw for Cost {
             .y_label_formatter(&y_fmt)
             .x_label_style(kit::text(DESC_PX))
             .y_label_style(kit::text(LABEL_PX))
-            .y_desc(format!("cost per hour ({} per hour)", self.currency))
+            .y_desc(format!("cost ({} per hour)", self.currency))
             .axis_desc_style(kit::text(DESC_PX))
             .draw()
             .map_err(plot_err)?;
-        let (_, ph) = chart.plotting_area().dim_in_pixel();
+        let (pw, ph) = chart.plotting_area().dim_in_pixel();
         let px_per = ph as f64 / hi;
-        let inside_style = kit::text(13).pos(Pos::new(HPos::Center, VPos::Center));
+        let bar_px = pw as f64 / n as f64 * 0.6;
+        let inside_style = kit::text(LABEL_PX).pos(Pos::new(HPos::Center, VPos::Center));
         let top_style = kit::text(LABEL_PX).pos(Pos::new(HPos::Center, VPos::Bottom));
         for (i, parts) in self.per_hour.iter().enumerate() {
-            let (x0, x1) = (i as f64 + 0.25, i as f64 + 0.75);
+            let (x0, x1) = (i as f64 + 0.2, i as f64 + 0.8);
             let Some(parts) = parts else {
                 chart
                     .draw_series(std::iter::once(
@@ -323,11 +328,15 @@ impl Draw for Cost {
                         colour.filled(),
                     )))
                     .map_err(plot_err)?;
-                // The service and its share when the segment is tall
-                // enough to hold a line of text.
-                if v * px_per >= 20.0 {
-                    let s = format!("{} {}", self.services[si], kit::sig3(v));
+                // The service and its part when the segment holds a line
+                // of text; just the part when the name does not fit.
+                if v * px_per >= 22.0 {
                     let style = inside_style.color(kit::ink_on(colour));
+                    let mut s = format!("{} {}", self.services[si], money(v));
+                    let (tw, _) = area.estimate_text_size(&s, &style).map_err(plot_err)?;
+                    if tw as f64 + 8.0 > bar_px {
+                        s = money(v);
+                    }
                     chart
                         .draw_series(std::iter::once(Text::new(
                             s,
@@ -343,7 +352,7 @@ impl Draw for Cost {
                 .draw_series(std::iter::once(
                     EmptyElement::at((i as f64 + 0.5, total))
                         + Text::new(
-                            format!("{} {}/h", kit::sig3(total), self.currency),
+                            format!("{} {}/h", money(total), self.currency),
                             (0, -4),
                             kit::bold(LABEL_PX).pos(Pos::new(HPos::Center, VPos::Bottom)),
                         ),
@@ -351,6 +360,16 @@ impl Draw for Cost {
                 .map_err(plot_err)?;
         }
         Ok(())
+    }
+}
+
+/// An amount of money: cents from 0.1 up (`1.20`, `0.45`), three
+/// significant digits below (`0.0123`).
+fn money(v: f64) -> String {
+    if v.abs() >= 0.1 {
+        format!("{v:.2}")
+    } else {
+        kit::sig3(v)
     }
 }
 
@@ -422,5 +441,6 @@ mod tests {
     fn availability_labels() {
         assert_eq!(availability_label(100.0), "100%");
         assert_eq!(availability_label(99.91234), "99.912%");
+        assert_eq!(availability_label(99.9996), "99.9996%");
     }
 }

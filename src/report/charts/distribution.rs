@@ -125,7 +125,7 @@ pub(crate) fn draw_distributions<DB: DrawingBackend>(
         .x_label_area_size(48)
         .y_label_area_size(78);
     if let Some(c) = caption {
-        b.caption(c, kit::bold(16));
+        b.caption(c, kit::bold(DESC_PX + 2));
     }
     let mut chart = b
         .build_cartesian_2d(
@@ -182,7 +182,7 @@ pub(crate) fn draw_distributions<DB: DrawingBackend>(
             .draw(&Text::new(
                 "no successful requests: no latency to plot",
                 (w as i32 / 2, h as i32 / 2),
-                kit::text(16)
+                kit::text(DESC_PX + 2)
                     .color(&palette::GREY)
                     .pos(Pos::new(HPos::Center, VPos::Center)),
             ))
@@ -201,7 +201,7 @@ pub(crate) fn draw_distributions<DB: DrawingBackend>(
     let (pw, ph) = chart.plotting_area().dim_in_pixel();
     let box_frac = (
         (label_w as f64 + 60.0) / pw.max(1) as f64,
-        (dists.len() as f64 * 20.0 + 30.0) / ph.max(1) as f64,
+        (dists.len() as f64 * 24.0 + 30.0) / ph.max(1) as f64,
     );
     let norm = |(x, v): (f64, f64)| (x / x_hi, (v - y_lo) / (y_hi - y_lo));
     let corner = legend_corner(&lines, norm, box_frac);

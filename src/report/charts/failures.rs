@@ -215,7 +215,7 @@ impl Draw for Failures {
                     .map_err(plot_err)?;
                 // The count inside its segment when it fits.
                 let s = kit::count(k);
-                let inside = kit::text(13)
+                let inside = kit::text(LABEL_PX)
                     .color(kit::ink_on(colour))
                     .pos(Pos::new(HPos::Center, VPos::Center));
                 let (tw, _) = area.estimate_text_size(&s, &inside).map_err(plot_err)?;
@@ -243,7 +243,7 @@ impl Draw for Failures {
             plot.draw(&Text::new(
                 "no failed requests",
                 (pw as i32 / 2, ph as i32 / 2),
-                kit::bold(20)
+                kit::bold(24)
                     .color(&palette::OK)
                     .pos(Pos::new(HPos::Center, VPos::Center)),
             ))

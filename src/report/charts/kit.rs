@@ -13,12 +13,15 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
 /// Height of the title band at the top of every chart, in pixels.
-pub(crate) const TITLE_H: u32 = 46;
-/// Size of axis tick labels and legend text (the conventions ask for at
-/// least 13 px).
-pub(crate) const LABEL_PX: u32 = 14;
-/// Size of axis descriptions.
-pub(crate) const DESC_PX: u32 = 15;
+pub(crate) const TITLE_H: u32 = 50;
+/// Size of axis tick labels, legend and value text. Plotters draws a
+/// font of size `s` at `s / 1.24` pixels per em (in SVG and PNG alike),
+/// so 17 gives 13.7 px text: the conventions ask for at least 13 px.
+pub(crate) const LABEL_PX: u32 = 17;
+/// Size of axis descriptions (14.5 px).
+pub(crate) const DESC_PX: u32 = 18;
+/// Size of titles (21 px).
+pub(crate) const TITLE_PX: u32 = 26;
 
 /// A text style in the charts' font.
 pub(crate) fn text(px: u32) -> TextStyle<'static> {
@@ -39,7 +42,7 @@ pub(crate) fn title<DB: DrawingBackend>(
     root.draw(&Text::new(
         title.to_string(),
         (20, 12),
-        bold(22).pos(Pos::new(HPos::Left, VPos::Top)),
+        bold(TITLE_PX).pos(Pos::new(HPos::Left, VPos::Top)),
     ))
     .map_err(plot_err)?;
     Ok(root.split_vertically(TITLE_H).1)
@@ -57,7 +60,7 @@ pub(crate) fn legend_row<DB: DrawingBackend>(
     }
     let (w, _) = area.dim_in_pixel();
     let style = text(LABEL_PX).pos(Pos::new(HPos::Left, VPos::Center));
-    let (left, row_h) = (70i32, 24i32);
+    let (left, row_h) = (70i32, 26i32);
     let (mut x, mut y) = (left, row_h / 2);
     for (name, colour) in items {
         let (tw, _) = area.estimate_text_size(name, &style).map_err(plot_err)?;
@@ -281,7 +284,7 @@ impl Grouped {
         // Pixel width of a bar, to decide whether labels fit side by side.
         let (pw, _) = chart.plotting_area().dim_in_pixel();
         let slot_px = pw as f64 / n as f64 * slot;
-        let label_style = text(13).pos(Pos::new(HPos::Center, VPos::Bottom));
+        let label_style = text(LABEL_PX).pos(Pos::new(HPos::Center, VPos::Bottom));
         let mut widest = 0u32;
         for row in &self.values {
             for v in row {
