@@ -429,12 +429,12 @@ mod tests {
         // 99.9% and 99.99%: the axis starts below 99.9 and not far below,
         // so the bars' heights differ by a visible share of the axis.
         let lo = availability_floor(99.9);
-        assert!(lo < 99.9 && lo >= 99.8, "{lo}");
+        assert!((99.8..99.9).contains(&lo), "{lo}");
         assert!((99.99 - lo) / (99.9 - lo) > 1.5);
         assert_eq!(availability_floor(100.0), 99.0);
         assert_eq!(availability_floor(0.0), 0.0);
         let lo = availability_floor(62.0);
-        assert!(lo < 62.0 && lo >= 40.0, "{lo}");
+        assert!((40.0..62.0).contains(&lo), "{lo}");
     }
 
     #[test]

@@ -49,7 +49,7 @@ fn nines_label(x: f64) -> String {
 fn x_extent(x_max: f64) -> f64 {
     let x_max = x_max.max(1.0);
     let next = x_max.ceil();
-    if next - x_max < 0.3 {
+    if next - x_max < 0.35 {
         next + 0.05
     } else {
         x_max + 0.1

@@ -129,7 +129,8 @@ pub(crate) fn nice_step(span: f64, target: usize) -> f64 {
     }
     let raw = span / target.max(1) as f64;
     let mag = 10f64.powf(raw.log10().floor());
-    let m = match raw / mag {
+    // A hair of tolerance: 100 - 99.8 is 0.20000000000000284.
+    let m = match raw / mag * (1.0 - 1e-9) {
         n if n <= 1.0 => 1.0,
         n if n <= 2.0 => 2.0,
         n if n <= 5.0 => 5.0,
@@ -199,7 +200,7 @@ pub(crate) fn count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
