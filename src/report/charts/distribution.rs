@@ -50,7 +50,7 @@ fn x_extent(x_max: f64) -> f64 {
     let x_max = x_max.max(1.0);
     let next = x_max.ceil();
     if next - x_max < 0.35 {
-        next + 0.05
+        next + 0.08
     } else {
         x_max + 0.1
     }
@@ -119,7 +119,7 @@ pub(crate) fn draw_distributions<DB: DrawingBackend>(
 
     let mut b = ChartBuilder::on(area);
     b.margin_left(10)
-        .margin_right(28)
+        .margin_right(46)
         .margin_top(8)
         .margin_bottom(6)
         .x_label_area_size(48)
