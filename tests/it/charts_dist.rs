@@ -5,7 +5,8 @@
 use super::common::{microsim, run_bundled, scenario, texts};
 use microsim::metrics::RunResult;
 use microsim::report::charts::{compare, distribution, failures, ChartFile, Formats};
-use microsim::report::saved::{load_compare, RunMeta, SavedRun};
+use microsim::report::compare::VariantResult;
+use microsim::report::saved::{load_compare, RunMeta, SavedCompare, SavedRun};
 
 fn saved(result: RunResult) -> SavedRun {
     SavedRun {
@@ -298,4 +299,50 @@ fn compare_draws_the_variants_side_by_side_and_costs_only_when_priced() {
         );
     }
     assert!(!dir.join("compare-cost.svg").exists());
+}
+
+#[test]
+fn empty_data_draws_notes_instead_of_failing() {
+    let f = Formats::default();
+    let mut run = saved(run_bundled(
+        "checkout.toml",
+        &["simulation.duration=5s", "simulation.warmup=1s"],
+    ));
+    // Nothing measured: no distribution, no latency, no requests.
+    run.result.percentiles.clear();
+    for w in run.result.summary.workloads.values_mut() {
+        w.requests = 0;
+        w.ok = 0;
+        w.failed = 0;
+        w.failures.clear();
+        w.availability = None;
+        w.latency_ms = None;
+    }
+    let c = distribution::percentiles(&run, f).unwrap().remove(0);
+    decode(c.png.as_ref().unwrap());
+    let svg = c.svg.unwrap();
+    assert!(has_text(&svg, "no successful requests: no latency to plot"));
+    assert!(has_text(&svg, "checkout (no successful requests)"));
+    let c = failures::failures(&run, f).unwrap().remove(0);
+    decode(c.png.as_ref().unwrap());
+    let svg = c.svg.unwrap();
+    assert!(has_text(&svg, "no failed requests") && has_text(&svg, "no requests"));
+
+    let variant = |name: &str| VariantResult {
+        name: name.to_string(),
+        file: "checkout.toml".to_string(),
+        overrides: vec![],
+        seed: 1,
+        summary: run.result.summary.clone(),
+    };
+    let c = SavedCompare {
+        comparison: microsim::report::compare::compare(vec![variant("a"), variant("b")]),
+        variants: vec![run.clone(), run.clone()],
+    };
+    let charts = compare::charts(&c, f).unwrap();
+    assert_eq!(charts.len(), 3, "unpriced: no cost chart");
+    for c in &charts {
+        decode(c.png.as_ref().unwrap());
+        assert!(has_text(c.svg.as_ref().unwrap(), "n/a") || c.name == "compare-percentiles");
+    }
 }
