@@ -2,6 +2,7 @@
 
 mod accounting;
 mod bad_input;
+mod charts_dist;
 mod common;
 mod compare;
 mod cost;

@@ -14,6 +14,7 @@ pub use render::{render, ChartFile, Draw, Formats};
 pub mod compare;
 pub mod distribution;
 pub mod failures;
+mod kit;
 pub mod services;
 pub mod timeline;
 
