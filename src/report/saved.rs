@@ -180,7 +180,7 @@ pub fn percentiles_csv(p: &IndexMap<String, Vec<PercentilePoint>>) -> Result<Vec
             ])?;
         }
     }
-    Ok(w.into_inner().map_err(|e| anyhow!("{e}"))?)
+    w.into_inner().map_err(|e| anyhow!("{e}"))
 }
 
 fn parse_percentiles(bytes: &[u8]) -> Result<IndexMap<String, Vec<PercentilePoint>>> {
