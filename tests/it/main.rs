@@ -12,6 +12,7 @@ mod fuzz;
 mod monolith;
 mod queueing;
 mod report;
+mod report_html;
 mod resilience;
 mod scaling;
 mod scenarios;

@@ -60,8 +60,9 @@ fn header(c: &SavedCompare) -> String {
     if let Some(s) = cmp.variants.first().map(|v| &v.summary) {
         let _ = write!(
             out,
-            "<li>simulated <b>{}s</b>, warm-up <b>{}s</b></li>",
-            s.simulated_seconds, s.warmup_seconds
+            "<li>simulated <b>{}</b>, warm-up <b>{}</b></li>",
+            super::run::secs(s.simulated_seconds),
+            super::run::secs(s.warmup_seconds)
         );
     }
     out.push_str("</ul>\n");

@@ -197,8 +197,15 @@ pub(super) fn figure(c: &ChartFile, n: usize) -> String {
         Some(svg) => inline_svg(svg, &format!("c{n}-{}", slug(&c.name)), &c.title),
         None => "<p class=\"muted\">(this chart was drawn as PNG only)</p>".to_string(),
     };
+    // The PNG beside the report, for slides and documents.
+    let file = if c.png.is_some() {
+        let href = esc(&format!("charts/{}.png", c.name));
+        format!(" · <a href=\"{href}\">{href}</a>")
+    } else {
+        String::new()
+    };
     format!(
-        "<figure id=\"{}\">\n{body}\n<figcaption>{}</figcaption>\n</figure>\n",
+        "<figure id=\"{}\">\n{body}\n<figcaption>{}{file}</figcaption>\n</figure>\n",
         esc(&id),
         esc(&c.title)
     )
@@ -484,6 +491,18 @@ mod tests {
         assert!(b.contains("id=\"c1-lat_ency-a\""), "{b}");
         assert!(a.contains("<figcaption>A &amp; B</figcaption>"), "{a}");
         assert!(a.contains("<figure id=\"chart-lat_ency\">"), "{a}");
+        let with_png = figure(
+            &ChartFile {
+                png: Some(vec![1]),
+                ..c.clone()
+            },
+            2,
+        );
+        assert!(
+            with_png
+                .contains("A &amp; B · <a href=\"charts/lat ency.png\">charts/lat ency.png</a>"),
+            "{with_png}"
+        );
     }
 
     #[test]

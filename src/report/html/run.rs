@@ -72,7 +72,7 @@ fn figures(list: &[(usize, &ChartFile)]) -> String {
 }
 
 /// A duration in seconds as the terminal prints it (`4m`, `1.5s`).
-fn secs(v: f64) -> String {
+pub(super) fn secs(v: f64) -> String {
     fmt_ns((v.max(0.0) * 1e9).round() as u64)
 }
 
