@@ -423,6 +423,7 @@ figcaption { margin-top: 6px; font-size: 13px; color: var(--muted); text-align: 
 p.note { color: var(--muted); font-size: 13.5px; margin: 4px 0; }
 details { margin: 12px 0; border: 1px solid var(--rule); border-radius: 6px; }
 details > summary { cursor: pointer; padding: 8px 12px; background: var(--soft); font-weight: 600; }
+details > .tw { margin: 8px 12px; }
 details pre { margin: 0; padding: 12px; overflow-x: auto; line-height: 1.4; }
 footer { margin-top: 40px; padding-top: 10px; border-top: 1px solid var(--rule); color: var(--muted); font-size: 12.5px; }
 @media print { main { max-width: none; padding: 0; } nav { display: none; } h2 { break-after: avoid; } }
