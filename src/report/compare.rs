@@ -521,7 +521,7 @@ pub fn currency_warnings(c: &Comparison) -> Vec<String> {
 
 /// A difference cell: `-12.30 (-45.1%) better`; fractions in percentage
 /// points only; `-` when there is no difference to show.
-fn diff_text(r: &Row, c: &VariantCell) -> String {
+pub(super) fn diff_text(r: &Row, c: &VariantCell) -> String {
     let Some(d) = c.diff else {
         return "-".to_string();
     };

@@ -19,7 +19,7 @@ pub fn money(v: f64) -> String {
 
 /// The per-service and total rows of a cost section, the total last
 /// (named `total`; its mean replicas are the services' summed).
-fn rows(c: &CostSummary) -> Vec<(String, ServiceCost)> {
+pub(super) fn rows(c: &CostSummary) -> Vec<(String, ServiceCost)> {
     let mut rows: Vec<(String, ServiceCost)> = c
         .services
         .iter()

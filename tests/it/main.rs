@@ -13,6 +13,7 @@ mod fuzz;
 mod monolith;
 mod queueing;
 mod report;
+mod report_html;
 mod resilience;
 mod scaling;
 mod scenarios;
