@@ -1,11 +1,222 @@
-//! (in progress)
-use super::{ChartFile, Formats};
+//! Charts of the services over simulated time: replicas and utilisation
+//! per service, and queue lengths; with the same shading and markers as
+//! the workload time charts (see [`super::timeline`]).
+
+use super::palette;
+use super::render::plot_err;
+use super::timeline::{
+    build_time_chart, draw_gapped, draw_legend, draw_time_mesh, note_in_plot, note_on, panels,
+    panels_height, text, time_chart, tint, Events, LegendItem, Swatch, YAxis, SINGLE_H, WIDTH,
+};
+use super::{render, ChartFile, Draw, Formats};
+use crate::metrics::ServiceWindow;
 use crate::report::saved::SavedRun;
-/// (in progress)
-pub fn services(_run: &SavedRun, _f: Formats) -> anyhow::Result<Vec<ChartFile>> {
-    Ok(vec![])
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+const SERVICES_TITLE: &str = "Replicas and utilisation over time";
+const QUEUES_TITLE: &str = "Queue length over time";
+
+/// The windows of one service, in time order.
+fn windows<'r>(run: &'r SavedRun, name: &'r str) -> impl Iterator<Item = &'r ServiceWindow> {
+    run.result
+        .timeseries
+        .services
+        .iter()
+        .filter(move |w| w.service == name)
 }
-/// (in progress)
-pub fn queues(_run: &SavedRun, _f: Formats) -> anyhow::Result<Vec<ChartFile>> {
-    Ok(vec![])
+
+/// A window's middle, where its mean values are plotted.
+fn mid(w: &ServiceWindow) -> f64 {
+    (w.start_s + w.end_s) / 2.0
+}
+
+/// Colour of the utilisation line: neutral, so it reads apart from the
+/// replica lines in the service's colour.
+const UTILISATION: RGBColor = RGBColor(70, 70, 70);
+
+struct Services<'r>(&'r SavedRun);
+
+impl Draw for Services<'_> {
+    fn size(&self) -> (u32, u32) {
+        (WIDTH, panels_height(self.0.result.summary.services.len()))
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let run = self.0;
+        let s = &run.result.summary;
+        if s.services.is_empty() {
+            return note_on(root, SERVICES_TITLE, "no services");
+        }
+        let pct = YAxis {
+            lo: 0.0,
+            hi: 100.0,
+            ticks: vec![0.0, 25.0, 50.0, 75.0, 100.0],
+            log: false,
+        };
+        for (i, (name, (plot, legend))) in s
+            .services
+            .keys()
+            .zip(panels(root, SERVICES_TITLE, s.services.len())?)
+            .enumerate()
+        {
+            let colour = palette::series(i);
+            let max = windows(run, name)
+                .map(|w| {
+                    (w.replicas as f64)
+                        .max(w.available_replicas)
+                        .max(w.mean_replicas.unwrap_or(0.0))
+                })
+                .fold(1.0, f64::max);
+            let y = YAxis::linear(max, true);
+            let chart = build_time_chart(&plot, Some((name, colour)), s.simulated_seconds, &y, 62)?;
+            let events = Events::of(run, Some(name));
+            let x = chart_x(&chart);
+            let mut chart = chart.set_secondary_coord(x, pct.coord());
+            draw_time_mesh(&mut chart, &y, "replicas")?;
+            chart
+                .configure_secondary_axes()
+                .y_desc("utilisation (%)")
+                .y_label_formatter(&|v| pct.label(*v))
+                .label_style(text(13, BLACK))
+                .axis_desc_style(text(14, BLACK))
+                .draw()
+                .map_err(plot_err)?;
+            events.shade(&mut *chart)?;
+            // Desired replicas change at decisions: a step per window.
+            let desired: Vec<(f64, f64)> = windows(run, name)
+                .flat_map(|w| [(w.start_s, w.replicas as f64), (w.end_s, w.replicas as f64)])
+                .collect();
+            let mut items = vec![LegendItem::new(
+                "replicas (desired)",
+                Swatch::Line(colour, 3),
+            )];
+            if !desired.is_empty() {
+                chart
+                    .draw_series(std::iter::once(PathElement::new(
+                        desired,
+                        colour.stroke_width(3),
+                    )))
+                    .map_err(plot_err)?;
+            }
+            let avail = tint(colour, 0.5);
+            draw_gapped(
+                &mut *chart,
+                windows(run, name).map(|w| (mid(w), Some(w.available_replicas))),
+                avail.stroke_width(2),
+            )?;
+            items.push(LegendItem::new("available (mean)", Swatch::Line(avail, 2)));
+            if windows(run, name).any(|w| w.mean_replicas.is_some()) {
+                let existing = RGBColor(0, 0, 0);
+                draw_gapped(
+                    &mut *chart,
+                    windows(run, name).map(|w| (mid(w), w.mean_replicas)),
+                    existing.mix(0.55).stroke_width(1),
+                )?;
+                items.push(LegendItem::new(
+                    "existing (mean)",
+                    Swatch::Line(RGBColor(130, 130, 130), 1),
+                ));
+            }
+            let util: Vec<(f64, f64)> = windows(run, name)
+                .map(|w| (mid(w), 100.0 * w.utilization))
+                .collect();
+            if util.len() == 1 {
+                chart
+                    .draw_secondary_series(std::iter::once(Circle::new(
+                        util[0],
+                        3,
+                        UTILISATION.filled(),
+                    )))
+                    .map_err(plot_err)?;
+            } else if !util.is_empty() {
+                chart
+                    .draw_secondary_series(std::iter::once(PathElement::new(
+                        util,
+                        UTILISATION.stroke_width(2),
+                    )))
+                    .map_err(plot_err)?;
+            }
+            items.push(LegendItem::new(
+                "utilisation % (right)",
+                Swatch::Line(UTILISATION, 2),
+            ));
+            events.label(&mut *chart)?;
+            if windows(run, name).next().is_none() {
+                note_in_plot(&*chart, "no data")?;
+            }
+            items.extend(events.legend().iter().cloned());
+            draw_legend(&legend, &items, 30)?;
+        }
+        Ok(())
+    }
+}
+
+/// The time axis of `chart`, for a secondary coordinate that shares it.
+fn chart_x<DB: DrawingBackend>(chart: &super::timeline::TimeChart<DB>) -> super::timeline::Axis {
+    super::timeline::Axis::new(chart.x_range(), Vec::new())
+}
+
+/// Chart `services`: per service, its replicas (desired, available to the
+/// balancer, and existing/paid for when scaling or cost is on) and its
+/// utilisation on a right-hand axis, with faults, deploys and that
+/// service's scaling decisions marked.
+pub fn services(run: &SavedRun, f: Formats) -> Result<Vec<ChartFile>> {
+    Ok(vec![render("services", SERVICES_TITLE, &Services(run), f)?])
+}
+
+struct Queues<'r>(&'r SavedRun);
+
+impl Draw for Queues<'_> {
+    fn size(&self) -> (u32, u32) {
+        (WIDTH, SINGLE_H)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let run = self.0;
+        let s = &run.result.summary;
+        let (plot, legend) = panels(root, QUEUES_TITLE, 1)?.remove(0);
+        let max = run
+            .result
+            .timeseries
+            .services
+            .iter()
+            .map(|w| w.queue_length)
+            .fold(0.0, f64::max);
+        let y = YAxis::linear(max, false);
+        let mut chart = time_chart(
+            &plot,
+            None,
+            s.simulated_seconds,
+            &y,
+            "requests waiting (mean)",
+        )?;
+        let events = Events::of(run, None);
+        events.shade(&mut chart)?;
+        let mut items = Vec::new();
+        for (i, name) in s.services.keys().enumerate() {
+            let c = palette::series(i);
+            draw_gapped(
+                &mut chart,
+                windows(run, name).map(|w| (mid(w), Some(w.queue_length))),
+                c.stroke_width(2),
+            )?;
+            items.push(LegendItem::new(name.clone(), Swatch::Line(c, 2)));
+        }
+        events.label(&mut chart)?;
+        if s.services.is_empty() {
+            note_in_plot(&chart, "no services")?;
+        } else if max == 0.0 {
+            note_in_plot(&chart, "no request ever waited in a queue")?;
+        }
+        items.extend(events.legend().iter().cloned());
+        draw_legend(&legend, &items, 10)?;
+        Ok(())
+    }
+}
+
+/// Chart `queues`: the mean number of requests waiting at each service per
+/// window, a line per service in its colour, on one chart so queues
+/// building up along a call chain can be compared.
+pub fn queues(run: &SavedRun, f: Formats) -> Result<Vec<ChartFile>> {
+    Ok(vec![render("queues", QUEUES_TITLE, &Queues(run), f)?])
 }
