@@ -83,10 +83,7 @@ impl Draw for Services<'_> {
                 .draw()
                 .map_err(plot_err)?;
             events.shade(&mut *chart)?;
-            // Desired replicas change at decisions: a step per window.
-            let desired: Vec<(f64, f64)> = windows(run, name)
-                .flat_map(|w| [(w.start_s, w.replicas as f64), (w.end_s, w.replicas as f64)])
-                .collect();
+            let desired = desired_steps(run, name);
             let mut items = vec![LegendItem::new(
                 "replicas (desired)",
                 Swatch::Line(colour, 3),
@@ -150,6 +147,29 @@ impl Draw for Services<'_> {
         }
         Ok(())
     }
+}
+
+/// The desired replica count of `service` as a step line: it changes only
+/// at scaling decisions, so those give the steps exactly; without any it
+/// is the (constant) count of the windows.
+fn desired_steps(run: &SavedRun, service: &str) -> Vec<(f64, f64)> {
+    let s = &run.result.summary;
+    let end = s.simulated_seconds;
+    let decisions: Vec<_> = s.scaling.iter().filter(|d| d.service == service).collect();
+    let Some(first) = decisions.first() else {
+        return windows(run, service)
+            .flat_map(|w| [(w.start_s, w.replicas as f64), (w.end_s, w.replicas as f64)])
+            .collect();
+    };
+    let mut pts = vec![(0.0, first.from as f64)];
+    for d in &decisions {
+        let prev = pts[pts.len() - 1].1;
+        pts.push((d.at_s, prev));
+        pts.push((d.at_s, d.to as f64));
+    }
+    let last = pts[pts.len() - 1].1;
+    pts.push((end, last));
+    pts
 }
 
 /// The time axis of `chart`, for a secondary coordinate that shares it.

@@ -591,11 +591,12 @@ impl Events {
         let (left, top) = chart.backend_coord(&(xr.start, yr.end));
         let (right, bottom) = chart.backend_coord(&(xr.end, yr.start));
         let style = text(13, RGBColor(60, 60, 60));
-        let mut boxes: Vec<(i32, i32, i32, String)> = Vec::new(); // (x, row, w, text)
+        // (x, row, bottom, width, text)
+        let mut boxes: Vec<(i32, i32, bool, i32, String)> = Vec::new();
         let place = |items: &[(f64, String)],
-                     boxes: &mut Vec<(i32, i32, i32, String)>,
-                     max_rows: i32,
-                     row_sign: i32|
+                     boxes: &mut Vec<(i32, i32, bool, i32, String)>,
+                     max_rows: usize,
+                     bottom: bool|
          -> Result<()> {
             let mut rows: Vec<i32> = Vec::new(); // right edge per row
             for (t, label) in items {
@@ -610,28 +611,28 @@ impl Events {
                 let x = (px + 2).min(right - w).max(left);
                 let row = match rows.iter().position(|r| *r + 4 <= x) {
                     Some(r) => r,
-                    None if (rows.len() as i32) < max_rows => {
+                    None if rows.len() < max_rows => {
                         rows.push(i32::MIN);
                         rows.len() - 1
                     }
                     None => continue,
                 };
                 rows[row] = x + w;
-                boxes.push((x, row as i32 * row_sign, w, label.clone()));
+                boxes.push((x, row as i32, bottom, w, label.clone()));
             }
             Ok(())
         };
         let spans: Vec<(f64, String)> = self.spans.iter().map(|s| (s.1, s.0.clone())).collect();
-        place(&spans, &mut boxes, 3, 1)?;
+        place(&spans, &mut boxes, 3, false)?;
         if self.scalings.len() <= MAX_SCALING_LABELS {
-            place(&self.scalings, &mut boxes, 2, -1)?;
+            place(&self.scalings, &mut boxes, 2, true)?;
         }
         const ROW: i32 = 18;
-        for (x, row, w, label) in boxes {
-            let y = if row >= 0 {
-                top + 2 + row * ROW
+        for (x, row, at_bottom, w, label) in boxes {
+            let y = if at_bottom {
+                bottom - (row + 1) * ROW
             } else {
-                bottom - 2 - (-row + 1) * ROW
+                top + 2 + row * ROW
             };
             let (dx, dy) = (x - left, y - top);
             chart
