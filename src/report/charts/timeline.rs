@@ -258,9 +258,18 @@ pub(crate) fn fmt_num(v: f64) -> String {
     }
 }
 
-/// `c` mixed with white: 0 keeps it, 1 is white.
+/// `c` mixed with white (`f` > 0, 1 is white) or black (`f` < 0, -1 is
+/// black): shades of one workload's colour for its several lines.
 pub(crate) fn tint(c: RGBColor, f: f64) -> RGBColor {
-    let m = |x: u8| (x as f64 + (255.0 - x as f64) * f).round() as u8;
+    let m = |x: u8| {
+        let x = x as f64;
+        let v = if f >= 0.0 {
+            x + (255.0 - x) * f
+        } else {
+            x * (1.0 + f)
+        };
+        v.round().clamp(0.0, 255.0) as u8
+    };
     RGBColor(m(c.0), m(c.1), m(c.2))
 }
 
@@ -751,12 +760,13 @@ pub(crate) fn note_on<DB: DrawingBackend>(
     Ok(())
 }
 
-/// p50, p95 and p99 of each window: their labels, values and strokes.
+/// p50, p95 and p99 of each window: their labels, values and strokes
+/// (lighter to darker shades of the workload's colour).
 type Pctl = (&'static str, fn(&WorkloadWindow) -> Option<f64>, f64, u32);
 const PERCENTILES: [Pctl; 3] = [
-    ("p50", |w| w.p50_ms, 0.6, 2),
-    ("p95", |w| w.p95_ms, 0.3, 2),
-    ("p99", |w| w.p99_ms, 0.0, 3),
+    ("p50", |w| w.p50_ms, 0.55, 2),
+    ("p95", |w| w.p95_ms, 0.0, 2),
+    ("p99", |w| w.p99_ms, -0.4, 3),
 ];
 
 struct Latency<'r>(&'r SavedRun);
@@ -1062,6 +1072,15 @@ mod tests {
             ]
         );
         assert!(segments(std::iter::empty()).is_empty());
+    }
+
+    #[test]
+    fn tints_lighten_and_darken() {
+        let c = RGBColor(100, 50, 200);
+        assert_eq!(tint(c, 0.0), c);
+        assert_eq!(tint(c, 1.0), RGBColor(255, 255, 255));
+        assert_eq!(tint(c, -1.0), RGBColor(0, 0, 0));
+        assert_eq!(tint(c, -0.5), RGBColor(50, 25, 100));
     }
 
     #[test]
