@@ -83,6 +83,7 @@ impl Draw for Services<'_> {
                 .draw()
                 .map_err(plot_err)?;
             events.shade(&mut *chart)?;
+            events.label(&mut *chart)?;
             let desired = desired_steps(run, name);
             let mut items = vec![LegendItem::new(
                 "replicas (desired)",
@@ -138,7 +139,6 @@ impl Draw for Services<'_> {
                 "utilisation % (right)",
                 Swatch::Line(UTILISATION, 2),
             ));
-            events.label(&mut *chart)?;
             if windows(run, name).next().is_none() {
                 note_in_plot(&*chart, "no data")?;
             }
@@ -212,6 +212,7 @@ impl Draw for Queues<'_> {
         )?;
         let events = Events::of(run, None);
         events.shade(&mut chart)?;
+        events.label(&mut chart)?;
         let mut items = Vec::new();
         for (i, name) in s.services.keys().enumerate() {
             let c = palette::series(i);
@@ -222,7 +223,6 @@ impl Draw for Queues<'_> {
             )?;
             items.push(LegendItem::new(name.clone(), Swatch::Line(c, 2)));
         }
-        events.label(&mut chart)?;
         if s.services.is_empty() {
             note_in_plot(&chart, "no services")?;
         } else if max == 0.0 {

@@ -593,8 +593,9 @@ impl Events {
     }
 
     /// Labels the spans along the plot's top (in rows, so labels never
-    /// overlap) and, when few, the scaling markers along its bottom; drawn
-    /// over the data on a translucent white box.
+    /// overlap) and, when few, the scaling markers along its bottom, each
+    /// on a translucent white box. Line charts call it before drawing
+    /// their lines, which then stay visible across the labels.
     pub(crate) fn label<DB: DrawingBackend>(&self, chart: &mut TimeChart<DB>) -> Result<()> {
         let (xr, yr) = (chart.x_range(), chart.y_range());
         let (left, top) = chart.backend_coord(&(xr.start, yr.end));
@@ -800,6 +801,7 @@ impl Draw for Latency<'_> {
             };
             let mut chart = time_chart(&plot, Some((name, colour)), s.simulated_seconds, &y, desc)?;
             events.shade(&mut chart)?;
+            events.label(&mut chart)?;
             let mut items = Vec::new();
             for (label, get, t, width) in PERCENTILES {
                 let c = tint(colour, t);
@@ -810,7 +812,6 @@ impl Draw for Latency<'_> {
                 )?;
                 items.push(LegendItem::new(label, Swatch::Line(c, width)));
             }
-            events.label(&mut chart)?;
             if values.is_empty() {
                 note_in_plot(&chart, "no successful requests")?;
             }
@@ -964,6 +965,7 @@ impl Draw for Throughput<'_> {
         )?;
         let events = Events::of(run, None);
         events.shade(&mut chart)?;
+        events.label(&mut chart)?;
         let mut items = Vec::new();
         for (i, name) in s.workloads.keys().enumerate() {
             let c = palette::series(i);
@@ -974,7 +976,6 @@ impl Draw for Throughput<'_> {
             )?;
             items.push(LegendItem::new(name.clone(), Swatch::Line(c, 2)));
         }
-        events.label(&mut chart)?;
         if s.workloads.is_empty() {
             note_in_plot(&chart, "no workloads")?;
         }
