@@ -48,9 +48,11 @@ impl Draw for Services<'_> {
         if s.services.is_empty() {
             return note_on(root, SERVICES_TITLE, "no services");
         }
+        // Headroom above 100% and the highest replica count, where the
+        // event labels sit clear of the lines.
         let pct = YAxis {
             lo: 0.0,
-            hi: 100.0,
+            hi: 115.0,
             ticks: vec![0.0, 25.0, 50.0, 75.0, 100.0],
             log: false,
         };
@@ -68,7 +70,7 @@ impl Draw for Services<'_> {
                         .max(w.mean_replicas.unwrap_or(0.0))
                 })
                 .fold(1.0, f64::max);
-            let y = YAxis::linear(max, true);
+            let y = YAxis::linear(max * 1.15, true);
             let chart = build_time_chart(&plot, Some((name, colour)), s.simulated_seconds, &y, 62)?;
             let events = Events::of(run, Some(name));
             let x = chart_x(&chart);
