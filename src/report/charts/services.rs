@@ -2,6 +2,7 @@
 //! per service, and queue lengths; with the same shading and markers as
 //! the workload time charts (see [`super::timeline`]).
 
+use super::kit::{DESC_PX, LABEL_PX};
 use super::palette;
 use super::render::plot_err;
 use super::timeline::{
@@ -71,7 +72,7 @@ impl Draw for Services<'_> {
                 })
                 .fold(1.0, f64::max);
             let y = YAxis::linear(max * 1.15, true);
-            let chart = build_time_chart(&plot, Some((name, colour)), s.simulated_seconds, &y, 62)?;
+            let chart = build_time_chart(&plot, Some((name, colour)), s.simulated_seconds, &y, 70)?;
             let events = Events::of(run, Some(name));
             let x = chart_x(&chart);
             let mut chart = chart.set_secondary_coord(x, pct.coord());
@@ -80,8 +81,8 @@ impl Draw for Services<'_> {
                 .configure_secondary_axes()
                 .y_desc("utilisation (%)")
                 .y_label_formatter(&|v| pct.label(*v))
-                .label_style(text(13, BLACK))
-                .axis_desc_style(text(14, BLACK))
+                .label_style(text(LABEL_PX, BLACK))
+                .axis_desc_style(text(DESC_PX, BLACK))
                 .draw()
                 .map_err(plot_err)?;
             events.shade(&mut *chart)?;

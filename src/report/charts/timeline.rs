@@ -7,6 +7,7 @@
 //! rollouts shaded and labelled, scaling decisions marked, and a legend in
 //! a column right of the plot where it never hides data.
 
+use super::kit::{DESC_PX, LABEL_PX, TITLE_PX};
 use super::palette;
 use super::render::{plot_err, FONT};
 use super::{render, ChartFile, Draw, Formats};
@@ -24,9 +25,9 @@ pub(crate) const WIDTH: u32 = 1000;
 /// Height of the chart title's strip.
 pub(crate) const TITLE_H: u32 = 50;
 /// Height of one panel (one workload or service).
-pub(crate) const PANEL_H: u32 = 240;
+pub(crate) const PANEL_H: u32 = 260;
 /// Width of the legend column right of each plot.
-pub(crate) const LEGEND_W: u32 = 170;
+pub(crate) const LEGEND_W: u32 = 200;
 
 /// An axis of `f64` values with ticks exactly where we put them (plotters'
 /// own choice may stop short of the simulated duration); labels are
@@ -275,7 +276,7 @@ pub(crate) fn tint(c: RGBColor, f: f64) -> RGBColor {
 
 /// The chart title style.
 pub(crate) fn title_style() -> TextStyle<'static> {
-    FontDesc::new(FontFamily::Name(FONT), 22.0, FontStyle::Bold).into()
+    FontDesc::new(FontFamily::Name(FONT), TITLE_PX as f64, FontStyle::Bold).into()
 }
 
 /// Text of `size` px in `colour`.
@@ -324,10 +325,10 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
     items: &[LegendItem],
     top: i32,
 ) -> Result<()> {
-    let style = text(13, BLACK);
+    let style = text(LABEL_PX, BLACK);
     let mut y = top;
     for it in items {
-        let (x0, x1, ym) = (8, 34, y + 8);
+        let (x0, x1, ym) = (8, 34, y + 9);
         match it.swatch {
             Swatch::Line(c, w) => area
                 .draw(&PathElement::new(
@@ -337,7 +338,7 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
                 .map_err(plot_err)?,
             Swatch::Area(c, a) => area
                 .draw(&Rectangle::new(
-                    [(x0, y + 2), (x1, y + 14)],
+                    [(x0, y + 3), (x1, y + 15)],
                     c.mix(a).filled(),
                 ))
                 .map_err(plot_err)?,
@@ -350,7 +351,7 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
         }
         area.draw(&Text::new(it.label.clone(), (x1 + 6, y + 1), style.clone()))
             .map_err(plot_err)?;
-        y += 20;
+        y += 22;
     }
     Ok(())
 }
@@ -360,7 +361,7 @@ pub(crate) fn note_in_plot<DB: DrawingBackend>(chart: &TimeChart<DB>, msg: &str)
     let (xr, yr) = (chart.x_range(), chart.y_range());
     let (l, t) = chart.backend_coord(&(xr.start, yr.end));
     let (r, b) = chart.backend_coord(&(xr.end, yr.start));
-    let style = text(15, palette::GREY);
+    let style = text(DESC_PX, palette::GREY);
     let (w, h) = chart
         .plotting_area()
         .estimate_text_size(msg, &style)
@@ -403,13 +404,13 @@ pub(crate) fn build_time_chart<'a, DB: DrawingBackend>(
         .margin_left(8)
         .margin_right(if right > 0 { 4 } else { 14 })
         .margin_bottom(4)
-        .x_label_area_size(42)
-        .y_label_area_size(62)
+        .x_label_area_size(46)
+        .y_label_area_size(70)
         .right_y_label_area_size(right);
     if let Some((name, colour)) = caption {
         b.caption(
             name,
-            FontDesc::new(FontFamily::Name(FONT), 17.0, FontStyle::Bold).color(&colour),
+            FontDesc::new(FontFamily::Name(FONT), 20.0, FontStyle::Bold).color(&colour),
         );
     }
     let end = if sim > 0.0 { sim } else { 1.0 };
@@ -430,8 +431,8 @@ pub(crate) fn draw_time_mesh<DB: DrawingBackend>(
         .y_desc(y_desc)
         .x_label_formatter(&|v| fmt_num(*v))
         .y_label_formatter(&fy)
-        .label_style(text(13, BLACK))
-        .axis_desc_style(text(14, BLACK))
+        .label_style(text(LABEL_PX, BLACK))
+        .axis_desc_style(text(DESC_PX, BLACK))
         .bold_line_style(RGBColor(225, 225, 225).stroke_width(1))
         .light_line_style(TRANSPARENT)
         .draw()
@@ -600,7 +601,7 @@ impl Events {
         let (xr, yr) = (chart.x_range(), chart.y_range());
         let (left, top) = chart.backend_coord(&(xr.start, yr.end));
         let (right, bottom) = chart.backend_coord(&(xr.end, yr.start));
-        let style = text(13, RGBColor(60, 60, 60));
+        let style = text(LABEL_PX, RGBColor(60, 60, 60));
         // (x, row, bottom, width, text)
         let mut boxes: Vec<(i32, i32, bool, i32, String)> = Vec::new();
         let place = |items: &[(f64, String)],
@@ -637,7 +638,7 @@ impl Events {
         if self.scalings.len() <= MAX_SCALING_LABELS {
             place(&self.scalings, &mut boxes, 2, true)?;
         }
-        const ROW: i32 = 18;
+        const ROW: i32 = 20;
         for (x, row, at_bottom, w, label) in boxes {
             let y = if at_bottom {
                 bottom - (row + 1) * ROW
@@ -755,7 +756,7 @@ pub(crate) fn note_on<DB: DrawingBackend>(
     body.draw(&Text::new(
         msg.to_string(),
         (40, 60),
-        text(15, palette::GREY),
+        text(DESC_PX, palette::GREY),
     ))
     .map_err(plot_err)?;
     Ok(())
