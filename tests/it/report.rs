@@ -282,3 +282,39 @@ fn long_runs_show_progress_on_a_terminal() {
     let quiet = under_tty("--quiet");
     assert!(!quiet.contains("eta"), "--quiet shows a bar: {quiet}");
 }
+
+/// The chart in README.md is what its documented command draws today
+/// (`microsim run scenarios/payment-outage.toml --out DIR`, then
+/// `DIR/charts/latency.png`): redraw it when a chart's look changes.
+#[test]
+fn readme_chart_is_current() {
+    let saved = saved_bundled("payment-outage.toml", &[]);
+    let files = microsim::report::output::run_files(
+        &microsim::report::saved::SavedRun {
+            meta: microsim::report::saved::RunMeta {
+                scenario_file: "scenarios/payment-outage.toml".into(),
+                ..saved.meta.clone()
+            },
+            ..saved
+        },
+        Some(microsim::report::charts::Formats {
+            png: true,
+            svg: false,
+        }),
+    )
+    .unwrap();
+    let png = &files
+        .iter()
+        .find(|(n, _)| n == "charts/latency.png")
+        .expect("a latency chart")
+        .1;
+    let readme = crate::common::root().join("docs/payment-outage-latency.png");
+    assert!(
+        fs::read(&readme).unwrap() == *png,
+        "{} is stale: redraw it with the command under it in README.md",
+        readme.display()
+    );
+    assert!(fs::read_to_string(crate::common::root().join("README.md"))
+        .unwrap()
+        .contains("](docs/payment-outage-latency.png)"));
+}
