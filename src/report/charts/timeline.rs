@@ -247,16 +247,12 @@ impl YAxis {
     }
 }
 
-/// A tick label: whole numbers plainly, others with up to three
-/// significant decimals.
+/// A tick label: the shortest form that reads back as the tick, so
+/// whole numbers plainly and small ticks (a queue of 0.0002 requests)
+/// with all the decimals they need, never rounded to a row of `0`s.
 pub(crate) fn fmt_num(v: f64) -> String {
-    let r = (v * 1000.0).round() / 1000.0;
-    if (r - r.round()).abs() < 1e-9 {
-        format!("{:.0}", r)
-    } else {
-        let s = format!("{:.3}", r);
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
+    // `+ 0.0` turns -0 into 0.
+    super::kit::tick(v + 0.0)
 }
 
 /// `c` mixed with white (`f` > 0, 1 is white) or black (`f` < 0, -1 is
@@ -1091,5 +1087,23 @@ mod tests {
         assert_eq!(fmt_num(2.5), "2.5");
         assert_eq!(fmt_num(0.125), "0.125");
         assert_eq!(fmt_num(1e4), "10000");
+        assert_eq!(fmt_num(-0.0), "0");
+        assert_eq!(fmt_num(0.1 + 0.2), "0.3");
+        assert_eq!(fmt_num(3.0 * 0.0002), "0.0006");
+    }
+
+    #[test]
+    fn small_linear_ticks_stay_distinct() {
+        // A queue that averages well under a request per window (payment-outage):
+        // the ticks are 0.0002 apart and must not all read "0".
+        for max in [0.0007, 0.00004, 0.0123] {
+            let y = YAxis::linear(max, false);
+            let labels: Vec<String> = y.ticks.iter().map(|t| y.label(*t)).collect();
+            let mut unique = labels.clone();
+            unique.dedup();
+            assert_eq!(unique.len(), labels.len(), "{max}: {labels:?}");
+        }
+        let y = YAxis::linear(0.0007, false);
+        assert_eq!(y.label(y.ticks[1]), "0.0002");
     }
 }
