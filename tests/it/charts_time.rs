@@ -121,6 +121,7 @@ fn time_charts_are_valid_non_blank_and_span_the_run() {
     let s = &run.result.summary;
     assert_eq!(s.simulated_seconds, 60.0);
     assert!(!s.faults.is_empty() && !s.deploys.is_empty() && !s.scaling.is_empty());
+    assert!(s.deploys.iter().any(|d| d.effect_end_s > d.end_s.unwrap()));
 
     let files = output::run_files(&run, Some(Formats::default())).unwrap();
     let get = |name: &str| {
@@ -165,6 +166,11 @@ fn time_charts_are_valid_non_blank_and_span_the_run() {
         for label in ["warm-up", "payment v2", "catalog crash"] {
             assert!(svg.contains(label), "{name}: no `{label}` label");
         }
+        // What goes on after a rollout (the bad release's last bad
+        // replicas) is shaded and named.
+        assert!(svg.contains("deploy after-effect"), "{name}: legend");
+        // The crash has no after-effect (restarts take no time here).
+        assert!(!svg.contains("fault after-effect"), "{name}: legend");
         let axis = first_time_axis(&svg);
         assert_eq!(axis.first().unwrap().1, 0.0, "{name}: {axis:?}");
         assert_eq!(axis.last().unwrap().1, 60.0, "{name}: {axis:?}");
@@ -240,4 +246,30 @@ fn a_run_without_successes_still_draws() {
         );
         assert!(c.png.is_some(), "{name}");
     }
+}
+
+/// A crash whose replicas take time to restart: the time after the fault
+/// until they are back is shaded lighter and named in the legend.
+#[test]
+fn a_faults_after_effect_is_named() {
+    let toml = std::fs::read_to_string(scenario("payment-outage.toml")).unwrap();
+    let result = run_with(&toml, &[]);
+    let f = &result.summary.faults[0];
+    assert!(f.effect_end_s > f.end_s, "payment-outage restarts take time");
+    let run = SavedRun {
+        meta: RunMeta {
+            window_seconds: 1.0,
+            ..RunMeta::default()
+        },
+        result,
+        source: toml,
+    };
+    let svg_only = Formats {
+        png: false,
+        svg: true,
+    };
+    let lat = charts::timeline::latency(&run, svg_only).unwrap();
+    let svg = lat[0].svg.as_deref().unwrap();
+    assert!(svg.contains("fault after-effect"));
+    assert!(!svg.contains("deploy after-effect"));
 }

@@ -441,8 +441,9 @@ pub(crate) fn draw_time_mesh<DB: DrawingBackend>(
 pub(crate) struct Events {
     /// (label, start, end, colour, opacity), in time order.
     spans: Vec<(String, f64, f64, RGBColor, f64)>,
-    /// After a fault, until its effect ends (restarts): (start, end).
-    tails: Vec<(f64, f64)>,
+    /// After a fault or a rollout, until its effect ends (restarts, a bad
+    /// release's last bad replica): (start, end, colour).
+    tails: Vec<(f64, f64, RGBColor)>,
     /// Scaling decisions: (time, label).
     scalings: Vec<(f64, String)>,
     /// Legend entries for the span kinds present.
@@ -452,6 +453,11 @@ pub(crate) struct Events {
 /// The most scaling decisions labelled one by one; more get one legend
 /// entry instead.
 const MAX_SCALING_LABELS: usize = 6;
+
+/// Opacity of an after-effect's swatch in the legend (its shading is
+/// drawn at 0.06; the legend's swatches are a little stronger, like
+/// those of the spans).
+const TAIL_ALPHA: f64 = 0.09;
 
 /// Light grey of the warm-up.
 const WARMUP: RGBColor = RGBColor(150, 150, 150);
@@ -485,11 +491,17 @@ impl Events {
             ));
             // A crashed service's restart after the fault ended.
             if f.effect_end_s > f.end_s {
-                tails.push((f.end_s.min(sim), f.effect_end_s.min(sim)));
+                tails.push((f.end_s.min(sim), f.effect_end_s.min(sim), palette::FAULT));
             }
         }
         if !s.faults.is_empty() {
             legend.push(LegendItem::new("fault", Swatch::Area(palette::FAULT, 0.2)));
+        }
+        if s.faults.iter().any(|f| f.effect_end_s > f.end_s) {
+            legend.push(LegendItem::new(
+                "fault after-effect",
+                Swatch::Area(palette::FAULT, TAIL_ALPHA),
+            ));
         }
         for d in &s.deploys {
             spans.push((
@@ -499,11 +511,27 @@ impl Events {
                 palette::CHANGE,
                 0.14,
             ));
+            // A bad release's errors go on after the rollout, until the
+            // last new replica's bad period ends.
+            let end = d.end_s.unwrap_or(sim).min(sim);
+            if d.effect_end_s > end {
+                tails.push((end, d.effect_end_s.min(sim), palette::CHANGE));
+            }
         }
         if !s.deploys.is_empty() {
             legend.push(LegendItem::new(
                 "deploy rollout",
                 Swatch::Area(palette::CHANGE, 0.2),
+            ));
+        }
+        if s
+            .deploys
+            .iter()
+            .any(|d| d.effect_end_s > d.end_s.unwrap_or(sim).min(sim))
+        {
+            legend.push(LegendItem::new(
+                "deploy after-effect",
+                Swatch::Area(palette::CHANGE, TAIL_ALPHA),
             ));
         }
         spans.sort_by(|a, b| a.1.total_cmp(&b.1));
@@ -551,7 +579,7 @@ impl Events {
             .draw_series(self.tails.iter().filter(|s| s.1 > s.0).map(|s| {
                 Rectangle::new(
                     [(clamp(s.0), yr.start), (clamp(s.1), yr.end)],
-                    palette::FAULT.mix(0.06).filled(),
+                    s.2.mix(0.06).filled(),
                 )
             }))
             .map_err(plot_err)?;
