@@ -231,6 +231,7 @@ fn compare_draws_the_variants_side_by_side_and_costs_only_when_priced() {
         ]
     );
     for c in &charts {
+        assert_title_centred(c);
         // What the CLI wrote is what the saved results redraw.
         let dir = out.join("charts");
         assert_eq!(
@@ -344,5 +345,61 @@ fn empty_data_draws_notes_instead_of_failing() {
     for c in &charts {
         decode(c.png.as_ref().unwrap());
         assert!(has_text(c.svg.as_ref().unwrap(), "n/a") || c.name == "compare-percentiles");
+    }
+}
+
+/// The title's `<text>` tag of a chart's SVG (its first text).
+fn title_tag(c: &ChartFile) -> String {
+    let svg = c.svg.as_deref().unwrap();
+    let tag = svg.split("<text ").nth(1).unwrap();
+    let (tag, rest) = tag.split_once('>').unwrap();
+    assert_eq!(
+        rest.split("</text>").next().unwrap().trim(),
+        c.title,
+        "{}",
+        c.name
+    );
+    tag.to_string()
+}
+
+/// Every chart puts its title in the same place and size: centred at
+/// the top, as the time charts do.
+fn assert_title_centred(c: &ChartFile) {
+    let tag = title_tag(c);
+    for attr in [
+        "x=\"500\"",
+        "y=\"5\"",
+        "text-anchor=\"middle\"",
+        "font-weight=\"bold\"",
+    ] {
+        assert!(tag.contains(attr), "{}: title {tag}", c.name);
+    }
+}
+
+#[test]
+fn every_run_chart_titles_alike() {
+    let run = saved(run_bundled(
+        "payment-outage.toml",
+        &["simulation.duration=60s"],
+    ));
+    let svg = Formats {
+        png: false,
+        svg: true,
+    };
+    let charts = microsim::report::charts::run_charts(&run, svg).unwrap();
+    assert!(charts.len() >= 7);
+    let first = title_tag(&charts[0]);
+    let size = |t: &str| {
+        t.split("font-size=")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    for c in &charts {
+        assert_title_centred(c);
+        assert_eq!(size(&title_tag(c)), size(&first), "{}", c.name);
     }
 }

@@ -255,7 +255,10 @@ fn a_faults_after_effect_is_named() {
     let toml = std::fs::read_to_string(scenario("payment-outage.toml")).unwrap();
     let result = run_with(&toml, &[]);
     let f = &result.summary.faults[0];
-    assert!(f.effect_end_s > f.end_s, "payment-outage restarts take time");
+    assert!(
+        f.effect_end_s > f.end_s,
+        "payment-outage restarts take time"
+    );
     let run = SavedRun {
         meta: RunMeta {
             window_seconds: 1.0,

@@ -33,16 +33,18 @@ pub(crate) fn bold(px: u32) -> TextStyle<'static> {
     TextStyle::from((FONT, px, FontStyle::Bold))
 }
 
-/// Draws `title` in bold at the top of `root` and returns the area
-/// below it, where the chart goes.
+/// Draws `title` in bold, centred at the top of `root` where the time
+/// charts (plotters' `titled`) put theirs, and returns the area below
+/// it, where the chart goes.
 pub(crate) fn title<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
 ) -> Result<DrawingArea<DB, Shift>> {
+    let (w, _) = root.dim_in_pixel();
     root.draw(&Text::new(
         title.to_string(),
-        (20, 12),
-        bold(TITLE_PX).pos(Pos::new(HPos::Left, VPos::Top)),
+        (w as i32 / 2, 5),
+        bold(TITLE_PX).pos(Pos::new(HPos::Center, VPos::Top)),
     ))
     .map_err(plot_err)?;
     Ok(root.split_vertically(TITLE_H).1)

@@ -524,8 +524,7 @@ impl Events {
                 Swatch::Area(palette::CHANGE, 0.2),
             ));
         }
-        if s
-            .deploys
+        if s.deploys
             .iter()
             .any(|d| d.effect_end_s > d.end_s.unwrap_or(sim).min(sim))
         {
