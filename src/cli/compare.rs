@@ -316,6 +316,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
         }
     }
     let charts = args.charts.formats()?;
+    args.charts.need_out(args.out.as_deref())?;
     let loaded = load_all(args)?;
     for v in &loaded {
         let (rows, warnings) = capacity_report(&v.scenario);
@@ -343,6 +344,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     // the same for any number of threads.
     let progress = Progress::new(
         loaded.iter().map(|v| v.scenario.model.duration).sum(),
+        loaded.len(),
         args.quiet,
     );
     let results: Vec<Result<RunResult, CliError>> = pool.install(|| {

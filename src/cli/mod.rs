@@ -74,9 +74,9 @@ impl ScenarioArgs {
 #[derive(Debug, Args)]
 pub struct ChartArgs {
     /// Chart image formats to write under DIR/charts/: a comma-separated
-    /// list of png and svg.
-    #[arg(long, value_name = "FORMATS", default_value = "png,svg")]
-    pub charts: String,
+    /// list of png and svg [default: png,svg].
+    #[arg(long, value_name = "FORMATS")]
+    pub charts: Option<String>,
     /// Draw no charts (report.html then holds only the tables).
     #[arg(long, conflicts_with = "charts")]
     pub no_charts: bool,
@@ -88,9 +88,28 @@ impl ChartArgs {
         if self.no_charts {
             return Ok(None);
         }
-        Formats::parse(&self.charts)
-            .map(Some)
-            .map_err(|e| CliError::Input(format!("--charts {}: {e}", self.charts)))
+        match &self.charts {
+            None => Ok(Some(Formats::default())),
+            Some(list) => Formats::parse(list)
+                .map(Some)
+                .map_err(|e| CliError::Input(format!("--charts {list}: {e}"))),
+        }
+    }
+
+    /// Refuses chart options where nothing is written (`run` or
+    /// `compare` without `--out`), rather than ignoring them.
+    pub fn need_out(&self, out: Option<&std::path::Path>) -> Result<(), CliError> {
+        if out.is_none() && (self.charts.is_some() || self.no_charts) {
+            let flag = if self.no_charts {
+                "--no-charts"
+            } else {
+                "--charts"
+            };
+            return Err(CliError::Input(format!(
+                "{flag} applies to the files written with --out DIR, and there is no --out"
+            )));
+        }
+        Ok(())
     }
 }
 

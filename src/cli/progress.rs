@@ -24,12 +24,19 @@ pub struct Progress {
     done_ns: AtomicU64,
     /// Events handled over all runs.
     events: AtomicU64,
+    /// The most simulated time drawn so far: threads race to draw, and
+    /// the bar must never step back.
+    drawn_ns: AtomicU64,
+    /// Total simulated nanoseconds over all runs.
+    total_ns: u64,
+    /// How many runs share the bar (compare's variants).
+    runs: usize,
 }
 
 impl Progress {
-    /// Progress over runs totalling `total` simulated nanoseconds; drawn
-    /// only if `quiet` is off and stderr is a terminal.
-    pub fn new(total: SimTime, quiet: bool) -> Progress {
+    /// Progress over `runs` runs totalling `total` simulated nanoseconds;
+    /// drawn only if `quiet` is off and stderr is a terminal.
+    pub fn new(total: SimTime, runs: usize, quiet: bool) -> Progress {
         let enabled = !quiet && std::io::stderr().is_terminal();
         let bar =
             ProgressBar::with_draw_target(Some(total / 1_000_000), ProgressDrawTarget::hidden());
@@ -47,6 +54,9 @@ impl Progress {
             started: Instant::now(),
             done_ns: AtomicU64::new(0),
             events: AtomicU64::new(0),
+            drawn_ns: AtomicU64::new(0),
+            total_ns: total,
+            runs,
         }
     }
 
@@ -70,8 +80,12 @@ impl Progress {
         if elapsed < SHOW_AFTER {
             return;
         }
+        if self.drawn_ns.fetch_max(done, Ordering::Relaxed) > done {
+            return;
+        }
         self.bar.set_position(done / 1_000_000);
-        self.bar.set_message(label(done, ev, elapsed));
+        self.bar
+            .set_message(label(done, self.total_ns, self.runs, ev, elapsed));
         if !self.shown.swap(true, Ordering::Relaxed) {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
         }
@@ -83,13 +97,33 @@ impl Progress {
     }
 }
 
-/// "123s, 4.56M events/s": simulated time so far and the event rate.
-fn label(done_ns: u64, events: u64, elapsed: Duration) -> String {
+/// "2h05m of 6h, 4.56M events/s" (with several runs: "of 18h over 3
+/// runs"): simulated time so far and the event rate.
+fn label(done_ns: u64, total_ns: u64, runs: usize, events: u64, elapsed: Duration) -> String {
+    let over = if runs > 1 {
+        format!(" over {runs} runs")
+    } else {
+        String::new()
+    };
     format!(
-        "{:.0}s, {:.2}M events/s",
-        done_ns as f64 / 1e9,
+        "{} of {}{over}, {:.2}M events/s",
+        clock(done_ns),
+        clock(total_ns),
         events as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6
     )
+}
+
+/// Simulated time as a clock reads: "2h05m", "3m07s", "42s", "6h".
+fn clock(ns: u64) -> String {
+    let s = ns / 1_000_000_000;
+    let (h, m, sec) = (s / 3600, s / 60 % 60, s % 60);
+    match (h, m, sec) {
+        (0, 0, sec) => format!("{sec}s"),
+        (0, m, 0) => format!("{m}m"),
+        (0, m, sec) => format!("{m}m{sec:02}s"),
+        (h, 0, _) => format!("{h}h"),
+        (h, m, _) => format!("{h}h{m:02}m"),
+    }
 }
 
 #[cfg(test)]
@@ -98,15 +132,27 @@ mod tests {
 
     #[test]
     fn label_reads_simulated_time_and_rate() {
+        let s = 1_000_000_000u64;
         assert_eq!(
-            label(120_000_000_000, 5_000_000, Duration::from_secs(2)),
-            "120s, 2.50M events/s"
+            label(
+                125 * 60 * s,
+                6 * 3600 * s,
+                1,
+                5_000_000,
+                Duration::from_secs(2)
+            ),
+            "2h05m of 6h, 2.50M events/s"
         );
+        assert_eq!(
+            label(187 * s, 600 * s, 3, 0, Duration::from_secs(1)),
+            "3m07s of 10m over 3 runs, 0.00M events/s"
+        );
+        assert_eq!(clock(42 * s + 999_999_999), "42s");
     }
 
     #[test]
     fn trackers_add_up_over_runs() {
-        let p = Progress::new(10_000_000_000, true);
+        let p = Progress::new(10_000_000_000, 2, true);
         {
             let mut a = p.tracker();
             let mut b = p.tracker();

@@ -37,6 +37,7 @@ pub struct RunArgs {
 pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let sc = args.scenario.load()?;
     let charts = args.charts.formats()?;
+    args.charts.need_out(args.out.as_deref())?;
     if let Some(dir) = &args.out {
         // Refuse an unusable output path before spending time simulating.
         if dir.exists() && !dir.is_dir() {
@@ -60,7 +61,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     }
 
     let started = Instant::now();
-    let progress = Progress::new(model.duration, args.quiet);
+    let progress = Progress::new(model.duration, 1, args.quiet);
     let result = simulation::run_with_progress(model, &mut progress.tracker());
     progress.finish();
     let result = result.map_err(|e| CliError::Failed(format!("{}: {e}", sc.file)))?;

@@ -373,8 +373,10 @@ impl Page {
             );
         }
         out.push_str(
-            "<footer>Drawn by microsim from the results saved beside this file; \
-             <code>microsim report DIR</code> draws it again.</footer>\n</main>\n</body>\n</html>\n",
+            "<footer>Drawn by microsim from the run's saved results (summary.json, \
+             timeseries.csv, percentiles.csv, run.json, scenario.toml); \
+             <code>microsim report DIR</code> on their directory draws it again.</footer>\n\
+             </main>\n</body>\n</html>\n",
         );
         out
     }
