@@ -132,6 +132,12 @@ pub(crate) fn wants_log(lo: f64, hi: f64) -> bool {
     lo > 0.0 && hi.is_finite() && hi / lo > 10f64.powf(1.5)
 }
 
+/// The largest value a value axis reaches: values beyond it (only ever
+/// seen in hand-edited results) are drawn at the top.
+pub(crate) const AXIS_MAX: f64 = 1e300;
+/// The smallest positive value a log axis reaches.
+pub(crate) const AXIS_MIN: f64 = 1e-300;
+
 /// A value axis: its range and ticks, in plotted units (log10 of the
 /// value on a log axis, so one coordinate type serves both).
 #[derive(Debug, Clone, PartialEq)]
@@ -149,8 +155,11 @@ pub(crate) struct YAxis {
 impl YAxis {
     /// A linear axis from 0 to a round value at or above `max`.
     pub(crate) fn linear(max: f64, integer: bool) -> YAxis {
+        // Capped well below f64::MAX so the headroom and the tick count
+        // below stay finite (a hand-edited 1.7e308 made them infinite and
+        // the tick loop endless).
         let max = if max.is_finite() && max > 0.0 {
-            max
+            max.min(AXIS_MAX)
         } else {
             1.0
         };
@@ -184,6 +193,9 @@ impl YAxis {
                 .find(|c| *c >= v * (1.0 - 1e-9))
                 .unwrap_or(10.0 * p)
         };
+        // Within AXIS_MIN..AXIS_MAX, so the decades below are finite and few.
+        let lo = lo.clamp(AXIS_MIN, AXIS_MAX);
+        let hi = hi.clamp(lo, AXIS_MAX);
         let (lo, hi) = (at_or_below(lo), at_or_above(hi));
         let (a, b) = (lo.log10(), hi.log10());
         let mults: &[f64] = if b - a <= 3.0 {
@@ -1041,6 +1053,19 @@ mod tests {
         // No values at all: a small linear axis.
         let none = YAxis::auto(&[]);
         assert!(!none.log && none.hi > 0.0);
+        // Values at the ends of f64's range give a finite axis with few
+        // ticks (they made the tick loops endless).
+        for values in [
+            vec![18.0, 1.7e308],
+            vec![1e-320, 5.0],
+            vec![f64::MIN_POSITIVE, f64::MAX],
+        ] {
+            let y = YAxis::auto(&values);
+            assert!(y.lo.is_finite() && y.hi.is_finite() && y.hi > y.lo, "{y:?}");
+            assert!(!y.ticks.is_empty() && y.ticks.len() < 700, "{values:?}");
+        }
+        let y = YAxis::linear(f64::MAX, false);
+        assert!(y.hi.is_finite() && y.ticks.len() < 20, "{y:?}");
     }
 
     #[test]
