@@ -176,7 +176,7 @@ pub(crate) fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     for d in d0..=d1 {
         for m in mults {
             let v = round9(m * 10f64.powi(d));
-            if v >= lo * (1.0 - 1e-9) && v <= hi * (1.0 + 1e-9) {
+            if v.is_finite() && v >= lo * (1.0 - 1e-9) && v <= hi * (1.0 + 1e-9) {
                 out.push(v);
             }
         }
