@@ -158,6 +158,22 @@ pub fn load_compare(dir: &Path) -> Result<SavedCompare> {
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     let comparison: Comparison =
         serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?;
+    // A variant's name is its directory under DIR: one that is not a
+    // plain name (`../x`, `/x`) would read and write outside DIR.
+    for v in &comparison.variants {
+        let plain = !v.name.is_empty()
+            && v.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !plain {
+            bail!(
+                "reading {}: variant name `{}` is not letters, digits, `-` or `_` (it names a directory in {})",
+                path.display(),
+                v.name,
+                dir.display()
+            );
+        }
+    }
     let variants = comparison
         .variants
         .iter()

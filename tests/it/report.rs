@@ -148,6 +148,21 @@ fn report_redraws_a_comparison_byte_identically() {
     for (rel, bytes) in &a {
         assert!(&redrawn[rel] == bytes, "{rel} differs when redrawn");
     }
+    // A compare.json whose variant name is a path (`../x3`: a saved run
+    // beside the comparison) is refused: redrawing it wrote its charts
+    // and report outside the directory.
+    let dir = tmp.path().join("a");
+    std::fs::rename(dir.join("x3"), tmp.path().join("x3")).unwrap();
+    let json = fs::read_to_string(dir.join("compare.json")).unwrap();
+    let json = json.replace("\"name\": \"x3\"", "\"name\": \"../x3\"");
+    fs::write(dir.join("compare.json"), json).unwrap();
+    without_presentation(&tmp.path().join("x3"));
+    let (_, err) = cli(tmp.path(), &["report", "a", "-q"], 2);
+    assert!(
+        err.contains("compare.json") && err.contains("variant name `../x3`"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("x3/report.html").exists());
 }
 
 /// `--no-charts` draws nothing but still writes the report; `--charts
