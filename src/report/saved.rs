@@ -101,14 +101,18 @@ pub fn parse_run(files: &[(&str, Vec<u8>)]) -> Result<SavedRun> {
     };
     let summary: Summary =
         serde_json::from_slice(get("summary.json")?).context("reading summary.json")?;
+    let sim = summary.simulated_seconds;
+    if !(sim.is_finite() && sim > 0.0) {
+        bail!("reading summary.json: `simulated_seconds` is {sim}, not a positive duration");
+    }
     let meta: RunMeta = serde_json::from_slice(get("run.json")?).context("reading run.json")?;
     let source = String::from_utf8(get("scenario.toml")?.to_vec())
         .context("reading scenario.toml: not UTF-8")?;
     let mut timeseries =
-        parse_timeseries(get("timeseries.csv")?).context("reading timeseries.csv")?;
+        parse_timeseries(get("timeseries.csv")?, &summary).context("reading timeseries.csv")?;
     timeseries.window_seconds = meta.window_seconds;
     let percentiles =
-        parse_percentiles(get("percentiles.csv")?).context("reading percentiles.csv")?;
+        parse_percentiles(get("percentiles.csv")?, &summary).context("reading percentiles.csv")?;
     Ok(SavedRun {
         result: RunResult {
             summary,
@@ -154,6 +158,22 @@ pub fn load_compare(dir: &Path) -> Result<SavedCompare> {
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     let comparison: Comparison =
         serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?;
+    // A variant's name is its directory under DIR: one that is not a
+    // plain name (`../x`, `/x`) would read and write outside DIR.
+    for v in &comparison.variants {
+        let plain = !v.name.is_empty()
+            && v.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        if !plain {
+            bail!(
+                "reading {}: variant name `{}` is not letters, digits, `-` or `_` (it names a directory in {})",
+                path.display(),
+                v.name,
+                dir.display()
+            );
+        }
+    }
     let variants = comparison
         .variants
         .iter()
@@ -183,10 +203,17 @@ pub fn percentiles_csv(p: &IndexMap<String, Vec<PercentilePoint>>) -> Result<Vec
     w.into_inner().map_err(|e| anyhow!("{e}"))
 }
 
-fn parse_percentiles(bytes: &[u8]) -> Result<IndexMap<String, Vec<PercentilePoint>>> {
+/// Parses `percentiles.csv`, checking that it belongs with `summary`
+/// (its workloads) and holds plottable numbers; points are put in
+/// percentile order.
+fn parse_percentiles(
+    bytes: &[u8],
+    summary: &Summary,
+) -> Result<IndexMap<String, Vec<PercentilePoint>>> {
     let mut out: IndexMap<String, Vec<PercentilePoint>> = IndexMap::new();
     let mut r = csv::Reader::from_reader(bytes);
     let cols = Columns::new(r.headers()?)?;
+    cols.require(&["workload", "percentile", "latency_ms"])?;
     for (i, rec) in r.records().enumerate() {
         let rec = rec?;
         let row = Row {
@@ -194,12 +221,30 @@ fn parse_percentiles(bytes: &[u8]) -> Result<IndexMap<String, Vec<PercentilePoin
             cols: &cols,
             line: i + 2,
         };
-        out.entry(row.text("workload")?.to_string())
+        let workload = row.text("workload")?;
+        if !summary.workloads.contains_key(workload) {
+            bail!(
+                "line {}: workload `{workload}` is not in summary.json (results of another run?)",
+                row.line
+            );
+        }
+        let percentile: f64 = row.value("percentile")?;
+        if percentile > 100.0 {
+            bail!(
+                "line {}: column `percentile`: `{}` is not between 0 and 100",
+                row.line,
+                row.raw("percentile")
+            );
+        }
+        out.entry(workload.to_string())
             .or_default()
             .push(PercentilePoint {
-                percentile: row.num("percentile")?,
-                latency_ms: row.num("latency_ms")?,
+                percentile,
+                latency_ms: row.value("latency_ms")?,
             });
+    }
+    for points in out.values_mut() {
+        points.sort_by(|a, b| a.percentile.total_cmp(&b.percentile));
     }
     Ok(out)
 }
@@ -213,6 +258,13 @@ impl Columns {
     }
     fn at(&self, name: &str) -> Option<usize> {
         self.0.iter().position(|c| c == name)
+    }
+    /// Fails naming the first of `names` the header lacks.
+    fn require(&self, names: &[&str]) -> Result<()> {
+        match names.iter().find(|n| self.at(n).is_none()) {
+            Some(n) => bail!("line 1: no column `{n}`"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -254,14 +306,38 @@ impl Row<'_> {
         self.parse(col)?
             .ok_or_else(|| anyhow!("line {}: column `{col}` is empty", self.line))
     }
+    /// A measured value: `None` when empty, else a finite number, not
+    /// negative (Rust parses `NaN`, `inf` and `-1` as numbers, which no
+    /// chart can place).
+    fn opt_value(&self, col: &str) -> Result<Option<f64>> {
+        let v: Option<f64> = self.parse(col)?;
+        match v {
+            Some(x) if !(x.is_finite() && x >= 0.0) => bail!(
+                "line {}: column `{col}`: `{}` is not a finite number of at least 0",
+                self.line,
+                self.raw(col)
+            ),
+            v => Ok(v),
+        }
+    }
+    /// Like [`Row::opt_value`], but the value must be there.
+    fn value(&self, col: &str) -> Result<f64> {
+        self.opt_value(col)?
+            .ok_or_else(|| anyhow!("line {}: column `{col}` is empty", self.line))
+    }
 }
 
 /// Parses `timeseries.csv` (see [`csv_out::timeseries_csv`]) back into
-/// its series; `window_seconds` is left 0 for the caller to set.
-fn parse_timeseries(bytes: &[u8]) -> Result<TimeSeries> {
+/// its series, checking that it belongs with `summary` (its workloads
+/// and services, windows within the simulated duration) and holds
+/// plottable numbers; windows are put in time order. `window_seconds` is
+/// left 0 for the caller to set.
+fn parse_timeseries(bytes: &[u8], summary: &Summary) -> Result<TimeSeries> {
     let mut t = TimeSeries::default();
     let mut r = csv::Reader::from_reader(bytes);
     let cols = Columns::new(r.headers()?)?;
+    cols.require(&["window_start_s", "window_end_s", "kind", "name"])?;
+    let sim = summary.simulated_seconds;
     for (i, rec) in r.records().enumerate() {
         let rec = rec?;
         let row = Row {
@@ -269,9 +345,27 @@ fn parse_timeseries(bytes: &[u8]) -> Result<TimeSeries> {
             cols: &cols,
             line: i + 2,
         };
-        let (start_s, end_s) = (row.num("window_start_s")?, row.num("window_end_s")?);
+        let (start_s, end_s) = (row.value("window_start_s")?, row.value("window_end_s")?);
+        if start_s > end_s || end_s > sim * (1.0 + 1e-9) {
+            bail!(
+                "line {}: window {start_s}..{end_s} s is not within the simulated 0..{sim} s of summary.json (results of another run?)",
+                row.line
+            );
+        }
         let name = row.text("name")?.to_string();
-        match row.text("kind")? {
+        let kind = row.text("kind")?;
+        let known = match kind {
+            "workload" => summary.workloads.contains_key(&name),
+            "service" => summary.services.contains_key(&name),
+            _ => true,
+        };
+        if !known {
+            bail!(
+                "line {}: {kind} `{name}` is not in summary.json (results of another run?)",
+                row.line
+            );
+        }
+        match kind {
             "workload" => t.workloads.push(WorkloadWindow {
                 start_s,
                 end_s,
@@ -280,24 +374,24 @@ fn parse_timeseries(bytes: &[u8]) -> Result<TimeSeries> {
                 ok: row.num("ok")?,
                 degraded: row.num("degraded")?,
                 failed: row.num("failed")?,
-                throughput_rps: row.num("throughput_rps")?,
-                p50_ms: row.parse("p50_ms")?,
-                p95_ms: row.parse("p95_ms")?,
-                p99_ms: row.parse("p99_ms")?,
+                throughput_rps: row.value("throughput_rps")?,
+                p50_ms: row.opt_value("p50_ms")?,
+                p95_ms: row.opt_value("p95_ms")?,
+                p99_ms: row.opt_value("p99_ms")?,
             }),
             "service" => t.services.push(ServiceWindow {
                 start_s,
                 end_s,
                 service: name,
-                utilization: row.num("utilization")?,
-                queue_length: row.num("queue_length")?,
+                utilization: row.value("utilization")?,
+                queue_length: row.value("queue_length")?,
                 replicas: row.num("replicas")?,
-                available_replicas: row.num("available_replicas")?,
+                available_replicas: row.value("available_replicas")?,
                 requests: row.num("requests")?,
                 registered: row.parse("registered")?,
                 stale_registered: row.parse("stale_registered")?,
-                mean_replicas: row.parse("mean_replicas")?,
-                cost: row.parse("cost")?,
+                mean_replicas: row.opt_value("mean_replicas")?,
+                cost: row.opt_value("cost")?,
             }),
             "discovery" => {
                 let Some((caller, callee)) = name.split_once("->") else {
@@ -319,5 +413,10 @@ fn parse_timeseries(bytes: &[u8]) -> Result<TimeSeries> {
             other => bail!("line {}: unknown kind `{other}`", row.line),
         }
     }
+    // Charts join a series' windows in file order: a hand-reordered file
+    // would zigzag.
+    t.workloads.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+    t.services.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+    t.discovery.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
     Ok(t)
 }

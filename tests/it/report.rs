@@ -148,6 +148,21 @@ fn report_redraws_a_comparison_byte_identically() {
     for (rel, bytes) in &a {
         assert!(&redrawn[rel] == bytes, "{rel} differs when redrawn");
     }
+    // A compare.json whose variant name is a path (`../x3`: a saved run
+    // beside the comparison) is refused: redrawing it wrote its charts
+    // and report outside the directory.
+    let dir = tmp.path().join("a");
+    std::fs::rename(dir.join("x3"), tmp.path().join("x3")).unwrap();
+    let json = fs::read_to_string(dir.join("compare.json")).unwrap();
+    let json = json.replace("\"name\": \"x3\"", "\"name\": \"../x3\"");
+    fs::write(dir.join("compare.json"), json).unwrap();
+    without_presentation(&tmp.path().join("x3"));
+    let (_, err) = cli(tmp.path(), &["report", "a", "-q"], 2);
+    assert!(
+        err.contains("compare.json") && err.contains("variant name `../x3`"),
+        "{err}"
+    );
+    assert!(!tmp.path().join("x3/report.html").exists());
 }
 
 /// `--no-charts` draws nothing but still writes the report; `--charts
@@ -241,6 +256,154 @@ fn report_refuses_what_it_cannot_read() {
         "{err}"
     );
     assert!(!tmp.path().join("r/report.html").exists());
+}
+
+/// Hand-edited or mismatched saved results that no chart can show
+/// truthfully (numbers that are not finite or are negative, names or
+/// windows of another run) are refused naming the file and line, exit 2,
+/// and nothing is written; values at the ends of f64's range, which made
+/// the axes' tick loops endless, are drawn; rows out of order are drawn
+/// as if in order.
+#[test]
+fn report_checks_saved_results_belong_together() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = scenario("checkout.toml");
+    cli(
+        tmp.path(),
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            "r",
+            "-q",
+            "--charts",
+            "svg",
+            "--set",
+            "simulation.duration=10s",
+            "--set",
+            "simulation.warmup=2s",
+        ],
+        0,
+    );
+    let dir = tmp.path().join("r");
+    let original = tree(&dir);
+    let text = |f: &str| String::from_utf8(original[f].clone()).unwrap();
+    // (file, edit of its text, what the error must say)
+    type Edit = fn(&str) -> String;
+    let bad: [(&str, Edit, &str); 7] = [
+        (
+            "timeseries.csv",
+            |t| t.replacen(",checkout,", ",ghost,", 1),
+            "line 2: workload `ghost` is not in summary.json",
+        ),
+        (
+            "timeseries.csv",
+            |t| {
+                let mut l: Vec<String> = t.lines().map(str::to_string).collect();
+                let mut f: Vec<String> = l[1].split(',').map(str::to_string).collect();
+                f[8] = "NaN".into();
+                l[1] = f.join(",");
+                l.join("\n") + "\n"
+            },
+            "line 2: column `throughput_rps`: `NaN`",
+        ),
+        (
+            "timeseries.csv",
+            |t| {
+                let mut l: Vec<String> = t.lines().map(str::to_string).collect();
+                l[1] = l[1].replacen("0,1,", "0,1e9,", 1);
+                l.join("\n") + "\n"
+            },
+            "line 2: window 0..1000000000 s is not within the simulated 0..10 s",
+        ),
+        (
+            "timeseries.csv",
+            |_| String::new(),
+            "no column `window_start_s`",
+        ),
+        (
+            "percentiles.csv",
+            |t| t.to_string() + "ghost,50,3\n",
+            "workload `ghost` is not in summary.json",
+        ),
+        (
+            "percentiles.csv",
+            |t| {
+                let mut l: Vec<String> = t.lines().map(str::to_string).collect();
+                l[1] = "checkout,0,-1".into();
+                l.join("\n") + "\n"
+            },
+            "line 2: column `latency_ms`: `-1`",
+        ),
+        (
+            "summary.json",
+            |t| {
+                t.replacen(
+                    "\"simulated_seconds\": 10.0",
+                    "\"simulated_seconds\": -1",
+                    1,
+                )
+            },
+            "`simulated_seconds` is -1",
+        ),
+    ];
+    for (f, edit, want) in bad {
+        let case = tmp.path().join("case");
+        let _ = fs::remove_dir_all(&case);
+        fs::create_dir(&case).unwrap();
+        for (name, bytes) in &original {
+            if !name.contains('/') && name != "report.html" {
+                fs::write(case.join(name), bytes).unwrap();
+            }
+        }
+        fs::write(case.join(f), edit(&text(f))).unwrap();
+        let (_, err) = cli(tmp.path(), &["report", "case", "--out", "case-out"], 2);
+        assert!(err.contains(f) && err.contains(want), "{f}: {want}\n{err}");
+        assert!(!tmp.path().join("case-out").exists(), "{f}: {want}");
+    }
+    // Extreme but finite values, a negative percentile latency replaced
+    // by a tiny one, and rows in reverse order: drawn, promptly.
+    let case = tmp.path().join("extreme");
+    fs::create_dir(&case).unwrap();
+    for (name, bytes) in &original {
+        if !name.contains('/') && name != "report.html" {
+            fs::write(case.join(name), bytes).unwrap();
+        }
+    }
+    let ts = text("timeseries.csv");
+    let mut lines: Vec<String> = ts.lines().map(str::to_string).collect();
+    let mut f: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    assert_eq!(f[2], "workload");
+    f[11] = "1.7e308".into();
+    f[9] = "1e-320".into();
+    lines[1] = f.join(",");
+    let head = lines.remove(0);
+    lines.reverse();
+    lines.insert(0, head);
+    fs::write(case.join("timeseries.csv"), lines.join("\n") + "\n").unwrap();
+    let pc = text("percentiles.csv");
+    let mut lines: Vec<String> = pc.lines().map(str::to_string).collect();
+    let mut f: Vec<String> = lines[2].split(',').map(str::to_string).collect();
+    f[2] = "1.7e308".into();
+    lines[2] = f.join(",");
+    let mut f: Vec<String> = lines[1].split(',').map(str::to_string).collect();
+    f[2] = "1e-320".into();
+    lines[1] = f.join(",");
+    fs::write(case.join("percentiles.csv"), lines.join("\n") + "\n").unwrap();
+    let t0 = std::time::Instant::now();
+    cli(
+        tmp.path(),
+        &["report", "extreme", "-q", "--charts", "svg"],
+        0,
+    );
+    assert!(t0.elapsed().as_secs() < 60);
+    assert!(case.join("charts/latency.svg").is_file());
+    // Reversed rows draw the same charts as the original order (only
+    // the first row was edited above, so compare another chart).
+    assert_eq!(
+        fs::read(case.join("charts/queues.svg")).unwrap(),
+        original["charts/queues.svg"]
+    );
 }
 
 /// On a terminal, a run longer than a second shows a progress bar with

@@ -4,6 +4,7 @@
 
 use super::kit::{self, Ticked, DESC_PX, LABEL_PX};
 use super::render::{plot_err, render};
+use super::timeline::{AXIS_MAX, AXIS_MIN};
 use super::{palette, ChartFile, Draw, Formats};
 use crate::metrics::latency::PercentilePoint;
 use crate::report::saved::SavedRun;
@@ -92,12 +93,14 @@ pub(crate) fn draw_distributions<DB: DrawingBackend>(
     // percentile on: the minimum (0%) of a service-time distribution can
     // be a thousand times below the body and would squash it; lower
     // points are drawn on the axis' floor.
-    let lat = || all.iter().map(|p| p.latency_ms);
+    // Within the range an axis can reach (hand-edited results near the
+    // ends of f64's range made the tick loops endless).
+    let lat = || all.iter().map(|p| p.latency_ms.min(AXIS_MAX));
     let hi = lat().fold(0.0, f64::max);
     let positive = |min_p: f64| {
         all.iter()
             .filter(|p| p.percentile >= min_p && p.latency_ms > 0.0)
-            .map(|p| p.latency_ms)
+            .map(|p| p.latency_ms.clamp(AXIS_MIN, AXIS_MAX))
             .fold(f64::INFINITY, f64::min)
     };
     let lo_pos = match positive(1.0) {
@@ -108,14 +111,24 @@ pub(crate) fn draw_distributions<DB: DrawingBackend>(
     let (y_lo, y_hi, y_ticks) = if log {
         let (l0, l1) = (lo_pos.log10(), hi.log10());
         let pad = (l1 - l0) * 0.05;
-        let (lo, hi) = (10f64.powf(l0 - pad), 10f64.powf(l1 + pad));
+        let (lo, hi) = (
+            10f64.powf((l0 - pad).max(-305.0)),
+            10f64.powf((l1 + pad).min(305.0)),
+        );
         let ticks = kit::log_ticks(lo, hi).iter().map(|t| t.log10()).collect();
         (lo.log10(), hi.log10(), ticks)
     } else {
         let top = if hi > 0.0 { hi * 1.08 } else { 1.0 };
         (0.0, top, kit::linear_ticks(0.0, top, 6))
     };
-    let y = |ms: f64| if log { ms.log10().max(y_lo) } else { ms };
+    let y = |ms: f64| {
+        let ms = ms.min(AXIS_MAX);
+        if log {
+            ms.log10().max(y_lo)
+        } else {
+            ms
+        }
+    };
 
     let mut b = ChartBuilder::on(area);
     b.margin_left(10)

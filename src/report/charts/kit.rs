@@ -144,9 +144,18 @@ pub(crate) fn nice_step(span: f64, target: usize) -> f64 {
 /// Ticks at multiples of a nice step within `lo..=hi` (about `target` of
 /// them).
 pub(crate) fn linear_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
+    // Bounds the loop below: a span that overflows (hand-edited results
+    // near f64::MAX) or is not a number would otherwise give billions of
+    // ticks.
+    if !(lo.is_finite() && hi.is_finite() && hi - lo > 0.0 && (hi - lo).is_finite()) {
+        return [lo, hi].into_iter().filter(|v| v.is_finite()).collect();
+    }
     let step = nice_step(hi - lo, target);
     let first = (lo / step - 1e-9).ceil() as i64;
     let last = (hi / step + 1e-9).floor() as i64;
+    if last.saturating_sub(first) > 10 * target.max(1) as i64 {
+        return vec![lo, hi];
+    }
     (first..=last).map(|k| round9(k as f64 * step)).collect()
 }
 
@@ -154,6 +163,11 @@ pub(crate) fn linear_ticks(lo: f64, hi: f64, target: usize) -> Vec<f64> {
 /// for a log axis; only the powers of ten when the range spans many
 /// decades.
 pub(crate) fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo > 0.0 && lo.is_finite() && hi.is_finite() && hi >= lo) {
+        return Vec::new();
+    }
+    // Finite positive f64s span about -324..=309 decades: the loop below
+    // stays short.
     let (d0, d1) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
     let mults: &[f64] = if d1 - d0 > 4 {
         &[1.0]
@@ -164,7 +178,7 @@ pub(crate) fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
     for d in d0..=d1 {
         for m in mults {
             let v = round9(m * 10f64.powi(d));
-            if v >= lo * (1.0 - 1e-9) && v <= hi * (1.0 + 1e-9) {
+            if v.is_finite() && v >= lo * (1.0 - 1e-9) && v <= hi * (1.0 + 1e-9) {
                 out.push(v);
             }
         }
@@ -179,7 +193,13 @@ pub(crate) fn round9(v: f64) -> f64 {
         return v;
     }
     let scale = 10f64.powi(8 - v.abs().log10().floor() as i32);
-    (v * scale).round() / scale
+    let r = (v * scale).round() / scale;
+    // Near the ends of f64's range the scale overflows.
+    if r.is_finite() {
+        r
+    } else {
+        v
+    }
 }
 
 /// A tick value as text: the shortest form that reads back as the tick.
@@ -356,6 +376,32 @@ mod tests {
             vec![0.01, 0.1, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5]
         );
         assert_eq!(tick(0.1 + 0.2), "0.3");
+    }
+
+    #[test]
+    fn ticks_of_extreme_ranges_are_few_and_finite() {
+        // Spans that overflow, or reach 0 or infinity, used to loop over
+        // billions of ticks (`microsim report` hung on hand-edited data).
+        for (lo, hi) in [
+            (0.0, f64::INFINITY),
+            (0.0, f64::MAX),
+            (-f64::MAX, f64::MAX),
+            (f64::NAN, 1.0),
+            (5.0, 5.0),
+        ] {
+            let t = linear_ticks(lo, hi, 6);
+            assert!(
+                t.len() <= 61 && t.iter().all(|v| v.is_finite()),
+                "{lo} {hi}: {t:?}"
+            );
+        }
+        for (lo, hi) in [(0.0, 10.0), (1.0, f64::INFINITY), (5e-324, f64::MAX)] {
+            let t = log_ticks(lo, hi);
+            assert!(
+                t.len() <= 700 && t.iter().all(|v| v.is_finite() && *v > 0.0),
+                "{lo} {hi}"
+            );
+        }
     }
 
     #[test]

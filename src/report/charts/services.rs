@@ -7,7 +7,8 @@ use super::palette;
 use super::render::plot_err;
 use super::timeline::{
     build_time_chart, draw_gapped, draw_legend, draw_time_mesh, note_in_plot, note_on, panels,
-    panels_height, text, time_chart, tint, Events, LegendItem, Swatch, YAxis, SINGLE_H, WIDTH,
+    panels_height, text, time_chart, tint, Events, LegendItem, Stroke, Swatch, YAxis, SINGLE_H,
+    WIDTH,
 };
 use super::{render, ChartFile, Draw, Formats};
 use crate::metrics::ServiceWindow;
@@ -132,7 +133,7 @@ impl Draw for Services<'_> {
                     .map_err(plot_err)?;
             } else if !util.is_empty() {
                 chart
-                    .draw_secondary_series(std::iter::once(PathElement::new(
+                    .draw_secondary_series(std::iter::once(Stroke::new(
                         util,
                         UTILISATION.stroke_width(2),
                     )))

@@ -17,8 +17,10 @@ use anyhow::Result;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
+use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
 use plotters::style::FontStyle;
+use plotters_backend::{BackendCoord, DrawingErrorKind};
 
 /// Width of every time chart, in pixels.
 pub(crate) const WIDTH: u32 = 1000;
@@ -132,6 +134,12 @@ pub(crate) fn wants_log(lo: f64, hi: f64) -> bool {
     lo > 0.0 && hi.is_finite() && hi / lo > 10f64.powf(1.5)
 }
 
+/// The largest value a value axis reaches: values beyond it (only ever
+/// seen in hand-edited results) are drawn at the top.
+pub(crate) const AXIS_MAX: f64 = 1e300;
+/// The smallest positive value a log axis reaches.
+pub(crate) const AXIS_MIN: f64 = 1e-300;
+
 /// A value axis: its range and ticks, in plotted units (log10 of the
 /// value on a log axis, so one coordinate type serves both).
 #[derive(Debug, Clone, PartialEq)]
@@ -149,8 +157,11 @@ pub(crate) struct YAxis {
 impl YAxis {
     /// A linear axis from 0 to a round value at or above `max`.
     pub(crate) fn linear(max: f64, integer: bool) -> YAxis {
+        // Capped well below f64::MAX so the headroom and the tick count
+        // below stay finite (a hand-edited 1.7e308 made them infinite and
+        // the tick loop endless).
         let max = if max.is_finite() && max > 0.0 {
-            max
+            max.min(AXIS_MAX)
         } else {
             1.0
         };
@@ -184,6 +195,9 @@ impl YAxis {
                 .find(|c| *c >= v * (1.0 - 1e-9))
                 .unwrap_or(10.0 * p)
         };
+        // Within AXIS_MIN..AXIS_MAX, so the decades below are finite and few.
+        let lo = lo.clamp(AXIS_MIN, AXIS_MAX);
+        let hi = hi.clamp(lo, AXIS_MAX);
         let (lo, hi) = (at_or_below(lo), at_or_above(hi));
         let (a, b) = (lo.log10(), hi.log10());
         let mults: &[f64] = if b - a <= 3.0 {
@@ -708,6 +722,61 @@ pub(crate) fn segments(
     out
 }
 
+/// A polyline that draws the same in SVG and PNG. Plotters fills a line
+/// wider than a pixel on a bitmap as one polygon whose corners are the
+/// intersections of the offset edges, with no limit on the inner side: at
+/// a sharp turn (a noisy series of hundreds of windows turns sharply at
+/// almost every point) the corner lies far away and the PNG shows spikes
+/// far past the data, out of the plot and into the captions. On a bitmap
+/// it is drawn instead with a square pen, as one-pixel lines side by
+/// side; SVG keeps one polyline (the viewer joins it properly).
+pub(crate) struct Stroke<C> {
+    points: Vec<C>,
+    style: ShapeStyle,
+}
+
+impl<C> Stroke<C> {
+    /// A line through `points`.
+    pub(crate) fn new(points: Vec<C>, style: ShapeStyle) -> Stroke<C> {
+        Stroke { points, style }
+    }
+}
+
+impl<'a, C> PointCollection<'a, C> for &'a Stroke<C> {
+    type Point = &'a C;
+    type IntoIter = &'a [C];
+    fn point_iter(self) -> &'a [C] {
+        &self.points
+    }
+}
+
+impl<C, DB: DrawingBackend> Drawable<DB> for Stroke<C> {
+    fn draw<I: Iterator<Item = BackendCoord>>(
+        &self,
+        points: I,
+        backend: &mut DB,
+        _: (u32, u32),
+    ) -> Result<(), DrawingErrorKind<DB::ErrorType>> {
+        let w = self.style.stroke_width as i32;
+        // Only plotters' bitmap backend polygonises wide lines.
+        if w <= 1 || !std::any::type_name::<DB>().contains("BitMapBackend") {
+            return backend.draw_path(points, &self.style);
+        }
+        let points: Vec<BackendCoord> = points.collect();
+        let thin = ShapeStyle {
+            stroke_width: 1,
+            ..self.style
+        };
+        let first = -(w - 1) / 2;
+        for dx in first..first + w {
+            for dy in first..first + w {
+                backend.draw_path(points.iter().map(|(x, y)| (x + dx, y + dy)), &thin)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Draws a line with gaps: each run as a line, a lone point as a dot.
 pub(crate) fn draw_gapped<DB: DrawingBackend>(
     chart: &mut TimeChart<DB>,
@@ -725,7 +794,7 @@ pub(crate) fn draw_gapped<DB: DrawingBackend>(
                 .map_err(plot_err)?;
         } else {
             chart
-                .draw_series(std::iter::once(PathElement::new(seg, style)))
+                .draw_series(std::iter::once(Stroke::new(seg, style)))
                 .map_err(plot_err)?;
         }
     }
@@ -1064,6 +1133,19 @@ mod tests {
         // No values at all: a small linear axis.
         let none = YAxis::auto(&[]);
         assert!(!none.log && none.hi > 0.0);
+        // Values at the ends of f64's range give a finite axis with few
+        // ticks (they made the tick loops endless).
+        for values in [
+            vec![18.0, 1.7e308],
+            vec![1e-320, 5.0],
+            vec![f64::MIN_POSITIVE, f64::MAX],
+        ] {
+            let y = YAxis::auto(&values);
+            assert!(y.lo.is_finite() && y.hi.is_finite() && y.hi > y.lo, "{y:?}");
+            assert!(!y.ticks.is_empty() && y.ticks.len() < 700, "{values:?}");
+        }
+        let y = YAxis::linear(f64::MAX, false);
+        assert!(y.hi.is_finite() && y.ticks.len() < 20, "{y:?}");
     }
 
     #[test]
@@ -1097,6 +1179,53 @@ mod tests {
             ]
         );
         assert!(segments(std::iter::empty()).is_empty());
+    }
+
+    /// A wide line through a noisy series of many windows stays within
+    /// its data on a bitmap: plotters' own wide
+    /// lines spiked far past it at sharp turns, out of the plot.
+    #[test]
+    fn wide_lines_stay_near_their_points_in_png() {
+        let (w, h) = (400u32, 300u32);
+        let mut rgb = vec![255u8; (w * h * 3) as usize];
+        {
+            let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+            let mut chart = ChartBuilder::on(&root)
+                .build_cartesian_2d(0.0..400.0, 0.0..300.0)
+                .unwrap();
+            // A noisy series: 0.7 px apart (several points per pixel
+            // column), between 100 and 200.
+            let mut seed = 7u64;
+            let zigzag: Vec<(f64, f64)> = (0..500)
+                .map(|i| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    (i as f64 * 0.7, 100.0 + ((seed >> 33) % 101) as f64)
+                })
+                .collect();
+            chart
+                .draw_series(std::iter::once(Stroke::new(
+                    zigzag,
+                    RGBColor(255, 0, 0).stroke_width(3),
+                )))
+                .unwrap();
+            root.present().unwrap();
+        }
+        // Value 200 is pixel row 100, value 100 row 200: allow the pen's
+        // half width and a pixel.
+        let mut red_rows = Vec::new();
+        for (i, px) in rgb.chunks(3).enumerate() {
+            if px == [255, 0, 0] {
+                red_rows.push(i as u32 / w);
+            }
+        }
+        assert!(!red_rows.is_empty());
+        let (top, bottom) = (
+            red_rows.iter().min().unwrap(),
+            red_rows.iter().max().unwrap(),
+        );
+        assert!(*top >= 97 && *bottom <= 203, "rows {top}..{bottom}");
     }
 
     #[test]
