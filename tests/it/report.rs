@@ -141,6 +141,14 @@ fn report_redraws_a_comparison_byte_identically() {
             "services.payment.replicas=3"
         ])
     );
+    // Its panels share one latency scale.
+    let svg = String::from_utf8_lossy(&a["charts/compare-percentiles.svg"]).into_owned();
+    let log = svg.matches("latency (ms, log scale)").count();
+    let lin = svg.matches("latency (ms)<").count();
+    assert!(
+        log + lin == 2 && (log == 0 || lin == 0),
+        "{log} log and {lin} linear panels"
+    );
     without_presentation(&tmp.path().join("a"));
     cli(tmp.path(), &["report", "a", "-q"], 0);
     let redrawn = tree(&tmp.path().join("a"));
@@ -480,4 +488,23 @@ fn readme_chart_is_current() {
     assert!(fs::read_to_string(crate::common::root().join("README.md"))
         .unwrap()
         .contains("](docs/payment-outage-latency.png)"));
+}
+
+/// The panels of one figure share their scale: checkout's two workloads
+/// (checkout's latencies span less than 1.5 decades, order-status's
+/// more) are both drawn on a log axis, not one of each.
+#[test]
+fn panels_of_a_figure_share_their_scale() {
+    let saved = saved_bundled("checkout.toml", &[]);
+    let charts = microsim::report::charts::run_charts(
+        &saved,
+        microsim::report::charts::Formats {
+            png: false,
+            svg: true,
+        },
+    )
+    .unwrap();
+    let latency = charts.iter().find(|c| c.name == "latency").unwrap();
+    let svg = latency.svg.as_deref().unwrap();
+    assert_eq!(svg.matches("latency (ms, log)").count(), 2, "{svg}");
 }

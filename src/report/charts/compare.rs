@@ -55,22 +55,37 @@ impl Draw for Percentiles<'_> {
         let area = kit::title(root, PERCENTILES)?;
         let panels = area.split_evenly((self.workloads.len().max(1), 1));
         let names = variants(self.c);
-        for (panel, w) in panels.iter().zip(&self.workloads) {
-            let dists: Vec<Named> = self
-                .c
-                .variants
-                .iter()
-                .zip(&names)
-                .map(|(run, (name, colour))| {
-                    let points = run.result.percentiles.get(w).map_or(&[][..], Vec::as_slice);
-                    Named {
-                        name: distribution::label(name, points),
-                        colour: *colour,
-                        points,
-                    }
-                })
-                .collect();
-            distribution::draw_distributions(panel, Some(&format!("workload {w}")), &dists)?;
+        let per_workload: Vec<Vec<Named>> = self
+            .workloads
+            .iter()
+            .map(|w| {
+                self.c
+                    .variants
+                    .iter()
+                    .zip(&names)
+                    .map(|(run, (name, colour))| {
+                        let points = run.result.percentiles.get(w).map_or(&[][..], Vec::as_slice);
+                        Named {
+                            name: distribution::label(name, points),
+                            colour: *colour,
+                            points,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        // One scale for every panel, so they read alike: log when any
+        // workload's latencies need it.
+        let log = per_workload
+            .iter()
+            .any(|d| distribution::wants_log_latency(d));
+        for ((panel, w), dists) in panels.iter().zip(&self.workloads).zip(&per_workload) {
+            distribution::draw_distributions(
+                panel,
+                Some(&format!("workload {w}")),
+                dists,
+                Some(log),
+            )?;
         }
         Ok(())
     }
@@ -255,12 +270,13 @@ impl Draw for Cost {
 
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
         let area = kit::title(root, COST)?;
-        // Services keep their scenario colours (index among the services).
+        // Services in light fills, so a bar's parts never pass for another
+        // variant; each bar is outlined in its variant's colour.
         let legend: Vec<(String, RGBColor)> = self
             .services
             .iter()
             .enumerate()
-            .map(|(i, s)| (s.clone(), palette::series(i)))
+            .map(|(i, s)| (s.clone(), palette::part(i)))
             .collect();
         let area = kit::legend_row(&area, &legend)?;
         let n = self.variants.len().max(1);
@@ -321,7 +337,7 @@ impl Draw for Cost {
                 if v <= 0.0 {
                     continue;
                 }
-                let colour = palette::series(si);
+                let colour = palette::part(si);
                 chart
                     .draw_series(std::iter::once(Rectangle::new(
                         [(x0, y), (x1, y + v)],
@@ -348,6 +364,12 @@ impl Draw for Cost {
                 y += v;
             }
             let total = self.totals[i].unwrap_or(y);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [(x0, 0.0), (x1, total)],
+                    palette::series(i).stroke_width(3),
+                )))
+                .map_err(plot_err)?;
             chart
                 .draw_series(std::iter::once(
                     EmptyElement::at((i as f64 + 0.5, total))

@@ -57,6 +57,47 @@ fn x_extent(x_max: f64) -> f64 {
     }
 }
 
+/// The points a distribution chart draws: every one below 100% (the
+/// maximum sits at infinity on the nines axis) with a finite latency.
+fn drawn_points<'a>(dists: &[Named<'a>]) -> Vec<&'a PercentilePoint> {
+    dists
+        .iter()
+        .flat_map(|d| d.points.iter().filter(|p| drawn(p)))
+        .collect()
+}
+
+/// Whether a point is drawn (see [`drawn_points`]).
+fn drawn(p: &PercentilePoint) -> bool {
+    p.percentile < 100.0 && p.percentile >= 0.0 && p.latency_ms.is_finite()
+}
+
+/// The highest latency drawn and the lowest positive one from the 1st
+/// percentile on (from 0% if there is none): the bounds of a log axis.
+fn latency_span(all: &[&PercentilePoint]) -> (f64, f64) {
+    let hi = all
+        .iter()
+        .map(|p| p.latency_ms.min(AXIS_MAX))
+        .fold(0.0, f64::max);
+    let positive = |min_p: f64| {
+        all.iter()
+            .filter(|p| p.percentile >= min_p && p.latency_ms > 0.0)
+            .map(|p| p.latency_ms.clamp(AXIS_MIN, AXIS_MAX))
+            .fold(f64::INFINITY, f64::min)
+    };
+    let lo_pos = match positive(1.0) {
+        v if v.is_finite() => v,
+        _ => positive(0.0),
+    };
+    (hi, lo_pos)
+}
+
+/// Whether these distributions' latencies read best on a log axis: when
+/// they span more than 1.5 decades, so the body and the tail both read.
+pub(crate) fn wants_log_latency(dists: &[Named]) -> bool {
+    let (hi, lo_pos) = latency_span(&drawn_points(dists));
+    hi > 0.0 && lo_pos.is_finite() && (hi / lo_pos).log10() > 1.5
+}
+
 /// Draws latency percentile distributions overlaid on one nines axis in
 /// `area`, with an optional caption (the workload, in a comparison's
 /// panels) and a legend. Reused by the comparison charts, which overlay
@@ -74,14 +115,9 @@ pub(crate) fn draw_distributions<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     caption: Option<&str>,
     dists: &[Named],
+    log: Option<bool>,
 ) -> Result<()> {
-    let finite = |p: &&PercentilePoint| {
-        p.percentile < 100.0 && p.percentile >= 0.0 && p.latency_ms.is_finite()
-    };
-    let all: Vec<&PercentilePoint> = dists
-        .iter()
-        .flat_map(|d| d.points.iter().filter(finite))
-        .collect();
+    let all = drawn_points(dists);
     let x_max = all.iter().map(|p| nines(p.percentile)).fold(0.0, f64::max);
     let x_hi = x_extent(x_max);
     let mut x_ticks = vec![0.0, nines(50.0)];
@@ -95,19 +131,11 @@ pub(crate) fn draw_distributions<DB: DrawingBackend>(
     // points are drawn on the axis' floor.
     // Within the range an axis can reach (hand-edited results near the
     // ends of f64's range made the tick loops endless).
-    let lat = || all.iter().map(|p| p.latency_ms.min(AXIS_MAX));
-    let hi = lat().fold(0.0, f64::max);
-    let positive = |min_p: f64| {
-        all.iter()
-            .filter(|p| p.percentile >= min_p && p.latency_ms > 0.0)
-            .map(|p| p.latency_ms.clamp(AXIS_MIN, AXIS_MAX))
-            .fold(f64::INFINITY, f64::min)
-    };
-    let lo_pos = match positive(1.0) {
-        v if v.is_finite() => v,
-        _ => positive(0.0),
-    };
-    let log = hi > 0.0 && lo_pos.is_finite() && (hi / lo_pos).log10() > 1.5;
+    // Panels of one figure pass the choice made for all of them, so they
+    // read alike.
+    let (hi, lo_pos) = latency_span(&all);
+    let can_log = hi > 0.0 && lo_pos.is_finite();
+    let log = can_log && log.unwrap_or_else(|| wants_log_latency(dists));
     let (y_lo, y_hi, y_ticks) = if log {
         let (l0, l1) = (lo_pos.log10(), hi.log10());
         let pad = (l1 - l0) * 0.05;
@@ -174,7 +202,7 @@ pub(crate) fn draw_distributions<DB: DrawingBackend>(
         let line: Vec<(f64, f64)> = d
             .points
             .iter()
-            .filter(finite)
+            .filter(|p| drawn(p))
             .map(|p| (nines(p.percentile), y(p.latency_ms)))
             .collect();
         let width = (1 + k - i).min(5) as u32;
@@ -308,7 +336,7 @@ impl Draw for Percentiles<'_> {
                 }
             })
             .collect();
-        draw_distributions(&area, None, &dists)
+        draw_distributions(&area, None, &dists, None)
     }
 }
 

@@ -25,6 +25,30 @@ pub fn series(i: usize) -> RGBColor {
     SERIES[i % SERIES.len()]
 }
 
+/// Light fills for the parts of a bar that already has a variant's
+/// colour (the services in a variant's cost bar), so they are never taken
+/// for another variant (ColorBrewer Pastel1).
+const PARTS: [RGBColor; 8] = [
+    RGBColor(179, 205, 227),
+    RGBColor(251, 180, 174),
+    RGBColor(204, 235, 197),
+    RGBColor(222, 203, 228),
+    RGBColor(254, 217, 166),
+    RGBColor(255, 255, 204),
+    RGBColor(229, 216, 189),
+    RGBColor(253, 218, 236),
+];
+
+/// The fill of the `i`-th part of a stacked bar (see [`PARTS`]); it
+/// repeats after eight.
+pub fn part(i: usize) -> RGBColor {
+    PARTS[i % PARTS.len()]
+}
+
+/// Markers of scaling decisions: dark, so they never pass for the first
+/// workload's or service's (blue) line.
+pub const SCALE: RGBColor = RGBColor(90, 90, 90);
+
 /// Successful requests.
 pub const OK: RGBColor = RGBColor(44, 160, 44);
 /// Requests that succeeded degraded (an optional call failed).
@@ -33,7 +57,7 @@ pub const DEGRADED: RGBColor = RGBColor(255, 187, 51);
 pub const FAILED: RGBColor = RGBColor(214, 39, 40);
 /// Shading of fault windows.
 pub const FAULT: RGBColor = RGBColor(214, 39, 40);
-/// Shading of deploy rollouts and markers of scaling decisions.
+/// Shading of deploy rollouts.
 pub const CHANGE: RGBColor = RGBColor(31, 119, 180);
 /// Grid lines and secondary text.
 pub const GREY: RGBColor = RGBColor(120, 120, 120);

@@ -134,6 +134,14 @@ pub(crate) fn wants_log(lo: f64, hi: f64) -> bool {
     lo > 0.0 && hi.is_finite() && hi / lo > 10f64.powf(1.5)
 }
 
+/// The lowest and highest of the finite positive `values` (infinity and
+/// 0 when there are none).
+fn positive_span(values: &[f64]) -> (f64, f64) {
+    let pos = values.iter().filter(|v| v.is_finite() && **v > 0.0);
+    let lo = pos.clone().copied().fold(f64::INFINITY, f64::min);
+    (lo, pos.copied().fold(0.0, f64::max))
+}
+
 /// The largest value a value axis reaches: values beyond it (only ever
 /// seen in hand-edited results) are drawn at the top.
 pub(crate) const AXIS_MAX: f64 = 1e300;
@@ -231,10 +239,16 @@ impl YAxis {
     /// Linear or log, whichever shows `values` (the finite ones) best;
     /// a small linear axis when there are none.
     pub(crate) fn auto(values: &[f64]) -> YAxis {
-        let pos = values.iter().filter(|v| v.is_finite() && **v > 0.0);
-        let lo = pos.clone().copied().fold(f64::INFINITY, f64::min);
-        let hi = pos.copied().fold(0.0, f64::max);
-        if wants_log(lo, hi) {
+        let (lo, hi) = positive_span(values);
+        YAxis::scaled(values, wants_log(lo, hi))
+    }
+
+    /// A log axis over `values` if `log` (and they have a positive value
+    /// to start from), a linear one otherwise: for the panels of one
+    /// figure, which share the choice so they read alike.
+    pub(crate) fn scaled(values: &[f64], log: bool) -> YAxis {
+        let (lo, hi) = positive_span(values);
+        if log && lo.is_finite() && hi > 0.0 {
             YAxis::log(lo, hi)
         } else {
             YAxis::linear(hi, false)
@@ -557,10 +571,10 @@ impl Events {
         if scalings.len() > MAX_SCALING_LABELS {
             legend.push(LegendItem::new(
                 format!("scaling ({})", scalings.len()),
-                Swatch::Marker(palette::CHANGE),
+                Swatch::Marker(palette::SCALE),
             ));
         } else if !scalings.is_empty() {
-            legend.push(LegendItem::new("scaling", Swatch::Marker(palette::CHANGE)));
+            legend.push(LegendItem::new("scaling", Swatch::Marker(palette::SCALE)));
         }
         Events {
             spans,
@@ -600,7 +614,7 @@ impl Events {
             .draw_series(self.scalings.iter().map(|(t, _)| {
                 PathElement::new(
                     vec![(clamp(*t), yr.start), (clamp(*t), yr.end)],
-                    palette::CHANGE.mix(0.7).stroke_width(1),
+                    palette::SCALE.mix(0.7).stroke_width(1),
                 )
             }))
             .map_err(plot_err)?;
@@ -876,17 +890,26 @@ impl Draw for Latency<'_> {
             return note_on(root, LATENCY_TITLE, "no workloads");
         }
         let events = Events::of(run, None);
-        for (i, (name, (plot, legend))) in s
+        let values: Vec<Vec<f64>> = s
             .workloads
             .keys()
-            .zip(panels(root, LATENCY_TITLE, s.workloads.len())?)
+            .map(|name| {
+                windows(run, name)
+                    .flat_map(|w| PERCENTILES.iter().filter_map(|p| (p.1)(w)))
+                    .collect()
+            })
+            .collect();
+        // One scale for every panel, so they read alike: log when any
+        // workload's latencies span more than 1.5 decades.
+        let log = values.iter().any(|v| YAxis::auto(v).log);
+        for (i, ((plot, legend), values)) in panels(root, LATENCY_TITLE, s.workloads.len())?
+            .into_iter()
+            .zip(&values)
             .enumerate()
         {
+            let name = &s.workloads.get_index(i).expect("a panel per workload").0;
             let colour = palette::series(i);
-            let values: Vec<f64> = windows(run, name)
-                .flat_map(|w| PERCENTILES.iter().filter_map(|p| (p.1)(w)))
-                .collect();
-            let y = YAxis::auto(&values);
+            let y = YAxis::scaled(values, log);
             let desc = if y.log {
                 "latency (ms, log)"
             } else {
