@@ -7,8 +7,7 @@ use super::palette;
 use super::render::plot_err;
 use super::timeline::{
     build_time_chart, draw_gapped, draw_legend, draw_time_mesh, note_in_plot, note_on, panels,
-    panels_height, text, time_chart, tint, Events, LegendItem, Stroke, Swatch, YAxis, SINGLE_H,
-    WIDTH,
+    panels_height, text, tint, Events, LegendItem, LinesOverTime, Stroke, Swatch, YAxis, WIDTH,
 };
 use super::{render, ChartFile, Draw, Formats};
 use crate::metrics::ServiceWindow;
@@ -189,58 +188,26 @@ pub fn services(run: &SavedRun, f: Formats) -> Result<Vec<ChartFile>> {
     Ok(vec![render("services", SERVICES_TITLE, &Services(run), f)?])
 }
 
-struct Queues<'r>(&'r SavedRun);
-
-impl Draw for Queues<'_> {
-    fn size(&self) -> (u32, u32) {
-        (WIDTH, SINGLE_H)
-    }
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
-        let run = self.0;
-        let s = &run.result.summary;
-        let (plot, legend) = panels(root, QUEUES_TITLE, 1)?.remove(0);
-        let max = run
-            .result
-            .timeseries
-            .services
-            .iter()
-            .map(|w| w.queue_length)
-            .fold(0.0, f64::max);
-        let y = YAxis::linear(max, false);
-        let mut chart = time_chart(
-            &plot,
-            None,
-            s.simulated_seconds,
-            &y,
-            "requests waiting (mean)",
-        )?;
-        let events = Events::of(run, None);
-        events.shade(&mut chart)?;
-        events.label(&mut chart)?;
-        let mut items = Vec::new();
-        for (i, name) in s.services.keys().enumerate() {
-            let c = palette::series(i);
-            draw_gapped(
-                &mut chart,
-                windows(run, name).map(|w| (mid(w), Some(w.queue_length))),
-                c.stroke_width(2),
-            )?;
-            items.push(LegendItem::new(name.clone(), Swatch::Line(c, 2)));
-        }
-        if s.services.is_empty() {
-            note_in_plot(&chart, "no services")?;
-        } else if max == 0.0 {
-            note_in_plot(&chart, "no request ever waited in a queue")?;
-        }
-        items.extend(events.legend().iter().cloned());
-        draw_legend(&legend, &items, 10)?;
-        Ok(())
-    }
-}
-
 /// Chart `queues`: the mean number of requests waiting at each service per
 /// window, a line per service in its colour, on one chart so queues
 /// building up along a call chain can be compared.
 pub fn queues(run: &SavedRun, f: Formats) -> Result<Vec<ChartFile>> {
-    Ok(vec![render("queues", QUEUES_TITLE, &Queues(run), f)?])
+    let chart = LinesOverTime {
+        run,
+        title: QUEUES_TITLE,
+        y_desc: "requests waiting (mean)",
+        series: run
+            .result
+            .summary
+            .services
+            .keys()
+            .map(|name| {
+                let pts = windows(run, name).map(|w| (mid(w), w.queue_length));
+                (name.clone(), pts.collect())
+            })
+            .collect(),
+        no_series: "no services",
+        all_zero: Some("no request ever waited in a queue"),
+    };
+    Ok(vec![render("queues", QUEUES_TITLE, &chart, f)?])
 }

@@ -1054,46 +1054,54 @@ pub fn availability(run: &SavedRun, f: Formats) -> Result<Vec<ChartFile>> {
 /// Height of a single-panel time chart.
 pub(crate) const SINGLE_H: u32 = TITLE_H + 360;
 
-struct Throughput<'r>(&'r SavedRun);
+/// One chart of a line per workload or service over time (throughput,
+/// queues): each in its colour, with the run's events shaded and marked.
+pub(crate) struct LinesOverTime<'r> {
+    /// The run, for its duration and events.
+    pub run: &'r SavedRun,
+    /// The chart's title.
+    pub title: &'static str,
+    /// The value axis' description, with its unit.
+    pub y_desc: &'static str,
+    /// Per series (in palette order): its name and (time, value) points.
+    pub series: Vec<(String, Vec<(f64, f64)>)>,
+    /// The note when there is no series at all.
+    pub no_series: &'static str,
+    /// The note when every value is 0, if that deserves one.
+    pub all_zero: Option<&'static str>,
+}
 
-impl Draw for Throughput<'_> {
+impl Draw for LinesOverTime<'_> {
     fn size(&self) -> (u32, u32) {
         (WIDTH, SINGLE_H)
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
-        let run = self.0;
-        let s = &run.result.summary;
-        let (plot, legend) = panels(root, THROUGHPUT_TITLE, 1)?.remove(0);
-        let max = run
-            .result
-            .timeseries
-            .workloads
+        let s = &self.run.result.summary;
+        let (plot, legend) = panels(root, self.title, 1)?.remove(0);
+        let max = self
+            .series
             .iter()
-            .map(|w| w.throughput_rps)
+            .flat_map(|(_, pts)| pts.iter().map(|p| p.1))
             .fold(0.0, f64::max);
         let y = YAxis::linear(max, false);
-        let mut chart = time_chart(
-            &plot,
-            None,
-            s.simulated_seconds,
-            &y,
-            "requests/s (successful)",
-        )?;
-        let events = Events::of(run, None);
+        let mut chart = time_chart(&plot, None, s.simulated_seconds, &y, self.y_desc)?;
+        let events = Events::of(self.run, None);
         events.shade(&mut chart)?;
         events.label(&mut chart)?;
         let mut items = Vec::new();
-        for (i, name) in s.workloads.keys().enumerate() {
+        for (i, (name, pts)) in self.series.iter().enumerate() {
             let c = palette::series(i);
             draw_gapped(
                 &mut chart,
-                windows(run, name).map(|w| (mid(w), Some(w.throughput_rps))),
+                pts.iter().map(|&(t, v)| (t, Some(v))),
                 c.stroke_width(2),
             )?;
             items.push(LegendItem::new(name.clone(), Swatch::Line(c, 2)));
         }
-        if s.workloads.is_empty() {
-            note_in_plot(&chart, "no workloads")?;
+        if self.series.is_empty() {
+            note_in_plot(&chart, self.no_series)?;
+        } else if let (Some(note), true) = (self.all_zero, max == 0.0) {
+            note_in_plot(&chart, note)?;
         }
         items.extend(events.legend().iter().cloned());
         draw_legend(&legend, &items, 10)?;
@@ -1104,12 +1112,24 @@ impl Draw for Throughput<'_> {
 /// Chart `throughput`: successful requests per second in each window, a
 /// line per workload in its colour.
 pub fn throughput(run: &SavedRun, f: Formats) -> Result<Vec<ChartFile>> {
-    Ok(vec![render(
-        "throughput",
-        THROUGHPUT_TITLE,
-        &Throughput(run),
-        f,
-    )?])
+    let chart = LinesOverTime {
+        run,
+        title: THROUGHPUT_TITLE,
+        y_desc: "requests/s (successful)",
+        series: run
+            .result
+            .summary
+            .workloads
+            .keys()
+            .map(|name| {
+                let pts = windows(run, name).map(|w| (mid(w), w.throughput_rps));
+                (name.clone(), pts.collect())
+            })
+            .collect(),
+        no_series: "no workloads",
+        all_zero: None,
+    };
+    Ok(vec![render("throughput", THROUGHPUT_TITLE, &chart, f)?])
 }
 
 #[cfg(test)]
