@@ -177,7 +177,10 @@ fn desired_steps(run: &SavedRun, service: &str) -> Vec<(f64, f64)> {
 
 /// The time axis of `chart`, for a secondary coordinate that shares it.
 fn chart_x<DB: DrawingBackend>(chart: &super::timeline::TimeChart<DB>) -> super::timeline::Axis {
-    super::timeline::Axis::new(chart.x_range(), Vec::new())
+    {
+        let x = chart.x_range();
+        super::timeline::Axis::new(x.start, x.end, Vec::new())
+    }
 }
 
 /// Chart `services`: per service, its replicas (desired, available to the

@@ -14,8 +14,6 @@ use super::{render, ChartFile, Draw, Formats};
 use crate::metrics::WorkloadWindow;
 use crate::report::saved::SavedRun;
 use anyhow::Result;
-use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
-use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::element::{Drawable, PointCollection};
 use plotters::prelude::*;
@@ -31,41 +29,11 @@ pub(crate) const PANEL_H: u32 = 260;
 /// Width of the legend column right of each plot.
 pub(crate) const LEGEND_W: u32 = 200;
 
-/// An axis of `f64` values with ticks exactly where we put them (plotters'
-/// own choice may stop short of the simulated duration); labels are
-/// formatted by the chart, not by the axis.
-#[derive(Debug, Clone)]
-pub(crate) struct Axis {
-    /// The value range, mapped linearly.
-    range: std::ops::Range<f64>,
-    /// Where the ticks and their labels go.
-    ticks: Vec<f64>,
-}
+/// The axis every time chart uses: `f64` values with ticks exactly where
+/// we put them (plotters' own choice may stop short of the simulated
+/// duration); labels are formatted by the chart, not by the axis.
+pub(crate) type Axis = super::kit::Ticked;
 
-impl Axis {
-    /// `range` with ticks at `ticks`.
-    pub(crate) fn new(range: std::ops::Range<f64>, ticks: Vec<f64>) -> Axis {
-        Axis { range, ticks }
-    }
-}
-
-impl Ranged for Axis {
-    type FormatOption = DefaultFormatting;
-    type ValueType = f64;
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        RangedCoordf64::from(self.range.clone()).map(value, limit)
-    }
-    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.clone()
-        }
-    }
-    fn range(&self) -> std::ops::Range<f64> {
-        self.range.clone()
-    }
-}
 /// A time chart's plotting context: time across, one value axis up.
 pub(crate) type TimeChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<Axis, Axis>>;
 
@@ -271,7 +239,7 @@ impl YAxis {
 
     /// The plotters coordinate of this axis.
     pub(crate) fn coord(&self) -> Axis {
-        Axis::new(self.lo..self.hi, self.ticks.clone())
+        Axis::new(self.lo, self.hi, self.ticks.clone())
     }
 }
 
@@ -438,7 +406,7 @@ pub(crate) fn build_time_chart<'a, DB: DrawingBackend>(
         );
     }
     let end = if sim > 0.0 { sim } else { 1.0 };
-    b.build_cartesian_2d(Axis::new(0.0..end, time_ticks(end)), y.coord())
+    b.build_cartesian_2d(Axis::new(0.0, end, time_ticks(end)), y.coord())
         .map_err(plot_err)
 }
 
