@@ -411,7 +411,9 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
             variants,
         };
         let files = output::compare_files(&saved, charts).map_err(|e| fail(&e))?;
-        output::write_tree(dir, &files).map_err(|e| fail(&e))?;
+        output::write_tree(dir, &files)
+            .and_then(|()| output::remove_stale(dir, &files, true))
+            .map_err(|e| fail(&e))?;
         if !args.quiet {
             eprintln!(
                 "wrote compare.json, compare.csv, {}report.html and {} run outputs to {}",

@@ -60,6 +60,7 @@ pub fn report(args: &ReportArgs) -> Result<(), CliError> {
         output::run_presentation(&run, charts).map_err(|e| fail(&e))?
     };
     output::write_tree(out, &files)
+        .and_then(|()| output::remove_stale(out, &files, false))
         .map_err(|e| CliError::Failed(format!("writing {}: {e}", out.display())))?;
     if !args.quiet {
         let drawn = files.iter().filter(|(n, _)| n.contains("charts/")).count();

@@ -93,7 +93,9 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         let fail =
             |e: &dyn std::fmt::Display| CliError::Failed(format!("writing {}: {e}", dir.display()));
         let files = output::run_files(&saved, charts).map_err(|e| fail(&e))?;
-        output::write_tree(dir, &files).map_err(|e| fail(&e))?;
+        output::write_tree(dir, &files)
+            .and_then(|()| output::remove_stale(dir, &files, true))
+            .map_err(|e| fail(&e))?;
         if !args.quiet {
             eprintln!(
                 "wrote {} to {}",

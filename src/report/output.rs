@@ -179,6 +179,68 @@ pub fn write_tree<S: AsRef<str>>(dir: &Path, files: &[(S, Vec<u8>)]) -> std::io:
     result
 }
 
+/// Data files a run writes only when its scenario has what they describe
+/// (prices, changing replica counts, deploys), and a comparison's own: a
+/// `compare.json` left by an earlier `compare --out DIR` made `report DIR`
+/// redraw that old comparison over a later `run --out DIR`'s report.
+const OPTIONAL_DATA: [&str; 5] = [
+    "cost.csv",
+    "scaling.csv",
+    "deploys.csv",
+    "compare.json",
+    "compare.csv",
+];
+
+/// Removes what an earlier write into `dir` left that this one (`files`,
+/// just written by [`write_tree`]) did not rewrite: chart images
+/// (`charts/*.png|svg`) of formats or charts not drawn this time and, when
+/// `data` (`run`/`compare` rather than `report`), the optional data files
+/// (`cost.csv`, `scaling.csv`, `deploys.csv`, `compare.json|csv`). Without it, `run --out DIR
+/// --charts svg` into a DIR of an earlier png,svg run left the earlier
+/// run's PNGs beside the new SVGs and report, and a run without prices
+/// the earlier run's `cost.csv`. Each run's directory (DIR, or a
+/// comparison's `DIR/<variant>/`) is the one holding a written
+/// `report.html`; files of other names are never touched.
+pub fn remove_stale<S: AsRef<str>>(
+    dir: &Path,
+    files: &[(S, Vec<u8>)],
+    data: bool,
+) -> std::io::Result<()> {
+    let written: std::collections::BTreeSet<&str> = files.iter().map(|(n, _)| n.as_ref()).collect();
+    let prefixes = written
+        .iter()
+        .filter_map(|n| n.strip_suffix("report.html"))
+        .filter(|p| p.is_empty() || p.ends_with('/'));
+    for prefix in prefixes {
+        let charts = dir.join(format!("{prefix}charts"));
+        if charts.is_dir() {
+            for entry in fs::read_dir(&charts)? {
+                let entry = entry?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let image = name.ends_with(".png") || name.ends_with(".svg");
+                if image
+                    && entry.file_type()?.is_file()
+                    && !written.contains(format!("{prefix}charts/{name}").as_str())
+                {
+                    fs::remove_file(entry.path())?;
+                }
+            }
+            // Gone when empty (--no-charts); kept when it holds anything else.
+            let _ = fs::remove_dir(&charts);
+        }
+        if data {
+            for name in OPTIONAL_DATA {
+                let rel = format!("{prefix}{name}");
+                let path = dir.join(&rel);
+                if !written.contains(rel.as_str()) && path.is_file() {
+                    fs::remove_file(path)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut f = fs::File::create(path)?;
     f.write_all(bytes)?;
@@ -188,6 +250,44 @@ fn write_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remove_stale_drops_earlier_charts_and_optional_files_only() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("results");
+        let first = vec![
+            ("summary.json".to_string(), b"1".to_vec()),
+            ("cost.csv".to_string(), b"1".to_vec()),
+            ("compare.json".to_string(), b"1".to_vec()),
+            ("charts/latency.png".to_string(), b"1".to_vec()),
+            ("charts/latency.svg".to_string(), b"1".to_vec()),
+            ("report.html".to_string(), b"1".to_vec()),
+            ("v/charts/latency.png".to_string(), b"1".to_vec()),
+            ("v/scaling.csv".to_string(), b"1".to_vec()),
+            ("v/report.html".to_string(), b"1".to_vec()),
+        ];
+        write_tree(&out, &first).unwrap();
+        fs::write(out.join("notes.txt"), b"mine").unwrap();
+        fs::write(out.join("charts/README"), b"mine").unwrap();
+        let second = vec![
+            ("summary.json".to_string(), b"2".to_vec()),
+            ("charts/latency.svg".to_string(), b"2".to_vec()),
+            ("report.html".to_string(), b"2".to_vec()),
+            ("v/report.html".to_string(), b"2".to_vec()),
+        ];
+        write_tree(&out, &second).unwrap();
+        // `report` (data: false) keeps the data files, drops the images.
+        remove_stale(&out, &second, false).unwrap();
+        assert!(!out.join("charts/latency.png").exists());
+        assert!(!out.join("v/charts").exists(), "an emptied charts/ goes");
+        assert!(out.join("cost.csv").exists() && out.join("v/scaling.csv").exists());
+        remove_stale(&out, &second, true).unwrap();
+        assert!(!out.join("cost.csv").exists() && !out.join("v/scaling.csv").exists());
+        assert!(!out.join("compare.json").exists());
+        assert_eq!(fs::read(out.join("charts/latency.svg")).unwrap(), b"2");
+        assert_eq!(fs::read(out.join("notes.txt")).unwrap(), b"mine");
+        assert_eq!(fs::read(out.join("charts/README")).unwrap(), b"mine");
+    }
 
     #[test]
     fn creates_a_new_directory_whole_and_replaces_files_in_an_existing_one() {

@@ -217,6 +217,75 @@ fn chart_formats_are_chosen() {
     );
 }
 
+/// Rewriting an output directory leaves nothing of the earlier write that
+/// the new one would not have written: `--charts svg` over a png,svg run
+/// left the old run's PNGs (other data) beside the new SVGs; a run without
+/// prices left the old `cost.csv`; a run over a comparison left its
+/// `compare.json`, and `report DIR` then redrew the old comparison over
+/// the run's report.
+#[test]
+fn rewriting_an_output_directory_leaves_no_stale_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let short = [
+        "--set",
+        "simulation.duration=20s",
+        "--set",
+        "simulation.warmup=5s",
+        "-q",
+    ];
+    let run = |file: &str, out: &str, extra: &[&str]| {
+        let file = scenario(file);
+        let mut args = vec!["run", file.to_str().unwrap(), "--out", out];
+        args.extend_from_slice(&short);
+        args.extend_from_slice(extra);
+        cli(tmp.path(), &args, 0);
+    };
+    let fresh = |file: &str, extra: &[&str]| {
+        let out = tmp.path().join("fresh");
+        let _ = fs::remove_dir_all(&out);
+        run(file, "fresh", extra);
+        tree(&out)
+    };
+    run("scale-payment.toml", "out", &[]);
+    assert!(tmp.path().join("out/cost.csv").exists());
+    run("checkout.toml", "out", &["--charts", "svg"]);
+    assert_eq!(
+        tree(&tmp.path().join("out")),
+        fresh("checkout.toml", &["--charts", "svg"])
+    );
+    run("checkout.toml", "out", &["--no-charts"]);
+    assert_eq!(
+        tree(&tmp.path().join("out")),
+        fresh("checkout.toml", &["--no-charts"])
+    );
+    // report DIR --charts png: the SVGs of the earlier write go.
+    run("checkout.toml", "out", &[]);
+    cli(tmp.path(), &["report", "out", "--charts", "png", "-q"], 0);
+    assert_eq!(
+        tree(&tmp.path().join("out")),
+        fresh("checkout.toml", &["--charts", "png"])
+    );
+    // A run over a comparison's directory.
+    let mm1 = scenario("mm1.toml");
+    let mut args = vec![
+        "compare",
+        mm1.to_str().unwrap(),
+        "--variant",
+        "x:simulation.seed=3",
+    ];
+    args.extend_from_slice(&["--out", "out"]);
+    args.extend_from_slice(&short);
+    cli(tmp.path(), &args, 0);
+    run("checkout.toml", "out", &[]);
+    assert!(!tmp.path().join("out/compare.json").exists());
+    let before = fs::read(tmp.path().join("out/report.html")).unwrap();
+    cli(tmp.path(), &["report", "out", "-q"], 0);
+    assert_eq!(
+        fs::read(tmp.path().join("out/report.html")).unwrap(),
+        before
+    );
+}
+
 /// A directory that holds no saved run, or a damaged one, is bad input
 /// (exit 2) with a message naming the file, and nothing is written.
 #[test]
