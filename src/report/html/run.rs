@@ -5,10 +5,11 @@
 
 use super::page::{esc, figure, swatch, Cell, Col, Page, Table};
 use crate::engine::time::fmt_ns;
-use crate::metrics::{PeriodSummary, ServiceSummary, Summary};
+use crate::metrics::{BlastRow, PeriodSummary, ServiceSummary, Summary};
 use crate::report::charts::{palette, ChartFile};
 use crate::report::saved::SavedRun;
 use crate::report::table::{ms, pct, status};
+use indexmap::IndexMap;
 use std::fmt::Write;
 
 /// Where a chart goes: with the workload figures or the service ones.
@@ -426,6 +427,31 @@ fn capacity(s: &Summary) -> String {
 /// The cells of a blast-radius row shared by faults and deploys: issued,
 /// unanswered, availability during and outside, p99 during and outside,
 /// impact.
+/// One fault's or deploy's rows: its own cells (`own`, spanning the
+/// group) then a row per workload of its blast radius.
+fn blast_group(t: &mut Table, own: Vec<Cell>, blast: &IndexMap<String, BlastRow>, s: &Summary) {
+    if blast.is_empty() {
+        let mut row = own;
+        row.push(Cell::text("no workload requests").class(Some("muted")));
+        row.extend((0..7).map(|_| Cell::num("-")));
+        t.group_row(row);
+        return;
+    }
+    let mut own = Some(own);
+    for (w, b) in blast {
+        let base = s.workloads.get(w).and_then(|x| x.outside_faults.as_ref());
+        let mut row = own.take().unwrap_or_default();
+        let first = !row.is_empty();
+        row.push(Cell::text(w));
+        row.extend(blast_cells(&b.during, base, &b.impact));
+        if first {
+            t.group_row(row);
+        } else {
+            t.row(row);
+        }
+    }
+}
+
 fn blast_cells(during: &PeriodSummary, base: Option<&PeriodSummary>, impact: &str) -> Vec<Cell> {
     let worse = impact != "unaffected" && impact != "no baseline";
     vec![
@@ -483,26 +509,7 @@ fn faults(s: &Summary) -> String {
             Cell::num(&window).rowspan(n),
             Cell::num(&f.crashes.to_string()).rowspan(n),
         ];
-        if f.blast_radius.is_empty() {
-            let mut row = own;
-            row.push(Cell::text("no workload requests").class(Some("muted")));
-            row.extend((0..7).map(|_| Cell::num("-")));
-            t.group_row(row);
-            continue;
-        }
-        let mut own = Some(own);
-        for (w, b) in &f.blast_radius {
-            let base = s.workloads.get(w).and_then(|x| x.outside_faults.as_ref());
-            let mut row = own.take().unwrap_or_default();
-            let first = !row.is_empty();
-            row.push(Cell::text(w));
-            row.extend(blast_cells(&b.during, base, &b.impact));
-            if first {
-                t.group_row(row);
-            } else {
-                t.row(row);
-            }
-        }
+        blast_group(&mut t, own, &f.blast_radius, s);
     }
     let mut out = String::from(
         "<p class=\"note\">Requests issued while each fault was active (until its effect ended) \
@@ -555,26 +562,7 @@ fn deploys(s: &Summary) -> String {
                 .class(nonzero(d.bad_release_errors))
                 .rowspan(n),
         ];
-        if d.blast_radius.is_empty() {
-            let mut row = own;
-            row.push(Cell::text("no workload requests").class(Some("muted")));
-            row.extend((0..7).map(|_| Cell::num("-")));
-            t.group_row(row);
-            continue;
-        }
-        let mut own = Some(own);
-        for (w, b) in &d.blast_radius {
-            let base = s.workloads.get(w).and_then(|x| x.outside_faults.as_ref());
-            let mut row = own.take().unwrap_or_default();
-            let first = !row.is_empty();
-            row.push(Cell::text(w));
-            row.extend(blast_cells(&b.during, base, &b.impact));
-            if first {
-                t.group_row(row);
-            } else {
-                t.row(row);
-            }
-        }
+        blast_group(&mut t, own, &d.blast_radius, s);
     }
     let mut out = String::from(
         "<p class=\"note\">Requests issued from each rollout's start until its effect ended, \
