@@ -594,6 +594,62 @@ fn rows_table(c: &Comparison, rows: &[&Row], subject_column: Option<&str>) -> St
     t.to_string()
 }
 
+/// What a group of comparison rows is about, as the tables head it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Section<'a> {
+    /// One workload's rows: its name and entry endpoint.
+    Workload {
+        /// The workload's name.
+        name: &'a str,
+        /// Its entry endpoint (`service.endpoint`), `""` if unknown.
+        target: &'a str,
+    },
+    /// Every service's rows.
+    Services,
+    /// The whole-run rows.
+    Overall,
+}
+
+/// The rows as the tables show them (text and HTML alike): per workload
+/// in order of first appearance, then the services, then the whole run;
+/// groups without rows are left out.
+pub fn sections(c: &Comparison) -> Vec<(Section<'_>, Vec<&Row>)> {
+    let of = |scope: Scope, subject: Option<&str>| -> Vec<&Row> {
+        c.rows
+            .iter()
+            .filter(|r| r.scope == scope && subject.is_none_or(|s| r.subject == s))
+            .collect()
+    };
+    let mut workloads: IndexSet<&str> = IndexSet::new();
+    for r in c.rows.iter().filter(|r| r.scope == Scope::Workload) {
+        workloads.insert(&r.subject);
+    }
+    let mut out: Vec<(Section<'_>, Vec<&Row>)> = workloads
+        .into_iter()
+        .map(|name| {
+            let target = c
+                .variants
+                .iter()
+                .find_map(|v| v.summary.workloads.get(name))
+                .map_or("", |r| r.target.as_str());
+            (
+                Section::Workload { name, target },
+                of(Scope::Workload, Some(name)),
+            )
+        })
+        .collect();
+    for (section, scope) in [
+        (Section::Services, Scope::Service),
+        (Section::Overall, Scope::Overall),
+    ] {
+        let rows = of(scope, None);
+        if !rows.is_empty() {
+            out.push((section, rows));
+        }
+    }
+    out
+}
+
 /// The side-by-side tables: one per workload, one for the services and
 /// one for the whole run.
 pub fn comparison_tables(c: &Comparison) -> String {
@@ -605,45 +661,24 @@ pub fn comparison_tables(c: &Comparison) -> String {
         ),
         None => format!("compare {} (different seeds)\n\n", names.join(" vs ")),
     };
-    let mut workloads: IndexSet<&str> = IndexSet::new();
-    for r in c.rows.iter().filter(|r| r.scope == Scope::Workload) {
-        workloads.insert(&r.subject);
-    }
-    for w in workloads {
-        let target = c
-            .variants
-            .iter()
-            .find_map(|v| v.summary.workloads.get(w))
-            .map(|r| r.target.as_str())
-            .unwrap_or("");
-        out.push_str(&format!("workload {w} ({target})\n"));
-        let rows: Vec<&Row> = c
-            .rows
-            .iter()
-            .filter(|r| r.scope == Scope::Workload && r.subject == w)
-            .collect();
-        out.push_str(&rows_table(c, &rows, None));
-        out.push_str("\n\n");
-    }
-    let services: Vec<&Row> = c
-        .rows
-        .iter()
-        .filter(|r| r.scope == Scope::Service)
-        .collect();
-    if !services.is_empty() {
-        out.push_str("services\n");
-        out.push_str(&rows_table(c, &services, Some("service")));
-        out.push_str("\n\n");
-    }
-    let overall: Vec<&Row> = c
-        .rows
-        .iter()
-        .filter(|r| r.scope == Scope::Overall)
-        .collect();
-    if !overall.is_empty() {
-        out.push_str("all workloads\n");
-        out.push_str(&rows_table(c, &overall, None));
-        out.push('\n');
+    for (section, rows) in sections(c) {
+        match section {
+            Section::Workload { name, target } => {
+                out.push_str(&format!("workload {name} ({target})\n"));
+                out.push_str(&rows_table(c, &rows, None));
+                out.push_str("\n\n");
+            }
+            Section::Services => {
+                out.push_str("services\n");
+                out.push_str(&rows_table(c, &rows, Some("service")));
+                out.push_str("\n\n");
+            }
+            Section::Overall => {
+                out.push_str("all workloads\n");
+                out.push_str(&rows_table(c, &rows, None));
+                out.push('\n');
+            }
+        }
     }
     out
 }

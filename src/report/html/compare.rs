@@ -6,7 +6,7 @@
 use super::page::{esc, figure, rel_href, swatch, Cell, Col, Page, Table};
 use crate::report::charts::{palette, ChartFile};
 use crate::report::compare::{
-    currency, currency_warnings, diff_text, Comparison, Row, Scope, Unit,
+    currency, currency_warnings, diff_text, sections, Comparison, Row, Section, Unit,
 };
 use crate::report::saved::SavedCompare;
 use indexmap::IndexSet;
@@ -193,47 +193,26 @@ fn tables(c: &Comparison) -> String {
          unjudged for numbers that describe a variant rather than rate it (requests offered, \
          replicas, utilisation). Availability differences are in percentage points.</p>\n",
     );
-    let mut workloads: IndexSet<&str> = IndexSet::new();
-    for r in c.rows.iter().filter(|r| r.scope == Scope::Workload) {
-        workloads.insert(&r.subject);
-    }
-    for w in workloads {
-        let target = c
-            .variants
-            .iter()
-            .find_map(|v| v.summary.workloads.get(w))
-            .map(|r| r.target.as_str())
-            .unwrap_or("");
-        let _ = writeln!(
-            out,
-            "<h3>Workload {} <span class=\"muted\">({})</span></h3>",
-            esc(w),
-            esc(target)
-        );
-        let rows: Vec<&Row> = c
-            .rows
-            .iter()
-            .filter(|r| r.scope == Scope::Workload && r.subject == w)
-            .collect();
-        out.push_str(&rows_table(c, &rows, None));
-    }
-    let services: Vec<&Row> = c
-        .rows
-        .iter()
-        .filter(|r| r.scope == Scope::Service)
-        .collect();
-    if !services.is_empty() {
-        out.push_str("<h3>Services</h3>\n");
-        out.push_str(&rows_table(c, &services, Some("service")));
-    }
-    let overall: Vec<&Row> = c
-        .rows
-        .iter()
-        .filter(|r| r.scope == Scope::Overall)
-        .collect();
-    if !overall.is_empty() {
-        out.push_str("<h3>All workloads</h3>\n");
-        out.push_str(&rows_table(c, &overall, None));
+    for (section, rows) in sections(c) {
+        match section {
+            Section::Workload { name, target } => {
+                let _ = writeln!(
+                    out,
+                    "<h3>Workload {} <span class=\"muted\">({})</span></h3>",
+                    esc(name),
+                    esc(target)
+                );
+                out.push_str(&rows_table(c, &rows, None));
+            }
+            Section::Services => {
+                out.push_str("<h3>Services</h3>\n");
+                out.push_str(&rows_table(c, &rows, Some("service")));
+            }
+            Section::Overall => {
+                out.push_str("<h3>All workloads</h3>\n");
+                out.push_str(&rows_table(c, &rows, None));
+            }
+        }
     }
     out
 }
