@@ -318,6 +318,8 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     let charts = args.charts.formats()?;
     args.charts.need_out(args.out.as_deref())?;
     let loaded = load_all(args)?;
+    // Each variant's warnings, printed now and saved with its run.
+    let mut variant_warnings = Vec::with_capacity(loaded.len());
     for v in &loaded {
         let (rows, warnings) = capacity_report(&v.scenario);
         if !args.quiet {
@@ -330,6 +332,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
         for w in &warnings {
             eprintln!("variant `{}`: {w}", v.name);
         }
+        variant_warnings.push(warnings);
     }
 
     let mut pool = rayon::ThreadPoolBuilder::new();
@@ -393,13 +396,14 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
         let variants = loaded
             .iter()
             .zip(results)
-            .map(|(v, result)| SavedRun {
+            .zip(variant_warnings)
+            .map(|((v, result), warnings)| SavedRun {
                 meta: RunMeta {
                     scenario_file: v.scenario.file.clone(),
                     overrides: args.set.iter().chain(&v.overrides).cloned().collect(),
                     variant: Some(v.name.clone()),
                     notes: v.scenario.notes.clone(),
-                    warnings: capacity_report(&v.scenario).1,
+                    warnings,
                     window_seconds: result.timeseries.window_seconds,
                 },
                 source: v.scenario.source.clone(),
