@@ -47,14 +47,7 @@ pub fn report(args: &ReportArgs) -> Result<(), CliError> {
     let fail = |e: &dyn std::fmt::Display| CliError::Failed(format!("{e:#}"));
     let files = if dir.join("compare.json").is_file() {
         let c = saved::load_compare(dir).map_err(bad)?;
-        let mut files = Vec::new();
-        for (v, run) in c.comparison.variants.iter().zip(&c.variants) {
-            for (name, bytes) in output::run_presentation(run, charts).map_err(|e| fail(&e))? {
-                files.push((format!("{}/{name}", v.name), bytes));
-            }
-        }
-        files.extend(output::compare_presentation(&c, charts).map_err(|e| fail(&e))?);
-        files
+        output::compare_presentation(&c, charts).map_err(|e| fail(&e))?
     } else {
         let run = saved::load_run(dir).map_err(bad)?;
         output::run_presentation(&run, charts).map_err(|e| fail(&e))?

@@ -69,9 +69,6 @@ pub fn compare_files(
         for (name, bytes) in data {
             files.push((format!("{}/{name}", v.name), bytes));
         }
-        for (name, bytes) in run_presentation(&back, charts)? {
-            files.push((format!("{}/{name}", v.name), bytes));
-        }
         reloaded.push(back);
     }
     let back = SavedCompare {
@@ -82,17 +79,24 @@ pub fn compare_files(
     Ok(files)
 }
 
-/// A comparison's charts and `report.html`, drawn from its saved data.
+/// A comparison's charts and `report.html`, and each variant's own under
+/// `<variant>/`, drawn from its saved data.
 pub fn compare_presentation(
     c: &SavedCompare,
     charts: Option<Formats>,
 ) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut files = Vec::new();
+    for (v, run) in c.comparison.variants.iter().zip(&c.variants) {
+        for (name, bytes) in run_presentation(run, charts)? {
+            files.push((format!("{}/{name}", v.name), bytes));
+        }
+    }
     let drawn = match charts {
         Some(f) => charts::compare_charts(c, Formats { svg: true, ..f })?,
         None => Vec::new(),
     };
     let html = html::compare_report(c, &drawn);
-    let mut files = chart_files(&drawn, charts);
+    files.extend(chart_files(&drawn, charts));
     files.push(("report.html".to_string(), html.into_bytes()));
     Ok(files)
 }
