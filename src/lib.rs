@@ -42,4 +42,5 @@ pub mod model;
 pub mod report;
 pub mod scenario;
 pub mod simulation;
+pub mod sweep;
 pub mod world;

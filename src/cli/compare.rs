@@ -64,6 +64,9 @@ pub struct CompareArgs {
     /// Which charts to draw with `--out`.
     #[command(flatten)]
     pub charts: ChartArgs,
+    /// Thresholds the results must meet.
+    #[command(flatten)]
+    pub asserts: super::AssertArgs,
 }
 
 /// One `--variant`: a name and its overrides, in the order given.
@@ -82,37 +85,6 @@ fn valid_name(name: &str) -> bool {
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-/// Splits `text` at the commas outside quotes and brackets, so a TOML
-/// value like `{ dist = "constant", value = "1ms" }` stays whole.
-fn split_top_level(text: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut depth, mut quote, mut escaped, mut start) = (0i32, None::<char>, false, 0);
-    for (i, c) in text.char_indices() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' && q == '"' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
-            continue;
-        }
-        match c {
-            '"' | '\'' => quote = Some(c),
-            '{' | '[' => depth += 1,
-            '}' | ']' => depth -= 1,
-            ',' if depth <= 0 => {
-                parts.push(&text[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&text[start..]);
-    parts
 }
 
 /// Parses the `--variant` arguments into variants in order of first
@@ -137,7 +109,7 @@ pub fn parse_variants(args: &[String]) -> Result<Vec<VariantSpec>, String> {
             ));
         }
         let mut overrides = Vec::new();
-        for part in split_top_level(rest) {
+        for part in crate::scenario::overrides::split_top_level(rest) {
             let part = part.trim();
             // Each override must parse on its own; the message names the
             // variant and the part at fault.

@@ -3,9 +3,12 @@
 
 pub mod check;
 pub mod compare;
+pub mod find;
+pub mod merge;
 pub mod progress;
 pub mod report;
 pub mod run;
+pub mod sweep;
 
 use crate::model::capacity::{capacity, CapacityRow};
 use crate::report::charts::Formats;
@@ -35,6 +38,13 @@ pub enum Command {
     /// Redraw the charts and report.html of a saved run or comparison
     /// (a directory written with --out) without simulating again.
     Report(report::ReportArgs),
+    /// Run a scenario over a grid of parameter values (with replications
+    /// and confidence intervals), or search for the largest or smallest
+    /// value that meets a condition (--find).
+    Sweep(sweep::SweepArgs),
+    /// Combine the output directories of a sweep's shards (--shard K/N)
+    /// into the result of the whole sweep.
+    Merge(merge::MergeArgs),
 }
 
 /// Arguments every subcommand that reads a scenario takes.
@@ -113,6 +123,22 @@ impl ChartArgs {
     }
 }
 
+/// Thresholds the results must meet (`run`, `compare`, `sweep`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct AssertArgs {
+    /// A threshold, e.g. `--assert 'checkout.p99 < 250ms'`,
+    /// `--assert 'checkout.availability >= 99.9%'`,
+    /// `--assert 'cost.per_million < 40'`. Each is printed pass or fail
+    /// with the measured value; any failure makes the exit status 1.
+    /// Added to the scenario's `[[assert]]` tables. Repeatable.
+    #[arg(long = "assert", value_name = "EXPR")]
+    pub asserts: Vec<String>,
+    /// Write the assertions' results as a JUnit XML report to FILE, for
+    /// CI systems to show.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+}
+
 /// A failure of the command, with its exit status.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -141,6 +167,8 @@ pub fn main(cli: Cli) -> Result<(), CliError> {
         Command::Check(args) => check::check(&args),
         Command::Compare(args) => compare::compare(&args),
         Command::Report(args) => report::report(&args),
+        Command::Sweep(args) => sweep::sweep(&args),
+        Command::Merge(args) => merge::merge(&args),
     }
 }
 

@@ -31,6 +31,9 @@ pub struct RunArgs {
     /// Print nothing on stderr but errors and warnings.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Thresholds the results must meet.
+    #[command(flatten)]
+    pub asserts: super::AssertArgs,
 }
 
 /// Runs the scenario and writes the requested outputs.

@@ -36,6 +36,25 @@ pub struct Scenario {
     /// Information for the user that is not a warning (how a monolith
     /// unit was sized): printed before a run unless `--quiet`.
     pub notes: Vec<String>,
+    /// The scenario's `[sweep]` table, for `microsim sweep`.
+    pub sweep: Option<schema::RawSweep>,
+    /// The scenario's `[[assert]]` thresholds, in file order.
+    pub asserts: Vec<schema::RawAssert>,
+}
+
+impl Scenario {
+    /// An error about a field of this scenario's file, located at the
+    /// field (`assert.0.expr`): for checks made after loading, such as
+    /// parsing an assertion or a sweep parameter.
+    pub fn error_at(&self, path: &FieldPath, message: impl Into<String>) -> ScenarioError {
+        ScenarioError {
+            file: self.file.clone(),
+            location: locate::locate(&self.source, path),
+            field: Some(path.to_string()),
+            set_arg: None,
+            message: message.into(),
+        }
+    }
 }
 
 /// Reads, overrides and validates the scenario file at `path`.
@@ -52,13 +71,27 @@ pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioErr
         || "scenario".to_string(),
         |s| s.to_string_lossy().into_owned(),
     );
-    let (model, warnings, notes) = read(&source, &file, &stem, overrides)?;
+    parse(source, file, &stem, overrides)
+}
+
+/// Validates scenario text already read (`file` names it in messages,
+/// `default_name` names a scenario without `name`): what a sweep does for
+/// each point, without reading the file again.
+pub fn parse(
+    source: String,
+    file: String,
+    default_name: &str,
+    overrides: &[Override],
+) -> Result<Scenario, ScenarioError> {
+    let read = read(&source, &file, default_name, overrides)?;
     Ok(Scenario {
         file,
         source,
-        model,
-        warnings,
-        notes,
+        model: read.model,
+        warnings: read.warnings,
+        notes: read.notes,
+        sweep: read.sweep,
+        asserts: read.asserts,
     })
 }
 
@@ -70,17 +103,26 @@ pub fn from_str(
     default_name: &str,
     overrides: &[Override],
 ) -> Result<Model, ScenarioError> {
-    read(source, file, default_name, overrides).map(|(model, _, _)| model)
+    read(source, file, default_name, overrides).map(|r| r.model)
 }
 
-/// [`from_str`], with the warnings of [`Scenario::warnings`] and the notes
-/// of [`Scenario::notes`].
+/// What [`read`] makes of a scenario's text.
+struct Read {
+    model: Model,
+    warnings: Vec<String>,
+    notes: Vec<String>,
+    sweep: Option<schema::RawSweep>,
+    asserts: Vec<schema::RawAssert>,
+}
+
+/// [`from_str`], with the warnings of [`Scenario::warnings`], the notes
+/// of [`Scenario::notes`] and the tables other commands read.
 fn read(
     source: &str,
     file: &str,
     default_name: &str,
     overrides: &[Override],
-) -> Result<(Model, Vec<String>, Vec<String>), ScenarioError> {
+) -> Result<Read, ScenarioError> {
     let error = |location, field: Option<&FieldPath>, set_arg, message| ScenarioError {
         file: file.to_string(),
         location,
@@ -150,15 +192,22 @@ fn read(
         validate::validate(&raw, default_name).map_err(|inv| place(&inv.path, inv.message))?;
     // Monolith mode transforms the validated model, so every error above
     // points at what the user wrote.
-    match monolith::apply(&raw, model, &FieldPath::default())
+    let (model, warnings, notes) = match monolith::apply(&raw, model, &FieldPath::default())
         .map_err(|inv| place(&inv.path, inv.message))?
     {
-        Ok(mono) => Ok((mono.model, mono.warnings, vec![mono.note])),
+        Ok(mono) => (mono.model, mono.warnings, vec![mono.note]),
         Err(model) => {
             let warnings = discovery::notes(&raw, &model);
-            Ok((model, warnings, Vec::new()))
+            (model, warnings, Vec::new())
         }
-    }
+    };
+    Ok(Read {
+        model,
+        warnings,
+        notes,
+        sweep: raw.sweep.clone(),
+        asserts: raw.assert.clone(),
+    })
 }
 
 /// serde names Rust types ("expected i64"); users wrote TOML.

@@ -48,6 +48,45 @@ pub struct RawScenario {
     pub deploy: Vec<RawDeploy>,
     /// `[cost]`: prices of replicas, network calls and platform overhead.
     pub cost: Option<super::cost::RawCost>,
+    /// `[sweep]`: the parameters `microsim sweep` varies when none are
+    /// given on the command line. Other commands ignore it.
+    pub sweep: Option<RawSweep>,
+    /// Thresholds (`[[assert]]`) every `run`, `compare` and `sweep` of the
+    /// scenario checks, like `--assert`.
+    #[serde(default)]
+    pub assert: Vec<RawAssert>,
+}
+
+/// `[sweep]`: what `microsim sweep` varies, written in the scenario.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table with params, replications and zip"
+)]
+pub struct RawSweep {
+    /// Dotted path (as `--set` takes it) to the values it takes: an array
+    /// (`[100, 200, 400]`, `["10ms", "20ms"]`) or a range string
+    /// (`"1..8"`, `"100..400 step 100"`), as `--param` takes them.
+    #[serde(default)]
+    pub params: IndexMap<String, toml::Value>,
+    /// Runs per point (default 1).
+    pub replications: Option<toml::Value>,
+    /// Pair the parameters' lists element by element instead of taking
+    /// every combination.
+    pub zip: Option<bool>,
+}
+
+/// One `[[assert]]`: a threshold the results must meet.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a table with expr (and an optional name)"
+)]
+pub struct RawAssert {
+    /// The assertion, as `--assert` takes it: `"checkout.p99 < 250ms"`.
+    pub expr: String,
+    /// A name for reports (default: the expression).
+    pub name: Option<String>,
 }
 
 /// `[simulation]`.

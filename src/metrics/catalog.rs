@@ -1,0 +1,343 @@
+//! The metric catalogue: every number of a run's summary that a user can
+//! name in a threshold (`--assert 'checkout.p99 < 250ms'`), a sweep column
+//! or a capacity search, by one flat name.
+//!
+//! Names are `WORKLOAD.METRIC` (`checkout.p99`, `checkout.availability`),
+//! `SERVICE.METRIC` (`payment.utilization`) and `cost.METRIC`
+//! (`cost.per_million`). The workload, service and cost metric names are
+//! disjoint sets, so a workload and a service with the same name never make
+//! a name ambiguous. The catalogue of a model ([`catalog`]) lists the same
+//! names in the same order as the values of any run of it ([`values`]), so
+//! a sweep can check names before it runs and lay out columns once.
+
+use super::result::Summary;
+use crate::model::Model;
+
+/// What a metric measures, which decides how a threshold on it is written
+/// and how its value is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// Milliseconds (latencies): thresholds take a duration (`250ms`,
+    /// `0.25s`) or a bare number of milliseconds.
+    Ms,
+    /// A fraction in [0, 1] (availability, utilisation): thresholds take a
+    /// percentage (`99.9%`) or a bare fraction (`0.999`).
+    Fraction,
+    /// Per second (throughput).
+    PerSecond,
+    /// A count of requests.
+    Count,
+    /// Money, in the scenario's currency.
+    Money,
+    /// A plain number (mean queue length, mean replicas).
+    Number,
+}
+
+impl Unit {
+    /// The unit as written after a value in tables and messages
+    /// (`"ms"`, `"%"`, `"/s"`, `""`).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Unit::Ms => "ms",
+            Unit::Fraction => "%",
+            Unit::PerSecond => "/s",
+            Unit::Count | Unit::Money | Unit::Number => "",
+        }
+    }
+
+    /// `value` for people: fractions as percentages, the rest with their
+    /// unit, at a precision that suits the unit.
+    pub fn show(self, value: f64) -> String {
+        match self {
+            Unit::Ms => format!("{} ms", sig(value)),
+            Unit::Fraction => format!("{}%", sig(value * 100.0)),
+            Unit::PerSecond => format!("{}/s", sig(value)),
+            Unit::Count => format!("{value:.0}"),
+            Unit::Money | Unit::Number => sig(value),
+        }
+    }
+}
+
+/// A number with about four significant digits and no exponent for the
+/// magnitudes results have.
+fn sig(v: f64) -> String {
+    let a = v.abs();
+    let decimals = if a == 0.0 || a >= 1000.0 {
+        1
+    } else if a >= 100.0 {
+        2
+    } else if a >= 1.0 {
+        3
+    } else {
+        4
+    };
+    format!("{v:.decimals$}")
+}
+
+/// A named metric and its unit.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct MetricDef {
+    /// The flat name (`checkout.p99`).
+    pub name: String,
+    /// What it measures.
+    pub unit: Unit,
+}
+
+/// Per-workload metrics: (suffix, unit, description).
+pub const WORKLOAD_METRICS: &[(&str, Unit, &str)] = &[
+    (
+        "requests",
+        Unit::Count,
+        "requests issued in the measured period",
+    ),
+    ("ok", Unit::Count, "requests that succeeded"),
+    ("degraded", Unit::Count, "requests served with a fallback"),
+    ("failed", Unit::Count, "requests that failed"),
+    ("availability", Unit::Fraction, "ok / completed"),
+    (
+        "throughput",
+        Unit::PerSecond,
+        "completed requests per second",
+    ),
+    ("mean", Unit::Ms, "mean response time"),
+    ("p50", Unit::Ms, "median response time"),
+    ("p90", Unit::Ms, "90th percentile response time"),
+    ("p99", Unit::Ms, "99th percentile response time"),
+    ("p999", Unit::Ms, "99.9th percentile response time"),
+    ("max", Unit::Ms, "longest response time"),
+];
+
+/// Per-service metrics: (suffix, unit, description).
+pub const SERVICE_METRICS: &[(&str, Unit, &str)] = &[
+    (
+        "utilization",
+        Unit::Fraction,
+        "mean fraction of workers busy",
+    ),
+    ("rejected", Unit::Count, "calls refused by a full queue"),
+    ("shed", Unit::Count, "calls shed by load shedding"),
+    (
+        "mean_queue",
+        Unit::Number,
+        "time-weighted mean queue length",
+    ),
+    ("mean_replicas", Unit::Number, "time-weighted mean replicas"),
+];
+
+/// Whole-run cost metrics, present when the scenario prices something:
+/// (suffix, unit, description).
+pub const COST_METRICS: &[(&str, Unit, &str)] = &[
+    ("total", Unit::Money, "cost of the measured period"),
+    ("per_hour", Unit::Money, "cost per hour"),
+    (
+        "per_million",
+        Unit::Money,
+        "cost per million successful requests",
+    ),
+];
+
+/// The prefix of the cost metrics.
+pub const COST: &str = "cost";
+
+fn layout<'a>(
+    workloads: impl Iterator<Item = &'a str>,
+    services: impl Iterator<Item = &'a str>,
+    priced: bool,
+) -> Vec<MetricDef> {
+    let mut defs = Vec::new();
+    let mut add = |prefix: &str, table: &[(&str, Unit, &str)]| {
+        for (m, unit, _) in table {
+            defs.push(MetricDef {
+                name: format!("{prefix}.{m}"),
+                unit: *unit,
+            });
+        }
+    };
+    for w in workloads {
+        add(w, WORKLOAD_METRICS);
+    }
+    for s in services {
+        add(s, SERVICE_METRICS);
+    }
+    if priced {
+        add(COST, COST_METRICS);
+    }
+    defs
+}
+
+/// Every metric a run of `model` reports, in the order of [`values`].
+pub fn catalog(model: &Model) -> Vec<MetricDef> {
+    layout(
+        model.workloads.iter().map(|w| w.name.as_str()),
+        model.services.iter().map(|s| s.name.as_str()),
+        model.cost.on(),
+    )
+}
+
+/// Every metric of a run: the names of [`catalog`] of its model, in the
+/// same order, with their values (`None` where the run has no value, such
+/// as the p99 of a workload none of whose requests completed).
+pub fn values(summary: &Summary) -> Vec<(MetricDef, Option<f64>)> {
+    let defs = layout(
+        summary.workloads.keys().map(String::as_str),
+        summary.services.keys().map(String::as_str),
+        summary.cost.is_some(),
+    );
+    let mut out = Vec::with_capacity(defs.len());
+    let mut it = defs.into_iter();
+    for w in summary.workloads.values() {
+        let l = w.latency_ms.as_ref();
+        let vals = [
+            Some(w.requests as f64),
+            Some(w.ok as f64),
+            Some(w.degraded as f64),
+            Some(w.failed as f64),
+            w.availability,
+            Some(w.throughput_rps),
+            l.map(|l| l.mean),
+            l.map(|l| l.p50),
+            l.map(|l| l.p90),
+            l.map(|l| l.p99),
+            l.map(|l| l.p999),
+            l.map(|l| l.max),
+        ];
+        debug_assert_eq!(vals.len(), WORKLOAD_METRICS.len());
+        out.extend(vals.into_iter().map(|v| (it.next().expect("laid out"), v)));
+    }
+    for s in summary.services.values() {
+        let mean_replicas = s
+            .scaling
+            .as_ref()
+            .map_or(s.mean_available_replicas, |sc| sc.mean_replicas);
+        let vals = [
+            Some(s.utilization),
+            Some(s.rejected as f64),
+            Some(s.shed as f64),
+            Some(s.mean_queue_length),
+            Some(mean_replicas),
+        ];
+        debug_assert_eq!(vals.len(), SERVICE_METRICS.len());
+        out.extend(vals.into_iter().map(|v| (it.next().expect("laid out"), v)));
+    }
+    if let Some(c) = &summary.cost {
+        let vals = [Some(c.total), Some(c.per_hour), c.per_million_ok];
+        debug_assert_eq!(vals.len(), COST_METRICS.len());
+        out.extend(vals.into_iter().map(|v| (it.next().expect("laid out"), v)));
+    }
+    out
+}
+
+/// Finds `name` in `defs`, or says what the names look like: the error
+/// lists the closest kind of name the user could have meant.
+pub fn find<'a>(defs: &'a [MetricDef], name: &str) -> Result<(usize, &'a MetricDef), String> {
+    if let Some(i) = defs.iter().position(|d| d.name == name) {
+        return Ok((i, &defs[i]));
+    }
+    let Some((prefix, metric)) = name.rsplit_once('.') else {
+        return Err(format!(
+            "`{name}` is not a metric: write WORKLOAD.METRIC (checkout.p99), SERVICE.METRIC (payment.utilization) or cost.METRIC (cost.per_million)"
+        ));
+    };
+    let prefixes: Vec<&str> = {
+        let mut p: Vec<&str> = defs
+            .iter()
+            .filter_map(|d| d.name.rsplit_once('.').map(|(p, _)| p))
+            .collect();
+        p.dedup();
+        p
+    };
+    let list =
+        |t: &[(&str, Unit, &str)]| t.iter().map(|(m, _, _)| *m).collect::<Vec<_>>().join(", ");
+    if !prefixes.contains(&prefix) {
+        let cost_hint = if prefix == COST {
+            " (cost.* needs a scenario that prices something: [cost] or a price_per_hour)"
+        } else {
+            ""
+        };
+        return Err(format!(
+            "`{name}`: there is no workload or service `{prefix}`{cost_hint}; the scenario has: {}",
+            prefixes.join(", ")
+        ));
+    }
+    let wanted = if prefix == COST && defs.iter().any(|d| d.name == format!("{COST}.total")) {
+        list(COST_METRICS)
+    } else if defs.iter().any(|d| d.name == format!("{prefix}.p99")) {
+        list(WORKLOAD_METRICS)
+    } else {
+        list(SERVICE_METRICS)
+    };
+    Err(format!(
+        "`{name}`: `{prefix}` has no metric `{metric}`; it has: {wanted}"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOML: &str = r#"
+        [simulation]
+        duration = "20s"
+        warmup = "2s"
+        [services.api]
+        price_per_hour = 0.1
+        [services.api.endpoints.get]
+        work = { dist = "exponential", mean = "5ms" }
+        [[workloads]]
+        name = "reads"
+        target = "api.get"
+        arrival = { process = "poisson", rate = 50 }
+    "#;
+
+    #[test]
+    fn catalog_and_values_agree() {
+        let model = crate::scenario::test_model(TOML);
+        let r = crate::simulation::run(&model).unwrap();
+        let defs = catalog(&model);
+        let vals = values(&r.summary);
+        assert_eq!(defs.len(), vals.len());
+        for (d, (v, _)) in defs.iter().zip(&vals) {
+            assert_eq!(d, v);
+        }
+        assert_eq!(
+            defs.len(),
+            WORKLOAD_METRICS.len() + SERVICE_METRICS.len() + COST_METRICS.len()
+        );
+        let (i, d) = find(&defs, "reads.p99").unwrap();
+        assert_eq!(d.unit, Unit::Ms);
+        let p99 = r.summary.workloads["reads"]
+            .latency_ms
+            .as_ref()
+            .unwrap()
+            .p99;
+        assert_eq!(vals[i].1, Some(p99));
+        let (i, _) = find(&defs, "cost.per_million").unwrap();
+        assert_eq!(vals[i].1, r.summary.cost.as_ref().unwrap().per_million_ok);
+    }
+
+    #[test]
+    fn unknown_names_say_what_exists() {
+        let model = crate::scenario::test_model(TOML);
+        let defs = catalog(&model);
+        let e = find(&defs, "checkout.p99").unwrap_err();
+        assert!(e.contains("no workload or service `checkout`"), "{e}");
+        assert!(e.contains("reads, api, cost"), "{e}");
+        let e = find(&defs, "reads.p98").unwrap_err();
+        assert!(
+            e.contains("has no metric `p98`") && e.contains("p999"),
+            "{e}"
+        );
+        let e = find(&defs, "api.p99").unwrap_err();
+        assert!(e.contains("utilization"), "{e}");
+        let e = find(&defs, "p99").unwrap_err();
+        assert!(e.contains("WORKLOAD.METRIC"), "{e}");
+    }
+
+    #[test]
+    fn units_show_readably() {
+        assert_eq!(Unit::Fraction.show(0.9991), "99.910%");
+        assert_eq!(Unit::Ms.show(212.346), "212.35 ms");
+        assert_eq!(Unit::Count.show(12.0), "12");
+    }
+}
