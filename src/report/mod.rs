@@ -10,4 +10,5 @@ pub mod json;
 pub mod output;
 pub mod saved;
 pub mod scaling;
+pub mod sweep;
 pub mod table;

@@ -63,6 +63,23 @@ pub struct Plan {
     pub metrics: Vec<MetricDef>,
 }
 
+impl Plan {
+    /// The metrics a sweep shows unless told otherwise: each workload's
+    /// p99 and availability, and the cost per million successful requests
+    /// when the scenario prices something.
+    pub fn key_metrics(&self) -> Vec<String> {
+        self.metrics
+            .iter()
+            .filter(|m| {
+                m.name.ends_with(".p99")
+                    || m.name.ends_with(".availability")
+                    || m.name == "cost.per_million"
+            })
+            .map(|m| m.name.clone())
+            .collect()
+    }
+}
+
 /// One run of one point.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Replication {
@@ -96,6 +113,20 @@ pub struct SweepResult {
     /// `Some((k, n))` for shard k of n (1-based) holding only its points;
     /// `None` for a whole sweep (run at once or merged).
     pub shard: Option<(u32, u32)>,
+    /// The metrics printed and charted (`--metrics`, else
+    /// [`Plan::key_metrics`]), by name; files hold every metric.
+    pub shown: Vec<String>,
     /// The points in grid order.
     pub points: Vec<PointResult>,
+}
+
+impl SweepResult {
+    /// The indices in `plan.metrics` of the [`SweepResult::shown`]
+    /// metrics (names no longer in the plan are skipped).
+    pub fn shown_indices(&self) -> Vec<usize> {
+        self.shown
+            .iter()
+            .filter_map(|n| self.plan.metrics.iter().position(|m| &m.name == n))
+            .collect()
+    }
 }
