@@ -2,6 +2,7 @@
 //! schema -> validated [`Model`]. Every failure is a [`ScenarioError`] that
 //! names the file, line, column and field.
 
+pub mod builder;
 pub mod cost;
 pub mod discovery;
 pub mod error;

@@ -50,6 +50,22 @@ impl Override {
         })
     }
 
+    /// The override setting `path` to `value`, for programs that build
+    /// overrides rather than parse them (see [`super::builder`]).
+    pub fn new(path: &str, value: Value) -> Result<Override, String> {
+        let keys: Vec<String> = path.split('.').map(|k| k.trim().to_string()).collect();
+        if keys.iter().any(|k| k.is_empty()) {
+            return Err(format!(
+                "`{path}` is not a dotted path (e.g. services.payment.replicas)"
+            ));
+        }
+        Ok(Override {
+            arg: format!("{path}={value}"),
+            keys,
+            value,
+        })
+    }
+
     /// Applies the override to `root`, returning the concrete path it set
     /// (array elements resolved to indices) so that later validation errors
     /// under it can be blamed on this argument.
