@@ -49,7 +49,7 @@ pub enum Runs {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Assertion {
     /// The name reports give it: the `[[assert]]` table's `name`, else
-    /// the expression as written.
+    /// the expression in normal form (`checkout.p99 < 250ms`).
     pub name: String,
     /// The parsed expression.
     pub expr: Expr,
@@ -77,7 +77,7 @@ impl Assertion {
             }
         }
         Ok(Assertion {
-            name: text.split_whitespace().collect::<Vec<_>>().join(" "),
+            name: expr.text(),
             expr,
         })
     }

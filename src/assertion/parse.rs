@@ -131,6 +131,13 @@ impl Expr {
 pub fn parse(text: &str, defs: &[MetricDef]) -> Result<Expr, String> {
     let text = text.trim();
     let Some((at, sym, op)) = find_op(text) else {
+        for (typo, meant) in [("=>", ">="), ("=<", "<="), ("=", "==")] {
+            if text.contains(typo) {
+                return Err(format!(
+                    "`{typo}` is not an operator; did you mean `{meant}`? (OP is one of <, <=, >, >=, ==, !=)"
+                ));
+            }
+        }
         return Err(
             "expected METRIC OP VALUE with OP one of <, <=, >, >=, ==, != (e.g. checkout.p99 < 250ms)"
                 .into(),
@@ -432,8 +439,9 @@ mod tests {
             ("checkout.p99 < fast", "is a latency in ms"),
             ("checkout.p99 < -5ms", "never negative"),
             ("checkout.p99 250ms", "expected METRIC OP VALUE"),
-            ("checkout.p99 = 250ms", "expected METRIC OP VALUE"),
-            ("checkout.p99 =< 250ms", "expected METRIC OP VALUE"),
+            ("checkout.p99 = 250ms", "did you mean `==`?"),
+            ("checkout.p99 =< 250ms", "did you mean `<=`?"),
+            ("checkout.p99 => 250ms", "did you mean `>=`?"),
             ("< 250ms", "nothing before `<`"),
             ("checkout.p99 <", "nothing after `<`"),
             ("checkout.p99 < 250ms < 300ms", "second operator"),
