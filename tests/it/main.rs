@@ -11,6 +11,7 @@ mod cost;
 mod determinism;
 mod discovery;
 mod fault_scenarios;
+mod find;
 mod fuzz;
 mod monolith;
 mod queueing;
