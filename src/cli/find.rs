@@ -210,6 +210,21 @@ fn current_value(sc: &Scenario, overrides: &[Override], path: &str) -> Result<to
     Ok(cur)
 }
 
+/// A scenario that is invalid with the searched parameter at `text`
+/// (`replicas = 0`), said as the probe it is rather than as a `--set`.
+fn probe_error(mut e: scenario::ScenarioError, path: &str, text: &str, outer: &str) -> String {
+    let arg = format!("{path}={text}");
+    if e.set_arg.as_deref() == Some(arg.as_str()) {
+        e.set_arg = None;
+    }
+    let at = if outer.is_empty() {
+        String::new()
+    } else {
+        format!(" (at {outer})")
+    };
+    format!("--find: the scenario with {arg}{at} is invalid: {e}")
+}
+
 /// Runs the search.
 pub fn find(args: &SweepArgs) -> Result<(), CliError> {
     let input = CliError::Input;
@@ -333,14 +348,14 @@ pub fn find(args: &SweepArgs) -> Result<(), CliError> {
     let mut models = Vec::new();
     for values in &grid {
         for &e in &ends {
-            let sc = at(values, &kind.write(e)).map_err(|e| {
-                let p = point::describe(&outer, values);
-                let p = if p.is_empty() {
-                    String::new()
-                } else {
-                    format!(" at {p}")
-                };
-                input(format!("--find{p}: {e}"))
+            let text = kind.write(e);
+            let sc = at(values, &text).map_err(|e| {
+                input(probe_error(
+                    e,
+                    &query.path,
+                    &text,
+                    &point::describe(&outer, values),
+                ))
             })?;
             models.push(sc.model);
         }
@@ -416,14 +431,8 @@ pub fn find(args: &SweepArgs) -> Result<(), CliError> {
             .map(|(index, values)| {
                 let desc = point::describe(&outer, values);
                 let search = find::search(query.goal, kind, &range, tolerance, |_, text| {
-                    let sc = at(values, text).map_err(|e| {
-                        let p = if desc.is_empty() {
-                            String::new()
-                        } else {
-                            format!(" at {desc}")
-                        };
-                        CliError::Input(format!("--find{p}: {}={text}: {e}", query.path))
-                    })?;
+                    let sc = at(values, text)
+                        .map_err(|e| CliError::Input(probe_error(e, &query.path, text, &desc)))?;
                     let runs: Vec<_> = (0..replications)
                         .into_par_iter()
                         .map(|rep| {
