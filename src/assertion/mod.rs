@@ -23,6 +23,20 @@
 //!
 //! A [`Condition`] is the same expressions joined by `and`, parsed by the
 //! same parser, for `--find`.
+//!
+//! From a command, [`crate::cli::AssertArgs::checks`] and
+//! [`crate::cli::AssertArgs::conclude`] wrap steps 1 and 3 with the exit
+//! statuses; a sweep would do:
+//!
+//! ```text
+//! // before running (exit 2 on bad input):
+//! let checks = args.asserts.checks(&sc, &plan.metrics, Runs::Replications(plan.replications))?;
+//! // after every output is written (exit 1 when one failed):
+//! let outcomes: Vec<Outcome> = result.points.iter()
+//!     .flat_map(|p| checks.point(Some(&point::describe(&plan.params, &p.values)), &plan, p))
+//!     .collect();
+//! args.asserts.conclude(&outcomes, &format!("microsim sweep {}", plan.scenario), &plan.scenario)?;
+//! ```
 
 pub mod junit;
 pub mod parse;

@@ -455,4 +455,14 @@ mod tests {
             assert!(e.contains(want), "{text}: {e}");
         }
     }
+
+    proptest::proptest! {
+        /// No text, however odd, makes the parser panic.
+        #[test]
+        fn never_panics(text in "\\PC{0,40}", tail in "[<>=!%. 0-9a-z_µ]{0,20}") {
+            let _ = parse(&text, &defs());
+            let _ = parse(&format!("checkout.p99{tail}"), &defs());
+            let _ = parse(&format!("checkout.availability >={tail}"), &defs());
+        }
+    }
 }

@@ -239,6 +239,7 @@ pub fn find(args: &SweepArgs) -> Result<(), CliError> {
         ("--assert", !args.asserts.asserts.is_empty()),
         ("--junit", args.asserts.junit.is_some()),
         ("--charts", args.charts.charts.is_some()),
+        ("--no-charts", args.charts.no_charts),
         ("--common-seeds", args.common_seeds),
     ] {
         if set {
