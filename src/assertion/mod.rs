@@ -225,7 +225,7 @@ impl Checks {
     /// arguments against the metrics the runs report (`defs`: the
     /// catalogue of the model, or the union of the catalogues of a
     /// comparison's variants or a sweep's points). An error is the user's
-    /// input, with its place: `FILE:LINE:COL: `assert[0].expr`: ...` for a
+    /// input, with its place: `FILE:LINE:COL: assert[0].expr: ...` for a
     /// table, `--assert 'EXPR': ...` for an argument.
     pub fn new(
         sc: &Scenario,
