@@ -660,6 +660,9 @@ pub fn to_table(r: &FindResult) -> String {
             Status::NoneMeets => notes.push(format!("{at}no value in [{lo}, {hi}] meets it")),
             Status::HoldsThroughout => notes.push(match r.goal {
                 Goal::Max => format!("{at}it holds up to {hi}; widen the range"),
+                Goal::Min if r.kind == Kind::Integer && s.bracket.0 == 1.0 => {
+                    format!("{at}it holds down to 1, the least whole number searched")
+                }
                 Goal::Min => format!("{at}it holds down to {lo}; widen the range"),
             }),
             Status::Found if !s.note.is_empty() => notes.push(format!("{at}{}", s.note)),

@@ -224,6 +224,26 @@ fn min_replicas_for_a_utilisation_target() {
         r1["points"][1]["point"],
         "workloads.requests.arrival.rate=250"
     );
+    // At 50/s one replica is 50% busy: nothing to search below it.
+    let out = microsim(
+        tmp.path(),
+        &[
+            "sweep",
+            &sc,
+            "-q",
+            "--set",
+            "workloads.requests.arrival.rate=50",
+            "--find",
+            "min services.server.replicas where server.utilization < 70%",
+        ],
+    );
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("│ <= 1 "), "{stdout}");
+    assert!(
+        stdout.contains("it holds down to 1, the least whole number searched"),
+        "{stdout}"
+    );
     let mut args2 = args;
     args2[3] = "2";
     let (r2, _) = find_json(
