@@ -34,6 +34,7 @@
 
 #![warn(missing_docs)]
 
+pub mod assertion;
 pub mod cli;
 pub mod dist;
 pub mod engine;

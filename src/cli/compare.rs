@@ -290,6 +290,18 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
     let charts = args.charts.formats()?;
     args.charts.need_out(args.out.as_deref())?;
     let loaded = load_all(args)?;
+    // Thresholds, checked before running against the metrics of every
+    // variant (a name no variant reports is refused; one only some report
+    // fails where it is missing). Each variant has its own scenario's
+    // `[[assert]]` tables (the same ones when variants are overrides).
+    let defs = crate::sweep::point::union_metrics(loaded.iter().map(|v| &v.scenario.model));
+    let checks = loaded
+        .iter()
+        .map(|v| {
+            args.asserts
+                .checks(&v.scenario, &defs, crate::assertion::Runs::Single)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     // Each variant's warnings, printed now and saved with its run.
     let mut variant_warnings = Vec::with_capacity(loaded.len());
     for v in &loaded {
@@ -361,6 +373,12 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
         eprintln!("{w}");
     }
     let json = report::comparison_json(&comparison);
+    let outcomes: Vec<_> = loaded
+        .iter()
+        .zip(&checks)
+        .zip(&results)
+        .flat_map(|((v, c), r)| c.run(Some(&v.name), &r.summary))
+        .collect();
 
     if let Some(dir) = &args.out {
         let fail =
@@ -404,10 +422,14 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
         }
     }
     if args.json {
-        super::print_stdout(&json)
+        super::print_stdout(&json)?;
     } else {
-        super::print_stdout(&report::comparison_tables(&comparison))
+        super::print_stdout(&report::comparison_tables(&comparison))?;
     }
+    // Last, once every output is written: a failed threshold exits 1.
+    let name = &loaded[0].scenario.model.name;
+    args.asserts
+        .conclude(&outcomes, &format!("microsim compare {name}"), name)
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod progress;
 pub mod report;
 pub mod run;
 pub mod sweep;
+pub mod thresholds;
 
 use crate::model::capacity::{capacity, CapacityRow};
 use crate::report::charts::Formats;

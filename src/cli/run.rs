@@ -51,6 +51,12 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
     }
     let model = &sc.model;
+    // Thresholds are checked against the model's metrics before running.
+    let checks = args.asserts.checks(
+        &sc,
+        &crate::metrics::catalog::catalog(model),
+        crate::assertion::Runs::Single,
+    )?;
     let (rows, warnings) = capacity_report(&sc);
     if !args.quiet {
         for n in &sc.notes {
@@ -119,8 +125,14 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         }
     }
     if args.json {
-        super::print_stdout(&json::summary_json(s))
+        super::print_stdout(&json::summary_json(s))?;
     } else {
-        super::print_stdout(&table::summary_tables(s))
+        super::print_stdout(&table::summary_tables(s))?;
     }
+    // Last, once every output is written: a failed threshold exits 1.
+    args.asserts.conclude(
+        &checks.run(None, s),
+        &format!("microsim run {}", s.name),
+        &s.name,
+    )
 }

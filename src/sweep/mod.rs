@@ -2,6 +2,7 @@
 //! times in parallel, reduced to means and confidence intervals, with
 //! shards that merge back into the unsharded result.
 
+pub mod find;
 pub mod grid;
 pub mod param;
 pub mod point;

@@ -1,6 +1,7 @@
 //! Integration tests: one binary, one module per concern.
 
 mod accounting;
+mod assertions;
 mod bad_input;
 mod charts_dist;
 mod charts_time;
@@ -10,6 +11,7 @@ mod cost;
 mod determinism;
 mod discovery;
 mod fault_scenarios;
+mod find;
 mod fuzz;
 mod monolith;
 mod queueing;

@@ -1,0 +1,351 @@
+//! Thresholds through the binary as CI uses them: `--assert` and
+//! `[[assert]]` pass (exit 0) and fail (exit 1, outputs still written),
+//! bad expressions exit 2 before anything runs with the place named,
+//! `compare` judges every variant, and `--junit` writes a report a real
+//! XML parser reads back.
+
+use super::common::*;
+use std::path::Path;
+use std::process::Output;
+
+/// An M/M/1 queue (10 ms exponential work, one worker, Poisson 50/s,
+/// utilisation 0.5) over a short run, plus a workload that issues no
+/// request in the measured period (so its p99 has no value).
+const MM1: &str = r#"
+name = "mm1-assert"
+[simulation]
+duration = "20s"
+warmup = "2s"
+seed = 3
+[services.server]
+replicas = 1
+concurrency = 1
+[services.server.endpoints.serve]
+work = { dist = "exponential", mean = "10ms" }
+[[workloads]]
+name = "requests"
+target = "server.serve"
+arrival = { process = "poisson", rate = 50 }
+"#;
+
+fn write_scenario(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn run(dir: &Path, args: &[&str]) -> (Output, String, String) {
+    let out = microsim(dir, args);
+    let (stdout, stderr) = texts(&out);
+    (out, stdout, stderr)
+}
+
+#[test]
+fn passing_and_failing_thresholds_set_the_exit_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write_scenario(tmp.path(), "mm1.toml", MM1);
+    // Utilisation 0.5 (±0.02 over 18 s of 50/s), mean response
+    // 1/(100-50) = 20 ms: these hold with a wide margin.
+    let (out, stdout, stderr) = run(
+        tmp.path(),
+        &[
+            "run",
+            &sc,
+            "--quiet",
+            "--assert",
+            "requests.p99 < 1s",
+            "--assert",
+            "  server.utilization<=   80 %",
+            "--assert",
+            "requests.availability >= 99.9%",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // Printed on stderr even with --quiet; stdout keeps the tables only.
+    assert!(stderr.contains("PASS  requests.p99 < 1s"), "{stderr}");
+    assert!(
+        stderr.contains("PASS  server.utilization <= 80%"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("assertions: 3 passed, 0 failed"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("PASS"), "{stdout}");
+    assert!(stdout.contains("requests"), "{stdout}");
+
+    // The same run against a limit it misses: exit 1, and --out and
+    // --junit are written all the same (CI keeps the artifacts).
+    let dir = tmp.path().join("out");
+    let junit = tmp.path().join("reports/junit.xml");
+    let (out, _, stderr) = run(
+        tmp.path(),
+        &[
+            "run",
+            &sc,
+            "--quiet",
+            "--no-charts",
+            "--out",
+            dir.to_str().unwrap(),
+            "--junit",
+            junit.to_str().unwrap(),
+            "--assert",
+            "requests.mean < 1ms",
+            "--assert",
+            "server.utilization < 80%",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let fail = stderr
+        .lines()
+        .find(|l| l.starts_with("FAIL"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(
+        fail.starts_with("FAIL  requests.mean < 1ms") && fail.ends_with("ms  (limit < 1ms)"),
+        "{fail}"
+    );
+    assert!(
+        stderr.contains("assertions: 1 passed, 1 failed"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("error: 1 of 2 assertions failed"),
+        "{stderr}"
+    );
+    assert!(dir.join("summary.json").is_file() && dir.join("report.html").is_file());
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed JUnit XML");
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(suite.attribute("name"), Some("microsim run mm1-assert"));
+    assert_eq!(suite.attribute("tests"), Some("2"));
+    assert_eq!(suite.attribute("failures"), Some("1"));
+    let cases: Vec<_> = suite
+        .children()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 2);
+    assert_eq!(cases[0].attribute("classname"), Some("mm1-assert"));
+    assert_eq!(cases[0].attribute("name"), Some("requests.mean < 1ms"));
+    let failure = cases[0]
+        .children()
+        .find(|n| n.has_tag_name("failure"))
+        .expect("the failed case has a <failure>");
+    let msg = failure.attribute("message").unwrap();
+    assert!(
+        msg.starts_with("measured ") && msg.ends_with(" ms, limit < 1ms"),
+        "{msg}"
+    );
+    assert!(!cases[1].children().any(|n| n.has_tag_name("failure")));
+    // No temporary file left beside the report.
+    let left: Vec<_> = std::fs::read_dir(junit.parent().unwrap())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["junit.xml"]);
+}
+
+#[test]
+fn a_metric_without_a_value_fails() {
+    let tmp = tempfile::tempdir().unwrap();
+    // At 0.001 requests/s over 18 s, no request arrives in the measured
+    // period (seed 3): no latency, so the p99 cannot meet any limit.
+    let sc = write_scenario(tmp.path(), "mm1.toml", MM1);
+    let (out, _, stderr) = run(
+        tmp.path(),
+        &[
+            "run",
+            &sc,
+            "--quiet",
+            "--set",
+            "workloads.requests.arrival.rate=0.001",
+            "--assert",
+            "requests.p99 < 1s",
+            "--assert",
+            "requests.requests == 0",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let p99 = stderr
+        .lines()
+        .find(|l| l.starts_with("FAIL  requests.p99 < 1s"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(p99.ends_with("   no value (no request completed)"), "{p99}");
+    assert!(stderr.contains("PASS  requests.requests == 0"), "{stderr}");
+}
+
+#[test]
+fn bad_expressions_exit_2_before_running() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write_scenario(tmp.path(), "mm1.toml", MM1);
+    let dir = tmp.path().join("never");
+    for (expr, want) in [
+        (
+            "requests.p99 < 99%",
+            "--assert 'requests.p99 < 99%': `99%`: requests.p99 is a latency in ms; write a duration such as 250ms",
+        ),
+        (
+            "requests.availability >= 99.9",
+            "did you mean 99.9%?",
+        ),
+        ("requests.p98 < 1s", "`requests` has no metric `p98`"),
+        ("requests.p99.ci_high < 1s", "microsim sweep -r N"),
+        ("requests.p99 => 1s", "did you mean `>=`?"),
+        ("cost.per_million < 40", "needs a scenario that prices something"),
+    ] {
+        let (out, stdout, stderr) = run(
+            tmp.path(),
+            &["run", &sc, "--out", dir.to_str().unwrap(), "--assert", expr],
+        );
+        assert_eq!(out.status.code(), Some(2), "{expr}: {stderr}");
+        assert!(stderr.contains(want), "{expr}: {stderr}");
+        // Refused before the capacity table, the run and any output.
+        assert!(!stderr.contains("capacity"), "{expr}: {stderr}");
+        assert!(stdout.is_empty() && !dir.exists(), "{expr}");
+    }
+    let (out, _, stderr) = run(tmp.path(), &["run", &sc, "--junit", "j.xml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("there are no assertions to report"),
+        "{stderr}"
+    );
+    assert!(!tmp.path().join("j.xml").exists());
+}
+
+#[test]
+fn scenario_asserts_apply_first_and_errors_are_located() {
+    let tmp = tempfile::tempdir().unwrap();
+    let with = format!(
+        "{MM1}\n[[assert]]\nexpr = \"requests.p99 < 1s\"\nname = \"p99 <fast> & \\\"ok\\\"\"\n\n[[assert]]\nexpr = \"server.utilization < 10%\"\n"
+    );
+    let sc = write_scenario(tmp.path(), "with.toml", &with);
+    let junit = tmp.path().join("j.xml");
+    let (out, _, stderr) = run(
+        tmp.path(),
+        &[
+            "run",
+            &sc,
+            "--quiet",
+            "--assert",
+            "requests.requests > 0",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("PASS") || l.starts_with("FAIL"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(
+        lines[0].starts_with("PASS  p99 <fast> & \"ok\" (requests.p99 < 1s)"),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].starts_with("FAIL  server.utilization < 10%"),
+        "{stderr}"
+    );
+    assert!(
+        lines[2].starts_with("PASS  requests.requests > 0"),
+        "{stderr}"
+    );
+    // The name with XML's special characters survives the round trip.
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed JUnit XML");
+    let names: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter_map(|n| n.attribute("name"))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "p99 <fast> & \"ok\"",
+            "server.utilization < 10%",
+            "requests.requests > 0"
+        ]
+    );
+
+    // A bad table is reported at its line and column.
+    let bad = format!("{MM1}\n[[assert]]\nexpr = \"requests.p99 < 1s\"\n\n[[assert]]\nexpr = \"requests.p99 < 99%\"\n");
+    let sc = write_scenario(tmp.path(), "bad.toml", &bad);
+    let line = bad
+        .lines()
+        .position(|l| l == "expr = \"requests.p99 < 99%\"")
+        .unwrap()
+        + 1;
+    let (out, _, stderr) = run(tmp.path(), &["run", &sc, "--quiet"]);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "bad.toml:{line}:1: `assert[1].expr`: `99%`: requests.p99 is a latency in ms"
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn compare_judges_every_variant() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write_scenario(tmp.path(), "mm1.toml", MM1);
+    let junit = tmp.path().join("j.xml");
+    // Utilisation 0.5 with one replica, 0.25 with two.
+    let (out, _, stderr) = run(
+        tmp.path(),
+        &[
+            "compare",
+            &sc,
+            "--quiet",
+            "--variant",
+            "x2:services.server.replicas=2",
+            "--assert",
+            "server.utilization < 40%",
+            "--assert",
+            "requests.availability >= 99%",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("PASS") || l.starts_with("FAIL"))
+        .collect();
+    assert_eq!(lines.len(), 4, "{stderr}");
+    assert!(
+        lines[0].starts_with("FAIL  baseline  server.utilization < 40%"),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].starts_with("PASS  baseline  requests.availability >= 99%"),
+        "{stderr}"
+    );
+    assert!(
+        lines[2].starts_with("PASS  x2        server.utilization < 40%"),
+        "{stderr}"
+    );
+    assert!(
+        lines[3].starts_with("PASS  x2        requests.availability >= 99%"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("assertions: 3 passed, 1 failed"),
+        "{stderr}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let classes: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter_map(|n| n.attribute("classname"))
+        .collect();
+    assert_eq!(classes, ["baseline", "baseline", "x2", "x2"]);
+    let suite = doc
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .unwrap();
+    assert_eq!(suite.attribute("name"), Some("microsim compare mm1-assert"));
+}
