@@ -321,8 +321,9 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             String::new()
         };
         eprintln!(
-            "ran {new_points} points ({} runs{earlier}) in {wall:.3}s wall on {jobs} threads: {events} events ({:.2}M events/s)",
-            new_points * reps,
+            "ran {} ({}{earlier}) in {wall:.3}s wall on {jobs} threads: {events} events ({:.2}M events/s)",
+            count(new_points, "point"),
+            count(new_points * reps, "run"),
             events as f64 / wall.max(1e-9) / 1e6
         );
     }
@@ -339,6 +340,15 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         super::print_stdout(&String::from_utf8_lossy(&store::json(&result)))
     } else {
         super::print_stdout(&output::table(&result))
+    }
+}
+
+/// "1 point", "3 points".
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
     }
 }
 
