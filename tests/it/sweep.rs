@@ -180,7 +180,9 @@ fn jobs_and_shards_do_not_change_the_output_tree() {
 #[test]
 fn an_interrupted_sweep_resumes_without_redoing_finished_points() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut args = mm1("30s");
+    // 15 points of 20 simulated minutes, one at a time: long enough that
+    // the interrupt lands while points remain.
+    let mut args = mm1("20m");
     for a in [
         "--param",
         "workloads.requests.arrival.rate=10..80:5",
