@@ -68,9 +68,21 @@ pub fn parse_shard(arg: &str) -> Result<(u32, u32), String> {
     Ok((k, n))
 }
 
+/// The files of a finished sweep: an earlier sweep's are removed when a
+/// new one starts in the same directory, so that an interrupted sweep is
+/// never taken for a finished one (`merge` requires `sweep.json`).
+pub const FINISHED: [&str; 3] = ["sweep.json", "sweep.csv", "sweep_summary.csv"];
+
 /// Starts a fresh sweep in `dir`: writes the plan and removes the point
-/// files an earlier sweep left there (they belong to another plan).
+/// files and results an earlier sweep left there (they belong to another
+/// plan).
 pub fn start(dir: &Path, stored: &Stored) -> std::io::Result<()> {
+    for name in FINISHED {
+        let path = dir.join(name);
+        if path.is_file() {
+            fs::remove_file(path)?;
+        }
+    }
     let points = dir.join(POINTS);
     if points.is_dir() {
         for e in fs::read_dir(&points)? {

@@ -232,6 +232,10 @@ fn an_interrupted_sweep_resumes_without_redoing_finished_points() {
         "{stderr}"
     );
     assert!(!tmp.path().join("out/sweep.json").exists());
+    let o = microsim(tmp.path(), &["merge", "out", "--out", "merged"]);
+    let e = texts(&o).1;
+    assert_eq!(o.status.code(), Some(2), "{e}");
+    assert!(e.contains("out: the shard did not finish"), "{e}");
 
     // A resume of another plan is refused and changes nothing.
     let before = tree(&tmp.path().join("out"));
