@@ -31,7 +31,14 @@ pub fn plan_path() -> String {
 /// The relative path of point `index`'s file: zero-padded to the width
 /// of the largest index (at least 4 digits), so files list in grid order.
 pub fn point_path(plan: &Plan, index: usize) -> String {
-    let total = grid::expand(&plan.params, plan.zip).map_or(1, |g| g.len());
+    // The grid's size without expanding it (this runs once per point).
+    let total = if plan.zip {
+        plan.params.first().map_or(1, |p| p.values.len())
+    } else {
+        plan.params
+            .iter()
+            .fold(1usize, |n, p| n.saturating_mul(p.values.len()))
+    };
     let width = (total.saturating_sub(1)).to_string().len().max(4);
     format!("{POINTS}/{index:0width$}.json")
 }
