@@ -58,7 +58,9 @@ pub struct SweepArgs {
     #[arg(long, requires = "out")]
     pub resume: bool,
     /// Run only shard K of N (1-based): every N-th point, starting at the
-    /// K-th. `microsim merge` combines the shards' directories.
+    /// K-th. `microsim merge` combines the shards' directories (a
+    /// shard's directory holds its points and CSVs; the merge draws the
+    /// charts and report).
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
     /// Search instead of sweeping: `max PATH where CONDITION` or
