@@ -411,6 +411,27 @@ fn the_scenario_sweep_table_and_bad_input() {
         "\n[sweep]\nreplications = 0\n[sweep.params]\n\"services.server.replicas\" = 3\n",
     );
     write("none.toml", "");
+    // Points that overload a service are listed in one warning line.
+    let o = microsim(
+        tmp.path(),
+        &[
+            "sweep",
+            "none.toml",
+            "--param",
+            "workloads.requests.arrival.rate=50,120,150",
+        ],
+    );
+    let e = texts(&o).1;
+    assert!(o.status.success(), "{e}");
+    let warnings: Vec<&str> = e.lines().filter(|l| l.starts_with("warning:")).collect();
+    assert_eq!(warnings.len(), 1, "{e}");
+    assert!(
+        warnings[0].starts_with("warning: service `server` is overloaded")
+            && warnings[0].ends_with(
+                "at 2 of 3 points: 1 (workloads.requests.arrival.rate=120), 2 (workloads.requests.arrival.rate=150)"
+            ),
+        "{e}"
+    );
     let line = base.lines().count() + 3;
     for (args, want) in [
         (
