@@ -118,6 +118,47 @@ fn grid_of_dotted_paths_prints_a_row_per_point_and_writes_every_run() {
 }
 
 #[test]
+fn common_seeds_give_every_point_the_same_seeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let seeds = |extra: &[&str]| -> Vec<Vec<u64>> {
+        let mut a = vec![
+            "--param",
+            "workloads.requests.arrival.rate=20,60",
+            "-r",
+            "2",
+        ];
+        a.extend(extra);
+        a.extend(["--json", "-q"]);
+        let o = run(tmp.path(), &mm1("5s"), &a);
+        assert!(o.status.success(), "{}", texts(&o).1);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                p["runs"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|r| r["seed"].as_u64().unwrap())
+                    .collect()
+            })
+            .collect()
+    };
+    let common = seeds(&["--common-seeds"]);
+    // Replication 0 runs with the scenario's seed, as `microsim run` does.
+    assert_eq!(common[0], common[1]);
+    assert_eq!(common[0][0], 1);
+    assert_ne!(common[0][0], common[0][1]);
+    let independent = seeds(&[]);
+    let mut all: Vec<u64> = independent.concat();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 4, "{independent:?}");
+}
+
+#[test]
 fn jobs_and_shards_do_not_change_the_output_tree() {
     let tmp = tempfile::tempdir().unwrap();
     let args = mm1("5s");
