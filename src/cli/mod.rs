@@ -149,6 +149,10 @@ pub enum CliError {
     /// The run itself failed (exit 1).
     #[error("{0}")]
     Failed(String),
+    /// Stopped by Ctrl-C after saving what was finished (exit 130, the
+    /// shell's status for a SIGINT).
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl CliError {
@@ -157,6 +161,7 @@ impl CliError {
         match self {
             CliError::Input(_) => 2,
             CliError::Failed(_) => 1,
+            CliError::Interrupted(_) => 130,
         }
     }
 }

@@ -7,7 +7,7 @@
 use crate::engine::SimTime;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// How long a run goes before the bar appears.
@@ -31,6 +31,10 @@ pub struct Progress {
     total_ns: u64,
     /// How many runs share the bar (compare's variants).
     runs: usize,
+    /// A sweep's points: how many are done (counting those done before a
+    /// resume) and how many there are; no count when `total` is 0.
+    points_done: AtomicUsize,
+    points_total: usize,
 }
 
 impl Progress {
@@ -57,7 +61,36 @@ impl Progress {
             drawn_ns: AtomicU64::new(0),
             total_ns: total,
             runs,
+            points_done: AtomicUsize::new(0),
+            points_total: 0,
         }
+    }
+
+    /// Progress over a sweep's `runs` runs of `points` points (of which
+    /// `done` are already finished), totalling `total` simulated
+    /// nanoseconds: the bar also counts points done.
+    pub fn for_sweep(
+        total: SimTime,
+        runs: usize,
+        points: usize,
+        done: usize,
+        quiet: bool,
+    ) -> Progress {
+        let mut p = Progress::new(total, runs, quiet);
+        p.points_total = points;
+        p.points_done = AtomicUsize::new(done);
+        p
+    }
+
+    /// Counts one more of a sweep's points done.
+    pub fn point_done(&self) {
+        self.points_done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Adds advances made by a run (simulated nanoseconds and events
+    /// since its last report), for callers that track runs themselves.
+    pub fn add(&self, ns: u64, events: u64) {
+        self.advance(ns, events);
     }
 
     /// One run's callback for [`crate::simulation::run_with_progress`]:
@@ -84,8 +117,15 @@ impl Progress {
             return;
         }
         self.bar.set_position(done / 1_000_000);
-        self.bar
-            .set_message(label(done, self.total_ns, self.runs, ev, elapsed));
+        let mut message = label(done, self.total_ns, self.runs, ev, elapsed);
+        if self.points_total > 0 {
+            message.push_str(&format!(
+                ", {}/{} points",
+                self.points_done.load(Ordering::Relaxed),
+                self.points_total
+            ));
+        }
+        self.bar.set_message(message);
         if !self.shown.swap(true, Ordering::Relaxed) {
             self.bar.set_draw_target(ProgressDrawTarget::stderr());
         }

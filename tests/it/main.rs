@@ -20,3 +20,4 @@ mod report_html;
 mod resilience;
 mod scaling;
 mod scenarios;
+mod sweep;
