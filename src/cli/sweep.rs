@@ -200,6 +200,13 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             })
             .collect::<Result<_, _>>()?,
     };
+    // Thresholds are judged at every point, on the mean over its
+    // replications (or the confidence bound asked for).
+    let checks = args.asserts.checks(
+        &sc,
+        &plan.metrics,
+        crate::assertion::Runs::Replications(replications),
+    )?;
     let indices = store::shard_indices(grid.len(), shard);
     let stored = Stored {
         plan: plan.clone(),
@@ -339,10 +346,32 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         write(dir, &result, charts, args.quiet)?;
     }
     if args.json {
-        super::print_stdout(&String::from_utf8_lossy(&store::json(&result)))
+        super::print_stdout(&String::from_utf8_lossy(&store::json(&result)))?;
     } else {
-        super::print_stdout(&output::table(&result))
+        super::print_stdout(&output::table(&result))?;
     }
+    let outcomes: Vec<_> = result
+        .points
+        .iter()
+        .flat_map(|p| {
+            let subject = point_label(&result.plan, &p.values);
+            checks.point(Some(&subject), &result.plan, p)
+        })
+        .collect();
+    let name = &result.plan.scenario;
+    args.asserts
+        .conclude(&outcomes, &format!("microsim sweep {name}"), name)
+}
+
+/// A point as assertion results name it: each parameter by its short
+/// label (`payment.replicas=4, arrival.rate=200`).
+fn point_label(plan: &Plan, values: &[usize]) -> String {
+    plan.params
+        .iter()
+        .zip(values)
+        .map(|(p, &i)| format!("{}={}", p.label(), p.values[i].text))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// "1 point", "3 points".

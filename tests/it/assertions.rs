@@ -349,3 +349,80 @@ fn compare_judges_every_variant() {
         .unwrap();
     assert_eq!(suite.attribute("name"), Some("microsim compare mm1-assert"));
 }
+
+#[test]
+fn sweep_judges_every_point_on_its_replications() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write_scenario(tmp.path(), "mm1.toml", MM1);
+    // Utilisation = rate x 10 ms: 0.2, 0.5 and 0.8 at 20, 50 and 80/s,
+    // each within a few points over 18 s, so `<= 60%` holds at the first
+    // two and fails at the third, on the mean and on the upper bound.
+    let junit = tmp.path().join("junit.xml");
+    let (out, _, stderr) = run(
+        tmp.path(),
+        &[
+            "sweep",
+            &sc,
+            "--quiet",
+            "--param",
+            "workloads.requests.arrival.rate=20,50,80",
+            "-r",
+            "3",
+            "--assert",
+            "server.utilization.ci_high <= 60%",
+            "--junit",
+            junit.to_str().unwrap(),
+            "--out",
+            tmp.path().join("out").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("PASS") || l.starts_with("FAIL"))
+        .collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(
+        lines[0].starts_with("PASS") && lines[0].contains("arrival.rate=20"),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].starts_with("PASS") && lines[1].contains("arrival.rate=50"),
+        "{stderr}"
+    );
+    assert!(
+        lines[2].starts_with("FAIL") && lines[2].contains("arrival.rate=80"),
+        "{stderr}"
+    );
+    // Every output is written before the failure is reported.
+    assert!(tmp.path().join("out/sweep.json").is_file());
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let cases: Vec<_> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), 3);
+    assert_eq!(
+        cases
+            .iter()
+            .filter(|c| c.children().any(|n| n.has_tag_name("failure")))
+            .count(),
+        1
+    );
+
+    // A confidence bound needs replications.
+    let (out, _, stderr) = run(
+        tmp.path(),
+        &[
+            "sweep",
+            &sc,
+            "--param",
+            "workloads.requests.arrival.rate=20,50",
+            "--assert",
+            "server.utilization.ci_high <= 60%",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("replications"), "{stderr}");
+}
