@@ -6,7 +6,8 @@
 //! validates it through the same path ([`super::parse`]), so a scenario
 //! built in code is checked exactly like a written one, its errors name the
 //! field (`services.payment.replicas`), and [`Scenario::source`] is a file
-//! `microsim run` accepts, to reproduce the run from the command line.
+//! `microsim run` accepts, to reproduce the run from the command line (or
+//! to sweep it: [`crate::sweep::exec::sweep`] varies that text).
 //! Anything the typed methods do not cover is reachable with
 //! [`ScenarioBuilder::set`], which takes the dotted paths of `--set`.
 //!
@@ -304,38 +305,33 @@ impl ScenarioBuilder {
     /// (`"services.payment.endpoints.charge.timeout"`), applied when the
     /// scenario is built, after everything else: for the parts of a
     /// scenario (policies, faults, registry, ...) the typed methods do not
-    /// cover.
+    /// cover. A path that does not exist is an error of
+    /// [`ScenarioBuilder::build`].
     pub fn set(mut self, path: &str, value: impl Into<Value>) -> ScenarioBuilder {
         self.sets.push((path.into(), value.into()));
         self
     }
 
-    /// The scenario as TOML text, without the [`ScenarioBuilder::set`]
-    /// values (they are applied as overrides, like `--set`).
-    pub fn to_toml(&self) -> String {
-        toml::to_string(&self.root).expect("a TOML table serialises")
-    }
-
-    /// Validates the scenario. Errors name the field; values from
-    /// [`ScenarioBuilder::set`] are blamed on their `PATH=VALUE`.
+    /// Validates the scenario. Its [`Scenario::source`] is the whole
+    /// scenario as TOML text, the [`ScenarioBuilder::set`] values
+    /// included, so a sweep of it or `microsim run` on that text sees
+    /// exactly what was built. Errors name the field.
     pub fn build(self) -> Result<Scenario, ScenarioError> {
-        let mut overrides = Vec::with_capacity(self.sets.len());
-        for (path, value) in &self.sets {
-            let o = Override::new(path, value.clone()).map_err(|message| ScenarioError {
-                file: format!("<builder {}>", self.name),
-                location: None,
-                field: Some(path.clone()),
-                set_arg: None,
-                message,
-            })?;
-            overrides.push(o);
+        let file = format!("<builder {}>", self.name);
+        let mut root = self.root;
+        for (path, value) in self.sets {
+            Override::new(&path, value)
+                .and_then(|o| o.apply(&mut root))
+                .map_err(|message| ScenarioError {
+                    file: file.clone(),
+                    location: None,
+                    field: Some(path.clone()),
+                    set_arg: None,
+                    message,
+                })?;
         }
-        super::parse(
-            self.to_toml(),
-            format!("<builder {}>", self.name),
-            &self.name,
-            &overrides,
-        )
+        let text = toml::to_string(&root).expect("a TOML table serialises");
+        super::parse(text, file, &self.name, &[])
     }
 }
 
