@@ -400,10 +400,7 @@ pub fn lines(outcomes: &[Outcome]) -> Vec<String> {
         out.push(line.trim_end().to_string());
     }
     let t = tally(outcomes);
-    out.push(format!(
-        "assertions: {} passed, {} failed",
-        t.passed, t.failed
-    ));
+    out.push(format!("assertions: {} pass, {} fail", t.passed, t.failed));
     out
 }
 
@@ -545,7 +542,7 @@ mod tests {
                 "PASS  baseline  w.p99 < 250ms             212.35 ms",
                 "FAIL  baseline  w.availability >= 99.9%   98.710%  (limit >= 99.9%)",
                 "FAIL  x4        w.p99 < 250ms             no value (no request completed)",
-                "assertions: 1 passed, 2 failed",
+                "assertions: 1 pass, 2 fail",
             ]
         );
         assert_eq!(outcomes[1].message(), "measured 98.710%, limit >= 99.9%");

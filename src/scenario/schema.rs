@@ -66,7 +66,7 @@ pub struct RawScenario {
 pub struct RawSweep {
     /// Dotted path (as `--set` takes it) to the values it takes: an array
     /// (`[100, 200, 400]`, `["10ms", "20ms"]`) or a range string
-    /// (`"1..8"`, `"100..400 step 100"`), as `--param` takes them.
+    /// (`"1..8"`, `"100..400:100"`, `"10ms..50ms:10ms"`), as `--param` takes them.
     #[serde(default)]
     pub params: IndexMap<String, toml::Value>,
     /// Runs per point (default 1).

@@ -201,7 +201,7 @@ pub enum Range {
 }
 
 /// Most doublings or halvings when bracketing from the current value.
-pub const MAX_EXPANSIONS: usize = 20;
+pub const MAX_EXPANSIONS: usize = 10;
 
 /// How a search ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
