@@ -3,6 +3,7 @@
 mod accounting;
 mod bad_input;
 mod charts_dist;
+mod charts_sweep;
 mod charts_time;
 mod common;
 mod compare;
