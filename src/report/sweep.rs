@@ -17,17 +17,7 @@ pub fn presentation(
         Some(f) => charts::sweep::charts(result, Formats { svg: true, ..f })?,
         None => Vec::new(),
     };
-    let mut files = Vec::new();
-    if let Some(f) = charts {
-        for c in &drawn {
-            if let (true, Some(svg)) = (f.svg, &c.svg) {
-                files.push((format!("charts/{}.svg", c.name), svg.clone().into_bytes()));
-            }
-            if let (true, Some(png)) = (f.png, &c.png) {
-                files.push((format!("charts/{}.png", c.name), png.clone()));
-            }
-        }
-    }
+    let mut files = crate::report::output::chart_files(&drawn, charts);
     files.push((
         "report.html".to_string(),
         html::sweep_report(result, &drawn).into_bytes(),

@@ -481,7 +481,15 @@ fn thin(mut y: YAxis) -> YAxis {
 pub(crate) fn axis_label(v: f64) -> String {
     let a = v.abs();
     if a != 0.0 && !(1e-4..1e7).contains(&a) {
-        format!("{:e}", kit::round9(v))
+        // Three significant digits, trailing zeros dropped: `1e279`,
+        // `2.5e9`.
+        let e = format!("{v:.2e}");
+        match e.split_once('e') {
+            Some((m, x)) if m.contains('.') => {
+                format!("{}e{x}", m.trim_end_matches('0').trim_end_matches('.'))
+            }
+            _ => e,
+        }
     } else {
         kit::tick(v + 0.0)
     }
@@ -808,6 +816,10 @@ mod tests {
         assert_eq!(value_label(Unit::Ms, 1e300), "1.00e300 ms");
         assert_eq!(value_label(Unit::Count, 12345.0), "12,345");
         assert_eq!(slug("checkout.p99"), "checkout-p99");
+        assert_eq!(axis_label(1.0000000006e279), "1e279");
+        assert_eq!(axis_label(2.5e9), "2.5e9");
+        assert_eq!(axis_label(250.0), "250");
+        assert_eq!(axis_label(0.0), "0");
     }
 
     #[test]
