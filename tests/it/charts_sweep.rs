@@ -413,6 +413,24 @@ fn degenerate_data_draws_without_panicking() {
     // Same input, same bytes.
     let again = sweep_charts::charts(&r, Formats::default()).unwrap();
     assert_eq!(charts, again);
+
+    // Parameter values at the ends of f64's range (hand-edited
+    // sweep.json) overflowed plotters' pixel arithmetic.
+    let r = synthetic(
+        &[("a.x", &["-1e308", "1e308", "1e308"], true)],
+        &[("w.p99", Unit::Ms), ("w.availability", Unit::Fraction)],
+        2,
+        |v, m, rep| {
+            Some(if m == 0 {
+                1e308 * rep as f64
+            } else {
+                -(v[0] as f64)
+            })
+        },
+    );
+    for c in sweep_charts::charts(&r, Formats::default()).unwrap() {
+        assert_drawn(&c);
+    }
 }
 
 #[test]

@@ -536,9 +536,11 @@ fn x_axis(grid: &Grid) -> (XAxis, Vec<f64>) {
     let n = grid.x_labels.len().max(1);
     match &grid.x_numbers {
         Some(nums) if !nums.is_empty() => {
+            // Within the range an axis can map (hand-edited results with
+            // 1e308 overflowed plotters' pixel arithmetic).
+            let nums: Vec<f64> = nums.iter().map(|v| v.clamp(-AXIS_MAX, AXIS_MAX)).collect();
             let lo = nums.iter().copied().fold(f64::INFINITY, f64::min);
             let hi = nums.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            let (lo, hi) = (lo.clamp(-AXIS_MAX, AXIS_MAX), hi.clamp(-AXIS_MAX, AXIS_MAX));
             let span = hi - lo;
             let pad = if span > 0.0 {
                 span * 0.04
@@ -550,7 +552,7 @@ fn x_axis(grid: &Grid) -> (XAxis, Vec<f64>) {
             } else {
                 kit::linear_ticks(lo, hi, 8)
             };
-            ((lo - pad, hi + pad, ticks), nums.clone())
+            ((lo - pad, hi + pad, ticks), nums)
         }
         _ => {
             let every = n.div_ceil(MAX_LABELS).max(1);
