@@ -1,5 +1,6 @@
-//! `microsim report DIR`: redraw a saved run's (or comparison's) charts
-//! and `report.html` from the results in DIR, without simulating again.
+//! `microsim report DIR`: redraw a saved run's (or comparison's, or
+//! sweep's) charts and `report.html` from the results in DIR, without
+//! simulating again.
 
 use super::{ChartArgs, CliError};
 use crate::report::{output, saved};
@@ -9,8 +10,8 @@ use std::path::PathBuf;
 /// Arguments of `report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// A directory written by `microsim run --out` or `microsim compare
-    /// --out`.
+    /// A directory written by `microsim run --out`, `microsim compare
+    /// --out` or `microsim sweep --out`.
     #[arg(value_name = "DIR")]
     pub dir: PathBuf,
     /// Write the charts and report.html here instead of into DIR.
@@ -30,7 +31,7 @@ pub fn report(args: &ReportArgs) -> Result<(), CliError> {
     let dir = &args.dir;
     if !dir.is_dir() {
         return Err(CliError::Input(format!(
-            "{}: not a directory (expected one written by `microsim run --out` or `microsim compare --out`)",
+            "{}: not a directory (expected one written by `microsim run --out`, `microsim compare --out` or `microsim sweep --out`)",
             dir.display()
         )));
     }
@@ -45,7 +46,10 @@ pub fn report(args: &ReportArgs) -> Result<(), CliError> {
     // 2); failing to draw or write is a failure of the command (exit 1).
     let bad = |e: anyhow::Error| CliError::Input(format!("{e:#}"));
     let fail = |e: &dyn std::fmt::Display| CliError::Failed(format!("{e:#}"));
-    let files = if dir.join("compare.json").is_file() {
+    let files = if dir.join("sweep.json").is_file() {
+        let r = saved::load_sweep(dir).map_err(bad)?;
+        crate::report::sweep::presentation(&r, charts).map_err(|e| fail(&e))?
+    } else if dir.join("compare.json").is_file() {
         let c = saved::load_compare(dir).map_err(bad)?;
         output::compare_presentation(&c, charts).map_err(|e| fail(&e))?
     } else {

@@ -102,7 +102,7 @@ pub fn compare_presentation(
 }
 
 /// `charts/NAME.svg` and `charts/NAME.png`, as asked for.
-fn chart_files(drawn: &[ChartFile], formats: Option<Formats>) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn chart_files(drawn: &[ChartFile], formats: Option<Formats>) -> Vec<(String, Vec<u8>)> {
     let Some(f) = formats else {
         return Vec::new();
     };

@@ -420,3 +420,52 @@ fn parse_timeseries(bytes: &[u8], summary: &Summary) -> Result<TimeSeries> {
     t.discovery.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
     Ok(t)
 }
+
+/// Reads a sweep saved in `dir` by `sweep --out` (or `merge --out`): its
+/// `sweep.json`, checked so that drawing it cannot go out of bounds (a
+/// point's values index its parameters' values; every point has an
+/// estimate per metric).
+pub fn load_sweep(dir: &Path) -> Result<crate::sweep::SweepResult> {
+    let path = dir.join("sweep.json");
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    let r: crate::sweep::SweepResult =
+        serde_json::from_slice(&bytes).with_context(|| format!("reading {}", path.display()))?;
+    check_sweep(&r).with_context(|| format!("reading {}", path.display()))?;
+    Ok(r)
+}
+
+/// Checks that a sweep's points fit its plan (see [`load_sweep`]).
+pub fn check_sweep(r: &crate::sweep::SweepResult) -> Result<()> {
+    let plan = &r.plan;
+    if let Some((k, n)) = r.shard {
+        if k == 0 || k > n {
+            bail!("`shard` is [{k}, {n}]: expected 1 <= K <= N");
+        }
+    }
+    for (i, p) in r.points.iter().enumerate() {
+        if p.values.len() != plan.params.len() {
+            bail!(
+                "points[{i}] has {} parameter values for {} parameters",
+                p.values.len(),
+                plan.params.len()
+            );
+        }
+        for (param, &v) in plan.params.iter().zip(&p.values) {
+            if v >= param.values.len() {
+                bail!(
+                    "points[{i}]: value {v} of `{}` does not exist (it has {})",
+                    param.path,
+                    param.values.len()
+                );
+            }
+        }
+        if p.estimates.len() != plan.metrics.len() {
+            bail!(
+                "points[{i}] has {} estimates for {} metrics",
+                p.estimates.len(),
+                plan.metrics.len()
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,6 +1,7 @@
 //! A sweep's charts and `report.html`.
 
-use crate::report::charts::Formats;
+use crate::report::charts::{self, Formats};
+use crate::report::html;
 use crate::sweep::SweepResult;
 
 /// The charts (`charts/NAME.svg|png`, unless `charts` is `None`) and
@@ -10,6 +11,16 @@ pub fn presentation(
     result: &SweepResult,
     charts: Option<Formats>,
 ) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let _ = (result, charts);
-    Ok(Vec::new())
+    let drawn = match charts {
+        // The report inlines SVGs, so they are drawn even when only PNG
+        // files are asked for.
+        Some(f) => charts::sweep::charts(result, Formats { svg: true, ..f })?,
+        None => Vec::new(),
+    };
+    let mut files = crate::report::output::chart_files(&drawn, charts);
+    files.push((
+        "report.html".to_string(),
+        html::sweep_report(result, &drawn).into_bytes(),
+    ));
+    Ok(files)
 }

@@ -4,6 +4,7 @@ mod accounting;
 mod assertions;
 mod bad_input;
 mod charts_dist;
+mod charts_sweep;
 mod charts_time;
 mod common;
 mod compare;

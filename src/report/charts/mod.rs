@@ -16,6 +16,8 @@ pub mod distribution;
 pub mod failures;
 mod kit;
 pub mod services;
+pub mod sweep;
+mod sweep_heatmap;
 pub mod timeline;
 
 use super::saved::{SavedCompare, SavedRun};

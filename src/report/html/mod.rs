@@ -8,9 +8,11 @@
 mod compare;
 mod page;
 mod run;
+mod sweep;
 
 use super::charts::ChartFile;
 use super::saved::{SavedCompare, SavedRun};
+use crate::sweep::SweepResult;
 
 /// A run's report: the scenario and how it ran, the workload, service,
 /// capacity, fault and other tables, `charts` inlined where they belong
@@ -24,4 +26,11 @@ pub fn run_report(run: &SavedRun, charts: &[ChartFile]) -> String {
 /// (`<variant>/report.html`), the side-by-side tables, and `charts`.
 pub fn compare_report(c: &SavedCompare, charts: &[ChartFile]) -> String {
     compare::report(c, charts)
+}
+
+/// A sweep's report: what was swept, a table of its points (parameters
+/// and each shown metric's mean and confidence interval), `charts`, and
+/// how each run's seed was derived.
+pub fn sweep_report(r: &SweepResult, charts: &[ChartFile]) -> String {
+    sweep::report(r, charts)
 }

@@ -322,6 +322,9 @@ pub(super) struct Page {
     title: String,
     header: String,
     sections: Vec<(String, String, String)>,
+    /// The footer's markup, when not the run's (which files it was drawn
+    /// from).
+    footer: Option<String>,
 }
 
 impl Page {
@@ -332,7 +335,13 @@ impl Page {
             title: title.to_string(),
             header,
             sections: Vec::new(),
+            footer: None,
         }
+    }
+    /// Replaces the footer (which names the files the page was drawn
+    /// from) with `html`, for pages not drawn from a run's files.
+    pub(super) fn footer(&mut self, html: String) {
+        self.footer = Some(html);
     }
     /// Adds a section with an id, a heading (escaped here) and its body
     /// markup.
@@ -372,12 +381,17 @@ impl Page {
                 esc(heading)
             );
         }
-        out.push_str(
-            "<footer>Drawn by microsim from the run's saved results (summary.json, \
-             timeseries.csv, percentiles.csv, run.json, scenario.toml); \
-             <code>microsim report DIR</code> on their directory draws it again.</footer>\n\
-             </main>\n</body>\n</html>\n",
-        );
+        match &self.footer {
+            Some(f) => {
+                let _ = writeln!(out, "<footer>{f}</footer>");
+            }
+            None => out.push_str(
+                "<footer>Drawn by microsim from the run's saved results (summary.json, \
+                 timeseries.csv, percentiles.csv, run.json, scenario.toml); \
+                 <code>microsim report DIR</code> on their directory draws it again.</footer>\n",
+            ),
+        }
+        out.push_str("</main>\n</body>\n</html>\n");
         out
     }
 }
