@@ -59,11 +59,10 @@ impl Unit {
     }
 }
 
-/// A number with about four significant digits and no exponent for the
-/// magnitudes results have.
-fn sig(v: f64) -> String {
+/// Decimals that give a number about four significant digits.
+fn decimals(v: f64) -> usize {
     let a = v.abs();
-    let decimals = if a == 0.0 || a >= 1000.0 {
+    if a == 0.0 || a >= 1000.0 {
         1
     } else if a >= 100.0 {
         2
@@ -71,8 +70,36 @@ fn sig(v: f64) -> String {
         3
     } else {
         4
-    };
-    format!("{v:.decimals$}")
+    }
+}
+
+/// A number with about four significant digits and no exponent for the
+/// magnitudes results have.
+fn sig(v: f64) -> String {
+    format!("{v:.0$}", decimals(v))
+}
+
+impl Unit {
+    /// `mean ± half-width` (a 95% confidence interval) for people: the
+    /// half-width with as many decimals as the mean, so the two read as
+    /// one measurement (`99.950% ± 0.031%`, `128.97 ms ± 14.99 ms`);
+    /// fractions in percentage points. Counts keep one decimal for the
+    /// half-width, which is rarely whole.
+    pub fn show_estimate(self, mean: f64, half_width: f64) -> String {
+        let scale = if self == Unit::Fraction { 100.0 } else { 1.0 };
+        let d = match self {
+            Unit::Count => 1,
+            _ => decimals(mean * scale),
+        };
+        let h = half_width * scale;
+        let h = match self {
+            Unit::Ms => format!("{h:.d$} ms"),
+            Unit::Fraction => format!("{h:.d$}%"),
+            Unit::PerSecond => format!("{h:.d$}/s"),
+            Unit::Count | Unit::Money | Unit::Number => format!("{h:.d$}"),
+        };
+        format!("{} ± {h}", self.show(mean))
+    }
 }
 
 /// A named metric and its unit.
@@ -339,5 +366,11 @@ mod tests {
         assert_eq!(Unit::Fraction.show(0.9991), "99.910%");
         assert_eq!(Unit::Ms.show(212.346), "212.35 ms");
         assert_eq!(Unit::Count.show(12.0), "12");
+        assert_eq!(Unit::Fraction.show_estimate(1.0, 0.0), "100.00% ± 0.00%");
+        assert_eq!(
+            Unit::Ms.show_estimate(128.97, 14.9891),
+            "128.97 ms ± 14.99 ms"
+        );
+        assert_eq!(Unit::Count.show_estimate(10.0, 2.26), "10 ± 2.3");
     }
 }

@@ -107,14 +107,7 @@ fn show(unit: Unit, mean: Option<f64>, half: Option<f64>) -> String {
     match (mean, half) {
         (None, _) => "-".into(),
         (Some(m), None) => unit.show(m),
-        (Some(m), Some(h)) => {
-            let h = match unit {
-                // The half-width of a count is rarely whole.
-                Unit::Count => format!("{h:.1}"),
-                _ => unit.show(h),
-            };
-            format!("{} ± {h}", unit.show(m))
-        }
+        (Some(m), Some(h)) => unit.show_estimate(m, h),
     }
 }
 
@@ -174,7 +167,7 @@ mod tests {
         assert_eq!(plain("0.5"), "0.5");
         assert_eq!(
             show(Unit::Ms, Some(212.346), Some(3.2)),
-            "212.35 ms ± 3.200 ms"
+            "212.35 ms ± 3.20 ms"
         );
         assert_eq!(show(Unit::Fraction, Some(0.999), None), "99.900%");
         assert_eq!(show(Unit::Count, None, None), "-");

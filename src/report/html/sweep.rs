@@ -108,9 +108,7 @@ fn header(r: &SweepResult) -> String {
 /// with no value.
 fn estimate_text(unit: Unit, e: &Estimate) -> String {
     match (e.mean, e.half_width) {
-        (Some(m), Some(h)) if m.is_finite() && h.is_finite() => {
-            format!("{} ± {}", unit.show(m), unit.show(h))
-        }
+        (Some(m), Some(h)) if m.is_finite() && h.is_finite() => unit.show_estimate(m, h),
         (Some(m), _) if m.is_finite() => unit.show(m),
         _ => "-".into(),
     }
@@ -270,7 +268,7 @@ mod tests {
             mean: Some(0.999),
             half_width: Some(0.0005),
         };
-        assert_eq!(estimate_text(Unit::Fraction, &e), "99.900% ± 0.0500%");
+        assert_eq!(estimate_text(Unit::Fraction, &e), "99.900% ± 0.050%");
         let e = Estimate {
             n: 1,
             mean: Some(12.5),
