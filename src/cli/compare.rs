@@ -319,13 +319,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
         variant_warnings.push(warnings);
     }
 
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = args.jobs {
-        pool = pool.num_threads(n);
-    }
-    let pool = pool
-        .build()
-        .map_err(|e| CliError::Failed(format!("starting worker threads: {e}")))?;
+    let (pool, _) = super::thread_pool(args.jobs)?;
     let started = Instant::now();
     // Collected in variant order whatever finishes first, so the output is
     // the same for any number of threads.

@@ -406,13 +406,7 @@ pub fn find(args: &SweepArgs) -> Result<(), CliError> {
         );
     }
 
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = args.jobs {
-        pool = pool.num_threads(n);
-    }
-    let pool = pool
-        .build()
-        .map_err(|e| CliError::Failed(format!("starting worker threads: {e}")))?;
+    let (pool, _) = super::thread_pool(args.jobs)?;
     let bar =
         indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::hidden());
     if !args.quiet && std::io::stderr().is_terminal() {

@@ -199,6 +199,21 @@ pub fn capacity_report(sc: &Scenario) -> (Vec<CapacityRow>, Vec<String>) {
     (rows, warnings)
 }
 
+/// The worker threads of `compare`, `sweep` and `--find`: `-j N`, or one
+/// per core. Their results never depend on the count (they are collected
+/// in order), only the wall time does.
+pub fn thread_pool(jobs: Option<usize>) -> Result<(rayon::ThreadPool, usize), CliError> {
+    if jobs == Some(0) {
+        return Err(CliError::Input("-j/--jobs must be at least 1".into()));
+    }
+    let n = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build()
+        .map_err(|e| CliError::Failed(format!("starting worker threads: {e}")))?;
+    Ok((pool, n))
+}
+
 /// Writes `text` to stdout. A closed pipe (`microsim check x | head`) ends
 /// the command quietly; any other write failure is reported.
 pub fn print_stdout(text: &str) -> Result<(), CliError> {

@@ -161,15 +161,9 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         .map(|s| Override::parse(s).expect("parsed when the scenario loaded"))
         .collect();
     let base = Base::new(&sc, overrides);
-    let jobs = args
-        .jobs
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let (pool, jobs) = super::thread_pool(args.jobs)?;
 
     // Every point validated before anything runs.
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| CliError::Failed(format!("starting worker threads: {e}")))?;
     let checked = pool
         .install(|| exec::check_points(&base, &params, &grid))
         .map_err(|e| input(e.to_string()))?;

@@ -28,12 +28,6 @@ target = "server.serve"
 arrival = { process = "poisson", rate = 50 }
 "#;
 
-fn write_scenario(dir: &Path, name: &str, text: &str) -> String {
-    let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    path.to_str().unwrap().to_string()
-}
-
 fn run(dir: &Path, args: &[&str]) -> (Output, String, String) {
     let out = microsim(dir, args);
     let (stdout, stderr) = texts(&out);

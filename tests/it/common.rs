@@ -110,3 +110,11 @@ pub fn saved_bundled(name: &str, sets: &[&str]) -> microsim::report::saved::Save
         result,
     }
 }
+
+/// Writes a scenario text into `dir` under `name` and returns its path as
+/// the command line takes it.
+pub fn write_scenario(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_string()
+}

@@ -27,12 +27,6 @@ target = "server.serve"
 arrival = { process = "poisson", rate = 80 }
 "#;
 
-fn write(dir: &Path, name: &str, text: &str) -> String {
-    let p = dir.join(name);
-    std::fs::write(&p, text).unwrap();
-    p.to_str().unwrap().to_string()
-}
-
 /// Runs `microsim sweep SC --find QUERY ARGS --json -q`, expecting exit 0,
 /// and returns the JSON result and stderr.
 fn find_json(dir: &Path, sc: &str, query: &str, args: &[&str]) -> (Value, String) {
@@ -78,7 +72,7 @@ fn max_rate_of_mm1_for_a_mean_latency_target() {
     // changes by dT/dlambda = 1/(mu - lambda)^2 = 2.5 ms per 1/s, so a
     // few ms of error move the answer by one or two requests per second.
     let tmp = tempfile::tempdir().unwrap();
-    let sc = write(tmp.path(), "mm1.toml", MM1);
+    let sc = write_scenario(tmp.path(), "mm1.toml", MM1);
     let out = tmp.path().join("out");
     let (r, _) = find_json(
         tmp.path(),
@@ -173,7 +167,7 @@ fn min_replicas_for_a_utilisation_target() {
         .replace("rate = 80", "rate = 250")
         .replace("\"200s\"", "\"60s\"");
     let tmp = tempfile::tempdir().unwrap();
-    let sc = write(tmp.path(), "pool.toml", &text);
+    let sc = write_scenario(tmp.path(), "pool.toml", &text);
     let (r, _) = find_json(
         tmp.path(),
         &sc,
@@ -258,7 +252,7 @@ fn min_replicas_for_a_utilisation_target() {
 #[test]
 fn durations_and_the_edges_of_the_range() {
     let tmp = tempfile::tempdir().unwrap();
-    let sc = write(tmp.path(), "mm1.toml", &MM1.replace("\"200s\"", "\"60s\""));
+    let sc = write_scenario(tmp.path(), "mm1.toml", &MM1.replace("\"200s\"", "\"60s\""));
     // Work time m at 80/s: mean response m / (1 - 80 m) < 50 ms  <=>
     // m < 10 ms. One 50 s run's mean has an error near 3.6 ms x
     // sqrt(190/50) = 7 ms, which dT/dm = 1/(1 - 80 m)^2 = 25 makes
@@ -308,7 +302,7 @@ fn durations_and_the_edges_of_the_range() {
 #[test]
 fn bad_queries_exit_2_before_running() {
     let tmp = tempfile::tempdir().unwrap();
-    let sc = write(tmp.path(), "mm1.toml", MM1);
+    let sc = write_scenario(tmp.path(), "mm1.toml", MM1);
     let out_dir = tmp.path().join("never");
     for (query, extra, want) in [
         (
