@@ -208,6 +208,15 @@ fn metric_and_stat(left: &str, defs: &[MetricDef]) -> Result<(String, Unit, Opti
             let (_, d) = catalog::find(defs, metric)?;
             return Ok((d.name.clone(), d.unit, Some(*stat)));
         }
+        // `checkout.p99.ci_hi`: a known metric followed by a misspelt
+        // statistic, not an unknown workload `checkout.p99`.
+        if catalog::find(defs, metric).is_ok() {
+            let stats: Vec<&str> = Stat::ALL.iter().map(|(n, _)| *n).collect();
+            return Err(format!(
+                "`{left}`: `{metric}` has no statistic `{last}`; write one of {} (or none, for the mean)",
+                stats.join(", ")
+            ));
+        }
     }
     Err(unknown)
 }
@@ -448,6 +457,11 @@ mod tests {
             ("checkout.p98 < 250ms", "has no metric `p98`"),
             ("checkut.p99 < 250ms", "no workload or service `checkut`"),
             ("checkout.p98.ci_high < 250ms", "has no metric `p98`"),
+            (
+                "checkout.p99.ci_hi < 250ms",
+                "`checkout.p99` has no statistic `ci_hi`; write one of mean, ci_low, ci_high",
+            ),
+            ("checkout.p99.p50 < 250ms", "has no statistic `p50`"),
             ("checkout p99 < 250ms", "names have no spaces"),
             ("", "expected METRIC OP VALUE"),
         ] {

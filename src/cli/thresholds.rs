@@ -14,7 +14,8 @@ impl AssertArgs {
     /// against the metrics the runs report (`defs`) for runs of `runs`.
     /// Refuses, before anything runs, a bad expression, an unknown metric,
     /// a `.ci_*` bound without replications, `--junit` without any
-    /// assertion and a `--junit` path that is a directory.
+    /// assertion, and a `--junit` path that is a directory or lies under
+    /// a file.
     pub fn checks(
         &self,
         sc: &Scenario,
@@ -33,6 +34,19 @@ impl AssertArgs {
                 return Err(CliError::Input(format!(
                     "--junit {}: is a directory; give a file name such as junit.xml",
                     path.display()
+                )));
+            }
+            // `--junit results.json/junit.xml`: refuse now, not with an
+            // I/O error after every run is done.
+            if let Some(file) = path
+                .ancestors()
+                .skip(1)
+                .find(|a| !a.as_os_str().is_empty() && a.exists() && !a.is_dir())
+            {
+                return Err(CliError::Input(format!(
+                    "--junit {}: `{}` is a file, not a directory",
+                    path.display(),
+                    file.display()
                 )));
             }
         }

@@ -179,6 +179,7 @@ fn bad_expressions_exit_2_before_running() {
             "did you mean 99.9%?",
         ),
         ("requests.p98 < 1s", "`requests` has no metric `p98`"),
+        ("requests.p99.ci_hi < 1s", "`requests.p99` has no statistic `ci_hi`"),
         ("requests.p99.ci_high < 1s", "microsim sweep -r N"),
         ("requests.p99 => 1s", "did you mean `>=`?"),
         ("cost.per_million < 40", "needs a scenario that prices something"),
@@ -200,6 +201,29 @@ fn bad_expressions_exit_2_before_running() {
         "{stderr}"
     );
     assert!(!tmp.path().join("j.xml").exists());
+    // A --junit path under a file is refused before running, with exit 2
+    // (not an I/O error and exit 1, read as a failed threshold, at the end).
+    std::fs::write(tmp.path().join("plain"), "x").unwrap();
+    let (out, stdout, stderr) = run(
+        tmp.path(),
+        &[
+            "run",
+            &sc,
+            "--out",
+            dir.to_str().unwrap(),
+            "--assert",
+            "requests.p99 < 1s",
+            "--junit",
+            "plain/reports/j.xml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("--junit plain/reports/j.xml: `plain` is a file, not a directory"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("capacity"), "{stderr}");
+    assert!(stdout.is_empty() && !dir.exists());
 }
 
 #[test]
