@@ -10,7 +10,8 @@ use std::path::Path;
 
 /// The XML text of the report: suite `suite` (e.g. `microsim run
 /// checkout`), each outcome a test case whose class is its subject (a
-/// variant, a sweep point) or else `class` (the scenario's name).
+/// variant) or else `class` (the scenario's name), with a subject that
+/// has dots (a sweep point) named after the assertion in brackets.
 pub fn xml(suite: &str, class: &str, outcomes: &[Outcome]) -> String {
     let t = tally(outcomes);
     let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -26,11 +27,19 @@ pub fn xml(suite: &str, class: &str, outcomes: &[Outcome]) -> String {
         t.failed
     ));
     for o in outcomes {
-        let classname = o.subject.as_deref().unwrap_or(class);
+        // Jenkins reads a dotted class name as package.class, so a sweep
+        // point (`payment.replicas=1, arrival.rate=100`) would be split at
+        // its last dot; such a subject goes into the test's name instead,
+        // under the scenario's class.
+        let (classname, name) = match o.subject.as_deref() {
+            Some(subject) if !subject.contains('.') => (subject, o.name.clone()),
+            Some(subject) => (class, format!("{} [{subject}]", o.name)),
+            None => (class, o.name.clone()),
+        };
         s.push_str(&format!(
             "    <testcase classname=\"{}\" name=\"{}\">\n",
             escape(classname),
-            escape(&o.name)
+            escape(&name)
         ));
         if o.passed {
             s.push_str(&format!(

@@ -419,6 +419,13 @@ fn sweep_judges_every_point_on_its_replications() {
             .count(),
         1
     );
+    // A point's label has dots, which Jenkins would read as a package:
+    // it goes into the test's name, under the scenario's class.
+    assert_eq!(cases[2].attribute("classname"), Some("mm1-assert"));
+    assert_eq!(
+        cases[2].attribute("name"),
+        Some("server.utilization.ci_high <= 60% [arrival.rate=80]")
+    );
 
     // A confidence bound needs replications.
     let (out, _, stderr) = run(
