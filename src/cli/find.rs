@@ -260,6 +260,11 @@ pub fn find(args: &SweepArgs) -> Result<(), CliError> {
         }
     }
     let sc = args.scenario.load()?;
+    if !args.quiet && !sc.asserts.is_empty() {
+        eprintln!(
+            "note: a search does not judge the scenario's [[assert]] tables: its condition decides each probe"
+        );
+    }
     let overrides: Vec<Override> = args
         .scenario
         .set
