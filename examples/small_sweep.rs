@@ -61,18 +61,20 @@ fn main() {
             .expect("the scenario reports this metric")
     };
     let (p99, availability) = (metric("checkout.p99"), metric("checkout.availability"));
-    println!("replicas  rate  checkout p99 (ms, mean ± 95% CI)  availability");
+    println!(
+        "{:>8}  {:>4}  {:>28}  {:>18}  {:>12}",
+        "replicas", "rate", "checkout p99 (ms): mean ± hw", "95% CI", "availability"
+    );
     for point in &result.points {
         let value = |p: usize, v: usize| result.plan.params[p].values[v].text.clone();
         let e = &point.estimates[p99];
+        let num = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{v:.1}"));
         println!(
-            "{:>8}  {:>4}  {:>10.1} ± {:<6.1} [{:.1}, {:.1}]  {:>10.3}%",
+            "{:>8}  {:>4}  {:>28}  {:>18}  {:>11.3}%",
             value(0, point.values[0]),
             value(1, point.values[1]),
-            e.mean.unwrap_or(f64::NAN),
-            e.half_width.unwrap_or(f64::NAN),
-            e.ci_low().unwrap_or(f64::NAN),
-            e.ci_high().unwrap_or(f64::NAN),
+            format!("{} ± {}", num(e.mean), num(e.half_width)),
+            format!("[{}, {}]", num(e.ci_low()), num(e.ci_high())),
             point.estimates[availability].mean.unwrap_or(f64::NAN) * 100.0,
         );
     }
