@@ -153,10 +153,13 @@ fn range(lo: &str, hi: &str, step: Option<&str>) -> Result<Vec<ParamValue>, Stri
             if h < l {
                 return Err(format!("the range `{spec}` is empty: {h} < {l}"));
             }
-            if (h - l) / step >= MAX_VALUES as i64 {
+            // In i128: the span of two i64 ends may not fit an i64
+            // (`-9223372036854775808..9223372036854775807`).
+            let count = (i128::from(h) - i128::from(l)) / i128::from(step);
+            if count >= MAX_VALUES as i128 {
                 return Err(too_many());
             }
-            (0..=(h - l) / step)
+            (0..=count as i64)
                 .map(|k| Value::Integer(l + k * step))
                 .collect()
         }
@@ -259,6 +262,8 @@ mod tests {
             ("x.y=0.1..0.5", "give a step"),
             ("x.y=10ms..30ms", "duration step"),
             ("x.y=1..1000000", "more than"),
+            ("x.y=-9223372036854775808..9223372036854775807", "more than"),
+            ("x.y=-9223372036854775808..0", "more than"),
             ("x.y=1,,2", "empty value"),
             ("x.y=1ms..5:1", "mixes"),
         ] {
