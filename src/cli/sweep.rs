@@ -152,7 +152,9 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             .map_err(|e| input(e.to_string()))?
             .unwrap_or(1),
     };
-    let zip = args.zip || spec::zip(&sc);
+    // `[sweep] zip` pairs the lists of `[sweep.params]`; parameters
+    // given with --param make a grid unless --zip says otherwise.
+    let zip = args.zip || (args.params.is_empty() && spec::zip(&sc));
     let grid = grid::expand(&params, zip).map_err(|e| input(format!("{file}: {e}")))?;
     let overrides = args
         .scenario
