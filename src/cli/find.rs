@@ -272,19 +272,16 @@ pub fn find(args: &SweepArgs) -> Result<(), CliError> {
     let mut spec = None;
     let mut outer: Vec<Param> = Vec::new();
     if args.params.is_empty() {
-        if let Some(sw) = &sc.sweep {
-            for (p, v) in &sw.params {
-                if p.trim() == query.path {
-                    return Err(input(format!(
-                        "{file}: [sweep.params] sweeps `{}`, the parameter --find searches: give its range with --param {}=LO..HI",
-                        query.path, query.path
-                    )));
-                }
-                outer.push(
-                    param::from_toml(p, v)
-                        .map_err(|e| input(format!("{file}: [sweep.params] `{p}`: {e}")))?,
-                );
+        // Read as `sweep` reads it: a quoted key or unquoted dotted keys
+        // (nested tables) are both one path.
+        for p in crate::sweep::spec::params(&sc).map_err(|e| input(e.to_string()))? {
+            if p.path == query.path {
+                return Err(input(format!(
+                    "{file}: [sweep.params] sweeps `{}`, the parameter --find searches: give its range with --param {}=LO..HI",
+                    query.path, query.path
+                )));
             }
+            outer.push(p);
         }
     }
     for a in &args.params {
