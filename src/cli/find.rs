@@ -305,20 +305,15 @@ pub fn find(args: &SweepArgs) -> Result<(), CliError> {
     };
     let replications = match args.replications {
         Some(r) => r,
-        None => match sc.sweep.as_ref().and_then(|s| s.replications.as_ref()) {
-            None => 1,
-            Some(v) => v
-                .as_integer()
-                .and_then(|i| u32::try_from(i).ok())
-                .ok_or_else(|| {
-                    input(format!(
-                        "{file}: `sweep.replications`: expected a whole number of runs, found {v}"
-                    ))
-                })?,
-        },
+        None => crate::sweep::spec::replications(&sc)
+            .map_err(|e| input(e.to_string()))?
+            .unwrap_or(1),
     };
-    if replications == 0 {
-        return Err(input("--replications must be at least 1".into()));
+    if replications == 0 || replications > crate::sweep::spec::MAX_REPLICATIONS {
+        return Err(input(format!(
+            "-r/--replications {replications}: must be from 1 to {}",
+            crate::sweep::spec::MAX_REPLICATIONS
+        )));
     }
 
     // Every outer point must be valid at both ends of the range before

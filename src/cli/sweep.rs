@@ -106,8 +106,13 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     if args.jobs == Some(0) {
         return Err(input("-j/--jobs must be at least 1".into()));
     }
-    if args.replications == Some(0) {
-        return Err(input("-r/--replications must be at least 1".into()));
+    if let Some(r) = args.replications {
+        if r == 0 || r > spec::MAX_REPLICATIONS {
+            return Err(input(format!(
+                "-r/--replications {r}: must be from 1 to {}",
+                spec::MAX_REPLICATIONS
+            )));
+        }
     }
     let shard = args
         .shard

@@ -552,6 +552,29 @@ fn the_scenario_sweep_table_and_bad_input() {
             vec!["sweep", "none.toml", "--param", "services.nope.replicas=1"],
             "point 0 (services.nope.replicas=1)".into(),
         ),
+        (
+            // Refused, not allocated (it aborted the process).
+            vec![
+                "sweep",
+                "none.toml",
+                "--param",
+                "services.server.replicas=1",
+                "-r",
+                "4294967295",
+            ],
+            "-r/--replications 4294967295: must be from 1 to 10000".into(),
+        ),
+        (
+            vec![
+                "sweep",
+                "none.toml",
+                "--find",
+                "min services.server.replicas where server.utilization < 70%",
+                "-r",
+                "20000",
+            ],
+            "-r/--replications 20000: must be from 1 to 10000".into(),
+        ),
     ] {
         let o = microsim(tmp.path(), &args);
         let e = texts(&o).1;
