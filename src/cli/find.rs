@@ -277,19 +277,16 @@ pub fn find(args: &SweepArgs) -> Result<(), CliError> {
     let mut spec = None;
     let mut outer: Vec<Param> = Vec::new();
     if args.params.is_empty() {
-        if let Some(sw) = &sc.sweep {
-            for (p, v) in &sw.params {
-                if p.trim() == query.path {
-                    return Err(input(format!(
-                        "{file}: [sweep.params] sweeps `{}`, the parameter --find searches: give its range with --param {}=LO..HI",
-                        query.path, query.path
-                    )));
-                }
-                outer.push(
-                    param::from_toml(p, v)
-                        .map_err(|e| input(format!("{file}: [sweep.params] `{p}`: {e}")))?,
-                );
+        // Read as `sweep` reads it: a quoted key or unquoted dotted keys
+        // (nested tables) are both one path.
+        for p in crate::sweep::spec::params(&sc).map_err(|e| input(e.to_string()))? {
+            if p.path == query.path {
+                return Err(input(format!(
+                    "{file}: [sweep.params] sweeps `{}`, the parameter --find searches: give its range with --param {}=LO..HI",
+                    query.path, query.path
+                )));
             }
+            outer.push(p);
         }
     }
     for a in &args.params {
@@ -313,20 +310,15 @@ pub fn find(args: &SweepArgs) -> Result<(), CliError> {
     };
     let replications = match args.replications {
         Some(r) => r,
-        None => match sc.sweep.as_ref().and_then(|s| s.replications.as_ref()) {
-            None => 1,
-            Some(v) => v
-                .as_integer()
-                .and_then(|i| u32::try_from(i).ok())
-                .ok_or_else(|| {
-                    input(format!(
-                        "{file}: `sweep.replications`: expected a whole number of runs, found {v}"
-                    ))
-                })?,
-        },
+        None => crate::sweep::spec::replications(&sc)
+            .map_err(|e| input(e.to_string()))?
+            .unwrap_or(1),
     };
-    if replications == 0 {
-        return Err(input("--replications must be at least 1".into()));
+    if replications == 0 || replications > crate::sweep::spec::MAX_REPLICATIONS {
+        return Err(input(format!(
+            "-r/--replications {replications}: must be from 1 to {}",
+            crate::sweep::spec::MAX_REPLICATIONS
+        )));
     }
 
     // Every outer point must be valid at both ends of the range before

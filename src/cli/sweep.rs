@@ -106,8 +106,13 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     if args.jobs == Some(0) {
         return Err(input("-j/--jobs must be at least 1".into()));
     }
-    if args.replications == Some(0) {
-        return Err(input("-r/--replications must be at least 1".into()));
+    if let Some(r) = args.replications {
+        if r == 0 || r > spec::MAX_REPLICATIONS {
+            return Err(input(format!(
+                "-r/--replications {r}: must be from 1 to {}",
+                spec::MAX_REPLICATIONS
+            )));
+        }
     }
     let shard = args
         .shard
@@ -152,7 +157,9 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
             .map_err(|e| input(e.to_string()))?
             .unwrap_or(1),
     };
-    let zip = args.zip || spec::zip(&sc);
+    // `[sweep] zip` pairs the lists of `[sweep.params]`; parameters
+    // given with --param make a grid unless --zip says otherwise.
+    let zip = args.zip || (args.params.is_empty() && spec::zip(&sc));
     let grid = grid::expand(&params, zip).map_err(|e| input(format!("{file}: {e}")))?;
     let overrides = args
         .scenario

@@ -164,7 +164,9 @@ pub fn run_points(
     // Per point: its replications as they finish, and how many are left.
     let slots: Vec<Mutex<(Vec<Option<Replication>>, usize)>> = indices
         .iter()
-        .map(|_| Mutex::new((vec![None; reps], reps)))
+        // Filled when the point's first run finishes: only the points
+        // under way hold memory, however many replications there are.
+        .map(|_| Mutex::new((Vec::new(), reps)))
         .collect();
     let done: Vec<Mutex<Option<PointResult>>> = indices.iter().map(|_| Mutex::new(None)).collect();
     let saving = Mutex::new(());
@@ -212,6 +214,9 @@ pub fn run_points(
         };
         let finished = {
             let mut slot = slots[pos].lock().expect("no panics while holding it");
+            if slot.0.is_empty() {
+                slot.0.resize(reps, None);
+            }
             slot.0[rep as usize] = Some(run);
             slot.1 -= 1;
             (slot.1 == 0).then(|| {

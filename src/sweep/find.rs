@@ -61,6 +61,11 @@ pub fn parse_query(text: &str) -> Result<Query, String> {
             "`{path}` is not a dotted path (e.g. services.payment.replicas)"
         ));
     }
+    if super::param::is_seed(path) {
+        return Err(format!(
+            "`{path}` cannot be searched: every probe's runs take their seeds from the base seed (--seed)"
+        ));
+    }
     let condition = words[w + 1..].join(" ");
     if condition.is_empty() {
         return Err(format!("nothing after `where`, {example}"));
@@ -522,6 +527,7 @@ mod tests {
             ("max where x < 1", "one parameter path"),
             ("max a..b where x < 1", "not a dotted path"),
             ("max a.b where", "nothing after `where`"),
+            ("max simulation.seed where x < 1", "cannot be searched"),
         ] {
             let e = parse_query(text).unwrap_err();
             assert!(e.contains(want), "{text}: {e}");

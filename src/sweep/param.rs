@@ -52,7 +52,18 @@ fn check_path(path: &str) -> Result<String, String> {
             "`{path}` is not a dotted path (e.g. services.payment.replicas)"
         ));
     }
+    if is_seed(path) {
+        return Err(format!(
+            "`{path}` cannot be swept: every run's seed is derived from the base seed, the point and the replication, so the value would be ignored; use -r N for runs with different seeds, or --seed for another base seed"
+        ));
+    }
     Ok(path.to_string())
+}
+
+/// Whether `path` is the scenario's seed, which a sweep sets itself.
+pub fn is_seed(path: &str) -> bool {
+    let keys: Vec<&str> = path.split('.').map(str::trim).collect();
+    keys == ["simulation", "seed"]
 }
 
 /// A SPEC: a range or a comma-separated list.
@@ -153,10 +164,13 @@ fn range(lo: &str, hi: &str, step: Option<&str>) -> Result<Vec<ParamValue>, Stri
             if h < l {
                 return Err(format!("the range `{spec}` is empty: {h} < {l}"));
             }
-            if (h - l) / step >= MAX_VALUES as i64 {
+            // In i128: the span of two i64 ends may not fit an i64
+            // (`-9223372036854775808..9223372036854775807`).
+            let count = (i128::from(h) - i128::from(l)) / i128::from(step);
+            if count >= MAX_VALUES as i128 {
                 return Err(too_many());
             }
-            (0..=(h - l) / step)
+            (0..=count as i64)
                 .map(|k| Value::Integer(l + k * step))
                 .collect()
         }
@@ -259,8 +273,12 @@ mod tests {
             ("x.y=0.1..0.5", "give a step"),
             ("x.y=10ms..30ms", "duration step"),
             ("x.y=1..1000000", "more than"),
+            ("x.y=-9223372036854775808..9223372036854775807", "more than"),
+            ("x.y=-9223372036854775808..0", "more than"),
             ("x.y=1,,2", "empty value"),
             ("x.y=1ms..5:1", "mixes"),
+            ("simulation.seed=1,2,3", "cannot be swept"),
+            (" simulation . seed =1..3", "cannot be swept"),
         ] {
             let e = parse_arg(arg).unwrap_err();
             assert!(e.contains(want), "{arg}: {e}");

@@ -14,6 +14,10 @@
 //! work.
 
 use super::param;
+
+/// Most runs per point: a typo such as `-r 1000000000` is refused rather
+/// than allocated and run for ever.
+pub const MAX_REPLICATIONS: u32 = 10_000;
 use super::result::Param;
 use crate::scenario::{FieldPath, Scenario, ScenarioError, Seg};
 
@@ -78,10 +82,12 @@ pub fn replications(sc: &Scenario) -> Result<Option<u32>, ScenarioError> {
         Seg::Key("replications".into()),
     ]);
     match v {
-        toml::Value::Integer(n) if *n >= 1 && *n <= i64::from(u32::MAX) => Ok(Some(*n as u32)),
+        toml::Value::Integer(n) if *n >= 1 && *n <= i64::from(MAX_REPLICATIONS) => {
+            Ok(Some(*n as u32))
+        }
         other => Err(sc.error_at(
             &path,
-            format!("expected a whole number of runs per point, at least 1, found {other}"),
+            format!("expected a whole number of runs per point, from 1 to {MAX_REPLICATIONS}, found {other}"),
         )),
     }
 }

@@ -247,6 +247,21 @@ fn min_replicas_for_a_utilisation_target() {
         &args2,
     );
     assert_eq!(r1, r2);
+
+    // The outer points may come from the scenario's [sweep.params],
+    // written with an unquoted dotted key as README shows.
+    let swept = write(
+        tmp.path(),
+        "swept.toml",
+        &format!("{text}\n[sweep.params]\nworkloads.requests.arrival.rate = [150, 250]\n"),
+    );
+    let (r3, _) = find_json(
+        tmp.path(),
+        &swept,
+        "min services.server.replicas where server.utilization < 70%",
+        &[],
+    );
+    assert_eq!(r3["points"], r1["points"]);
 }
 
 #[test]

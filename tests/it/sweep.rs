@@ -446,6 +446,27 @@ fn the_scenario_sweep_table_and_bad_input() {
     assert!(o.status.success(), "{e}");
     assert!(e.contains("[sweep.params] is not used"), "{e}");
     assert!(stdout.contains("server.replicas") && !stdout.contains("arrival.rate"));
+    // The table's `zip` pairs the table's lists: --param lists make a
+    // grid unless --zip is given.
+    let o = microsim(
+        tmp.path(),
+        &[
+            "sweep",
+            "swept.toml",
+            "--param",
+            "services.server.replicas=1,2",
+            "--param",
+            "workloads.requests.arrival.rate=10,20",
+            "-r",
+            "1",
+            "--out",
+            "grid",
+            "-q",
+        ],
+    );
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let csv = std::fs::read_to_string(tmp.path().join("grid/sweep.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 4, "{csv}");
 
     write(
         "bad.toml",
@@ -530,6 +551,29 @@ fn the_scenario_sweep_table_and_bad_input() {
         (
             vec!["sweep", "none.toml", "--param", "services.nope.replicas=1"],
             "point 0 (services.nope.replicas=1)".into(),
+        ),
+        (
+            // Refused, not allocated (it aborted the process).
+            vec![
+                "sweep",
+                "none.toml",
+                "--param",
+                "services.server.replicas=1",
+                "-r",
+                "4294967295",
+            ],
+            "-r/--replications 4294967295: must be from 1 to 10000".into(),
+        ),
+        (
+            vec![
+                "sweep",
+                "none.toml",
+                "--find",
+                "min services.server.replicas where server.utilization < 70%",
+                "-r",
+                "20000",
+            ],
+            "-r/--replications 20000: must be from 1 to 10000".into(),
         ),
     ] {
         let o = microsim(tmp.path(), &args);
