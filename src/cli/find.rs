@@ -459,6 +459,31 @@ pub fn find(args: &SweepArgs) -> Result<(), CliError> {
     });
     bar.finish_and_clear();
     let points: Vec<PointSearch> = results.into_iter().collect::<Result<_, _>>()?;
+    // An answer whose run overloads a service is suspect: requests still
+    // queued at the end count in neither availability nor latency, so a
+    // condition on those alone can pass far past saturation.
+    for p in &points {
+        let Some(i) = p.search.passing else { continue };
+        let text = &p.search.probes[i].data.text;
+        let Ok(at_answer) = at(&grid[p.index], text) else {
+            continue;
+        };
+        for row in crate::model::capacity::capacity(&at_answer.model) {
+            if row.utilization >= 1.0 {
+                let place = if p.point.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (at {})", p.point)
+                };
+                eprintln!(
+                    "warning: the answer {}={text}{place} overloads service `{}` (utilisation {:.0}% >= 100%): requests still queued when the run ends count in neither availability nor latency, so the condition may hold only because they never finished; add a latency condition or bound the queue",
+                    query.path,
+                    row.service,
+                    row.utilization * 100.0
+                );
+            }
+        }
+    }
     if !args.quiet {
         let probes: usize = points.iter().map(|p| p.search.probes.len()).sum();
         eprintln!(

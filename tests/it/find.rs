@@ -250,7 +250,7 @@ fn min_replicas_for_a_utilisation_target() {
 
     // The outer points may come from the scenario's [sweep.params],
     // written with an unquoted dotted key as README shows.
-    let swept = write(
+    let swept = write_scenario(
         tmp.path(),
         "swept.toml",
         &format!("{text}\n[sweep.params]\nworkloads.requests.arrival.rate = [150, 250]\n"),
@@ -382,4 +382,48 @@ fn bad_queries_exit_2_before_running() {
         assert!(!stderr.contains("probes"), "ran before refusing: {stderr}");
         assert!(stdout.is_empty() && !out_dir.exists());
     }
+}
+
+#[test]
+fn an_answer_past_saturation_is_warned_about() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write_scenario(tmp.path(), "mm1.toml", MM1);
+    // Availability counts completed requests only: with an unbounded
+    // queue it stays 100% far past mu = 100/s, so the answer (at most 150
+    // here) overloads the server and must be flagged.
+    let out = microsim(
+        tmp.path(),
+        &[
+            "sweep",
+            &sc,
+            "-q",
+            "--set",
+            "simulation.duration=30s",
+            "--param",
+            "workloads.requests.arrival.rate=50..150",
+            "--find",
+            "max workloads.requests.arrival.rate where requests.availability >= 99%",
+        ],
+    );
+    let (_, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("overloads service `server`"), "{stderr}");
+    // A latency condition keeps the answer below saturation: no warning.
+    let out = microsim(
+        tmp.path(),
+        &[
+            "sweep",
+            &sc,
+            "-q",
+            "--set",
+            "simulation.duration=30s",
+            "--param",
+            "workloads.requests.arrival.rate=50..150",
+            "--find",
+            "max workloads.requests.arrival.rate where requests.mean < 50ms",
+        ],
+    );
+    let (_, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("overloads"), "{stderr}");
 }
