@@ -388,42 +388,32 @@ fn bad_queries_exit_2_before_running() {
 fn an_answer_past_saturation_is_warned_about() {
     let tmp = tempfile::tempdir().unwrap();
     let sc = write_scenario(tmp.path(), "mm1.toml", MM1);
+    let stderr_of = |condition: &str| {
+        let query = format!("max workloads.requests.arrival.rate where {condition}");
+        let out = microsim(
+            tmp.path(),
+            &[
+                "sweep",
+                &sc,
+                "-q",
+                "--set",
+                "simulation.duration=30s",
+                "--param",
+                "workloads.requests.arrival.rate=50..150",
+                "--find",
+                &query,
+            ],
+        );
+        let (_, stderr) = texts(&out);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        stderr
+    };
     // Availability counts completed requests only: with an unbounded
     // queue it stays 100% far past mu = 100/s, so the answer (at most 150
     // here) overloads the server and must be flagged.
-    let out = microsim(
-        tmp.path(),
-        &[
-            "sweep",
-            &sc,
-            "-q",
-            "--set",
-            "simulation.duration=30s",
-            "--param",
-            "workloads.requests.arrival.rate=50..150",
-            "--find",
-            "max workloads.requests.arrival.rate where requests.availability >= 99%",
-        ],
-    );
-    let (_, stderr) = texts(&out);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stderr = stderr_of("requests.availability >= 99%");
     assert!(stderr.contains("overloads service `server`"), "{stderr}");
     // A latency condition keeps the answer below saturation: no warning.
-    let out = microsim(
-        tmp.path(),
-        &[
-            "sweep",
-            &sc,
-            "-q",
-            "--set",
-            "simulation.duration=30s",
-            "--param",
-            "workloads.requests.arrival.rate=50..150",
-            "--find",
-            "max workloads.requests.arrival.rate where requests.mean < 50ms",
-        ],
-    );
-    let (_, stderr) = texts(&out);
-    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let stderr = stderr_of("requests.mean < 50ms");
     assert!(!stderr.contains("overloads"), "{stderr}");
 }
