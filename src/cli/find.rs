@@ -129,7 +129,8 @@ fn search_range(
     };
     let spec = spec.trim();
     if let Some((lo, hi)) = spec.split_once("..").filter(|_| !spec.contains(':')) {
-        let (lo, hi) = (lo.trim(), hi.trim());
+        // `LO..=HI` reads as `LO..HI`, as `sweep --param` takes it.
+        let (lo, hi) = (lo.trim(), hi.trim_start_matches('=').trim());
         let end = |s: &str| -> Result<(Kind, f64), String> {
             if let Ok(i) = s.parse::<i64>() {
                 return Ok((Kind::Integer, i as f64));
@@ -639,6 +640,7 @@ pub fn to_table(r: &FindResult) -> String {
         r.base_seed,
         match r.tolerance {
             Tolerance::Absolute(0.0) => "adjacent values".to_string(),
+            Tolerance::Absolute(w) if r.kind == Kind::Duration => format!("{w}ms"),
             Tolerance::Absolute(w) => format!("{w}"),
             Tolerance::Relative(f) => format!("{}%", f * 100.0),
         }
