@@ -11,7 +11,6 @@
 use super::sweep::SweepArgs;
 use super::CliError;
 use crate::assertion::{Condition, Runs};
-use crate::engine::rng::stream_seed;
 use crate::metrics::catalog::MetricDef;
 use crate::scenario::{self, Override, Scenario};
 use crate::sweep::find::{self, Goal, Kind, Probe, Range, Search, Status, Tolerance};
@@ -379,7 +378,7 @@ pub fn find(args: &SweepArgs) -> Result<(), CliError> {
     let plan = Plan {
         scenario: sc.model.name.clone(),
         scenario_file: sc.file.clone(),
-        source_hash: format!("{:016x}", stream_seed(0, &sc.source)),
+        source_hash: crate::sweep::exec::source_hash(&sc.source),
         overrides: args.scenario.set.clone(),
         params: outer.clone(),
         zip: false,

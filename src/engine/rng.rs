@@ -22,16 +22,25 @@ pub fn stream(seed: u64, name: &str) -> Stream {
 /// through SplitMix64's finaliser. Stable across runs, platforms and Rust
 /// versions (unlike `std`'s `DefaultHasher`).
 pub fn stream_seed(seed: u64, name: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in name.as_bytes() {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
+    let h = fnv1a(name.as_bytes());
     let mut z = seed ^ h.rotate_left(17);
     z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
+}
+
+/// The 64-bit FNV-1a hash of `bytes`: specified, so stable across runs,
+/// platforms and Rust versions (unlike `std`'s `DefaultHasher`), for
+/// stream names and for recognising a scenario's text again (a resumed or
+/// merged sweep).
+pub fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
 }
 
 #[cfg(test)]

@@ -266,12 +266,7 @@ pub fn run_points(
 /// every machine and Rust version, unlike `std`'s hasher, so a plan saved
 /// on one machine matches the same sweep run on another.
 pub fn source_hash(text: &str) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in text.as_bytes() {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    format!("{h:016x}")
+    format!("{:016x}", crate::engine::rng::fnv1a(text.as_bytes()))
 }
 
 /// Options of [`sweep`], the one-call sweep of the library API.
