@@ -334,14 +334,8 @@ pub fn find(args: &SweepArgs) -> Result<(), CliError> {
         Range::From(v) => vec![*v],
     };
     let at = |values: &[usize], text: &str| -> Result<Scenario, scenario::ScenarioError> {
-        let mut o = base.point_overrides(&outer, values);
-        o.push(Override::parse(&format!("{}={text}", query.path)).expect("PATH=TOML"));
-        scenario::parse(
-            base.source.clone(),
-            base.file.clone(),
-            &base.default_name,
-            &o,
-        )
+        let probe = Override::parse(&format!("{}={text}", query.path)).expect("PATH=TOML");
+        base.scenario_with(&outer, values, Some(probe))
     };
     let mut models = Vec::new();
     for values in &grid {

@@ -53,11 +53,24 @@ impl Base {
     /// (replicas = 0) is the error of the `--set` that the point's value
     /// became, which names the path and the value.
     pub fn scenario(&self, params: &[Param], values: &[usize]) -> Result<Scenario, ScenarioError> {
+        self.scenario_with(params, values, None)
+    }
+
+    /// [`Base::scenario`] with one more override after the point's values:
+    /// the value a capacity search probes.
+    pub fn scenario_with(
+        &self,
+        params: &[Param],
+        values: &[usize],
+        extra: Option<Override>,
+    ) -> Result<Scenario, ScenarioError> {
+        let mut overrides = self.point_overrides(params, values);
+        overrides.extend(extra);
         scenario::parse(
             self.source.clone(),
             self.file.clone(),
             &self.default_name,
-            &self.point_overrides(params, values),
+            &overrides,
         )
     }
 }
