@@ -280,12 +280,7 @@ pub fn compare(args: &CompareArgs) -> Result<(), CliError> {
         return Err(CliError::Input("-j/--jobs must be at least 1".into()));
     }
     if let Some(dir) = &args.out {
-        if dir.exists() && !dir.is_dir() {
-            return Err(CliError::Input(format!(
-                "--out {}: exists and is not a directory",
-                dir.display()
-            )));
-        }
+        super::check_writable_dir("--out", dir)?;
     }
     let charts = args.charts.formats()?;
     args.charts.need_out(args.out.as_deref())?;

@@ -252,12 +252,7 @@ pub fn find(args: &SweepArgs) -> Result<(), CliError> {
         return Err(input("-j/--jobs must be at least 1".into()));
     }
     if let Some(dir) = &args.out {
-        if dir.exists() && !dir.is_dir() {
-            return Err(input(format!(
-                "--out {}: exists and is not a directory",
-                dir.display()
-            )));
-        }
+        super::check_writable_dir("--out", dir)?;
     }
     let sc = args.scenario.load()?;
     if !args.quiet && !sc.asserts.is_empty() {

@@ -153,12 +153,7 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
         shard: None,
         points,
     };
-    if args.out.exists() && !args.out.is_dir() {
-        return Err(input(format!(
-            "--out {}: exists and is not a directory",
-            args.out.display()
-        )));
-    }
+    super::check_writable_dir("--out", &args.out)?;
     store::start(
         &args.out,
         &Stored {

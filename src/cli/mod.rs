@@ -199,6 +199,36 @@ pub fn capacity_report(sc: &Scenario) -> (Vec<CapacityRow>, Vec<String>) {
     (rows, warnings)
 }
 
+/// Refuses an output path no file can be written under, before anything
+/// runs (rather than with an I/O error and exit 1 once the runs are
+/// done): one that exists and is not a directory, or one below a file
+/// (`results.json/out`). `flag` names the option in the message.
+pub fn check_writable_dir(flag: &str, dir: &std::path::Path) -> Result<(), CliError> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(CliError::Input(format!(
+            "{flag} {}: exists and is not a directory",
+            dir.display()
+        )));
+    }
+    check_parents(flag, dir)
+}
+
+/// Refuses a path below an existing file (`results.json/junit.xml`).
+pub fn check_parents(flag: &str, path: &std::path::Path) -> Result<(), CliError> {
+    if let Some(file) = path
+        .ancestors()
+        .skip(1)
+        .find(|a| !a.as_os_str().is_empty() && a.exists() && !a.is_dir())
+    {
+        return Err(CliError::Input(format!(
+            "{flag} {}: `{}` is a file, not a directory",
+            path.display(),
+            file.display()
+        )));
+    }
+    Ok(())
+}
+
 /// The worker threads of `compare`, `sweep` and `--find`: `-j N`, or one
 /// per core. Their results never depend on the count (they are collected
 /// in order), only the wall time does.

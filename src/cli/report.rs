@@ -36,12 +36,7 @@ pub fn report(args: &ReportArgs) -> Result<(), CliError> {
         )));
     }
     let out = args.out.as_ref().unwrap_or(dir);
-    if out.exists() && !out.is_dir() {
-        return Err(CliError::Input(format!(
-            "--out {}: exists and is not a directory",
-            out.display()
-        )));
-    }
+    super::check_writable_dir("--out", out)?;
     // A directory whose saved results cannot be read is bad input (exit
     // 2); failing to draw or write is a failure of the command (exit 1).
     let bad = |e: anyhow::Error| CliError::Input(format!("{e:#}"));

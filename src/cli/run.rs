@@ -43,12 +43,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     args.charts.need_out(args.out.as_deref())?;
     if let Some(dir) = &args.out {
         // Refuse an unusable output path before spending time simulating.
-        if dir.exists() && !dir.is_dir() {
-            return Err(CliError::Input(format!(
-                "--out {}: exists and is not a directory",
-                dir.display()
-            )));
-        }
+        super::check_writable_dir("--out", dir)?;
     }
     let model = &sc.model;
     // Thresholds are checked against the model's metrics before running.

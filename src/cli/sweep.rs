@@ -121,12 +121,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         .transpose()
         .map_err(input)?;
     if let Some(dir) = &args.out {
-        if dir.exists() && !dir.is_dir() {
-            return Err(input(format!(
-                "--out {}: exists and is not a directory",
-                dir.display()
-            )));
-        }
+        super::check_writable_dir("--out", dir)?;
     }
     let charts = args.charts.formats()?;
     args.charts.need_out(args.out.as_deref())?;

@@ -38,17 +38,7 @@ impl AssertArgs {
             }
             // `--junit results.json/junit.xml`: refuse now, not with an
             // I/O error after every run is done.
-            if let Some(file) = path
-                .ancestors()
-                .skip(1)
-                .find(|a| !a.as_os_str().is_empty() && a.exists() && !a.is_dir())
-            {
-                return Err(CliError::Input(format!(
-                    "--junit {}: `{}` is a file, not a directory",
-                    path.display(),
-                    file.display()
-                )));
-            }
+            super::check_parents("--junit", path)?;
         }
         Ok(checks)
     }

@@ -2502,3 +2502,40 @@ fn cache_settings_outside_cached_mode_are_a_warning() {
         ],
     );
 }
+
+#[test]
+fn an_output_path_below_a_file_is_refused_before_running() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("results.json"), "{}").unwrap();
+    let checkout = scenario("checkout.toml");
+    let checkout = checkout.to_str().unwrap();
+    for args in [
+        vec!["run", checkout, "--out", "results.json/run"],
+        vec![
+            "sweep",
+            checkout,
+            "--param",
+            "services.payment.replicas=1,2",
+            "--out",
+            "results.json/sweep",
+        ],
+        vec![
+            "compare",
+            checkout,
+            "--variant",
+            "x:services.payment.replicas=3",
+            "--out",
+            "results.json/cmp",
+        ],
+    ] {
+        let out = microsim(tmp.path(), &args);
+        let (stdout, stderr) = texts(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("`results.json` is a file"), "{stderr}");
+        // Refused before anything ran: no capacity table, no results.
+        assert!(
+            stdout.is_empty() && !stderr.contains("capacity"),
+            "{stderr}"
+        );
+    }
+}
