@@ -254,11 +254,19 @@ impl Checks {
             }
             list.push(a);
         }
-        for arg in args {
-            list.push(
-                Assertion::parse(arg, defs, runs).map_err(|e| format!("--assert '{arg}': {e}"))?,
-            );
-        }
+        list.extend(Checks::from_args(args, defs, runs)?.list);
+        Ok(Checks { list })
+    }
+
+    /// The `--assert` expressions alone, for a command that has results
+    /// but no scenario to read `[[assert]]` tables from (`merge`).
+    pub fn from_args(args: &[String], defs: &[MetricDef], runs: Runs) -> Result<Checks, String> {
+        let list = args
+            .iter()
+            .map(|arg| {
+                Assertion::parse(arg, defs, runs).map_err(|e| format!("--assert '{arg}': {e}"))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Checks { list })
     }
 

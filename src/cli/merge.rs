@@ -1,6 +1,6 @@
 //! `microsim merge`: combine the shards of a sweep.
 
-use super::{ChartArgs, CliError};
+use super::{AssertArgs, ChartArgs, CliError};
 use crate::sweep::store::{self, Saved, Stored};
 use crate::sweep::{grid, SweepResult};
 use clap::Args;
@@ -21,6 +21,11 @@ pub struct MergeArgs {
     /// Which charts to draw.
     #[command(flatten)]
     pub charts: ChartArgs,
+    /// Thresholds judged at every point of the merged sweep, as `sweep
+    /// --assert` judges them, for one report over all shards (the
+    /// scenario's `[[assert]]` tables are judged by each shard's run).
+    #[command(flatten)]
+    pub asserts: AssertArgs,
 }
 
 /// Merges the shards: every directory must hold a finished shard of the
@@ -90,6 +95,10 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
             )));
         }
     }
+    let checks = args.asserts.checks_without_scenario(
+        &plan.metrics,
+        crate::assertion::Runs::Replications(plan.replications),
+    )?;
     let total = grid::expand(&plan.params, plan.zip).map_err(input)?.len();
     let mut owner: Vec<Option<usize>> = vec![None; total];
     let mut points = Vec::with_capacity(total);
@@ -171,7 +180,7 @@ pub fn merge(args: &MergeArgs) -> Result<(), CliError> {
             result.plan.scenario
         );
     }
-    Ok(())
+    super::sweep::conclude(&args.asserts, &checks, &result)
 }
 
 fn shard_name(shard: Option<(u32, u32)>) -> String {

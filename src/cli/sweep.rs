@@ -346,6 +346,17 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
     } else {
         super::print_stdout(&output::table(&result))?;
     }
+    conclude(&args.asserts, &checks, &result)
+}
+
+/// Judges every point of a finished sweep (or a merged one) and reports
+/// as [`AssertArgs::conclude`] does: the same report whether the sweep
+/// ran at once or in shards.
+pub(super) fn conclude(
+    args: &AssertArgs,
+    checks: &crate::assertion::Checks,
+    result: &SweepResult,
+) -> Result<(), CliError> {
     let outcomes: Vec<_> = result
         .points
         .iter()
@@ -355,8 +366,7 @@ pub fn sweep(args: &SweepArgs) -> Result<(), CliError> {
         })
         .collect();
     let name = &result.plan.scenario;
-    args.asserts
-        .conclude(&outcomes, &format!("microsim sweep {name}"), name)
+    args.conclude(&outcomes, &format!("microsim sweep {name}"), name)
 }
 
 /// A point as assertion results name it: each parameter by its short

@@ -23,6 +23,26 @@ impl AssertArgs {
         runs: Runs,
     ) -> Result<Checks, CliError> {
         let checks = Checks::new(sc, &self.asserts, defs, runs).map_err(CliError::Input)?;
+        self.check_junit(&checks)?;
+        Ok(checks)
+    }
+
+    /// The `--assert` expressions alone, for `merge`, which has a sweep's
+    /// results but not its scenario (each shard judged the `[[assert]]`
+    /// tables); refused as [`AssertArgs::checks`] refuses.
+    pub fn checks_without_scenario(
+        &self,
+        defs: &[MetricDef],
+        runs: Runs,
+    ) -> Result<Checks, CliError> {
+        let checks = Checks::from_args(&self.asserts, defs, runs).map_err(CliError::Input)?;
+        self.check_junit(&checks)?;
+        Ok(checks)
+    }
+
+    /// Refuses `--junit` without assertions, or at a path no file can be
+    /// written to.
+    fn check_junit(&self, checks: &Checks) -> Result<(), CliError> {
         if let Some(path) = &self.junit {
             if checks.is_empty() {
                 return Err(CliError::Input(format!(
@@ -40,7 +60,7 @@ impl AssertArgs {
             // I/O error after every run is done.
             super::check_parents("--junit", path)?;
         }
-        Ok(checks)
+        Ok(())
     }
 
     /// Prints the outcomes on stderr, writes `--junit` (suite `suite`,

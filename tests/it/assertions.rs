@@ -442,3 +442,77 @@ fn sweep_judges_every_point_on_its_replications() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("replications"), "{stderr}");
 }
+
+#[test]
+fn merge_judges_the_merged_sweep_as_the_unsharded_sweep_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write_scenario(tmp.path(), "mm1.toml", MM1);
+    let p = |name: &str| tmp.path().join(name).to_str().unwrap().to_string();
+    let sweep = |extra: &[&str]| {
+        let mut args = vec![
+            "sweep",
+            &sc,
+            "--quiet",
+            "--param",
+            "workloads.requests.arrival.rate=20,50,80",
+            "-r",
+            "2",
+        ];
+        args.extend_from_slice(extra);
+        run(tmp.path(), &args)
+    };
+    // Utilisation 0.2, 0.5, 0.8: the point at 80/s fails `<= 60%`.
+    let (whole, _, stderr) = sweep(&[
+        "--assert",
+        "server.utilization <= 60%",
+        "--junit",
+        &p("whole.xml"),
+        "--out",
+        &p("whole"),
+    ]);
+    assert_eq!(whole.status.code(), Some(1), "{stderr}");
+    for k in ["1/2", "2/2"] {
+        let dir = p(&format!("shard{}", &k[..1]));
+        let (out, _, stderr) = sweep(&["--shard", k, "--out", &dir]);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+    }
+    let (merged, _, stderr) = run(
+        tmp.path(),
+        &[
+            "merge",
+            &p("shard1"),
+            &p("shard2"),
+            "--out",
+            &p("merged"),
+            "--quiet",
+            "--assert",
+            "server.utilization <= 60%",
+            "--junit",
+            &p("merged.xml"),
+        ],
+    );
+    assert_eq!(merged.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("FAIL") && stderr.contains("arrival.rate=80"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read(p("whole.xml")).unwrap(),
+        std::fs::read(p("merged.xml")).unwrap()
+    );
+    // A bad expression is refused before anything is written.
+    let (out, _, stderr) = run(
+        tmp.path(),
+        &[
+            "merge",
+            &p("shard1"),
+            &p("shard2"),
+            "--out",
+            &p("m2"),
+            "--assert",
+            "server.p99 < 1s",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!tmp.path().join("m2").exists());
+}
