@@ -131,17 +131,11 @@ fn search_range(
         // `LO..=HI` reads as `LO..HI`, as `sweep --param` takes it.
         let (lo, hi) = (lo.trim(), hi.trim_start_matches('=').trim());
         let end = |s: &str| -> Result<(Kind, f64), String> {
-            if let Ok(i) = s.parse::<i64>() {
-                return Ok((Kind::Integer, i as f64));
+            match param::num(s).map_err(|e| format!("--param {path}={spec}: {e}"))? {
+                param::Num::Int(i) => Ok((Kind::Integer, i as f64)),
+                param::Num::Float(f) => Ok((Kind::Number, f)),
+                param::Num::Dur(ns) => Ok((Kind::Duration, ns as f64 / 1e6)),
             }
-            if let Ok(f) = s.parse::<f64>() {
-                if f.is_finite() {
-                    return Ok((Kind::Number, f));
-                }
-            }
-            crate::engine::time::parse_duration(s)
-                .map(|ns| (Kind::Duration, ns as f64 / 1e6))
-                .map_err(|_| format!("--param {path}={spec}: `{s}` is not a number or a duration"))
         };
         let ((kl, l), (kh, h)) = (end(lo)?, end(hi)?);
         let kind = match (kl, kh) {
@@ -188,26 +182,11 @@ fn current_value(sc: &Scenario, overrides: &[Override], path: &str) -> Result<to
     let mut root: toml::Table = toml::from_str(&sc.source).map_err(|e| e.to_string())?;
     scenario::overrides::apply_all(&mut root, overrides)
         .map_err(|(a, e)| format!("--set {a}: {e}"))?;
-    let mut cur = toml::Value::Table(root);
-    for k in path.split('.') {
-        let next = match &cur {
-            toml::Value::Table(t) => t.get(k).cloned(),
-            toml::Value::Array(a) => match k.parse::<usize>() {
-                Ok(i) => a.get(i).cloned(),
-                Err(_) => a
-                    .iter()
-                    .find(|v| v.get("name").and_then(toml::Value::as_str) == Some(k))
-                    .cloned(),
-            },
-            _ => None,
-        };
-        cur = next.ok_or_else(|| {
-            format!(
-                "the scenario does not write `{path}`, so there is no value to start from: give the range with --param {path}=LO..HI"
-            )
-        })?;
-    }
-    Ok(cur)
+    scenario::overrides::get(&root, path).cloned().ok_or_else(|| {
+        format!(
+            "the scenario does not write `{path}`, so there is no value to start from: give the range with --param {path}=LO..HI"
+        )
+    })
 }
 
 /// A scenario that is invalid with the searched parameter at `text`

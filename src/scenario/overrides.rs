@@ -189,6 +189,22 @@ fn step<'a>(
     }
 }
 
+/// The value at a dotted path, addressed as `--set` addresses it (array
+/// elements by index or by `name`), or `None` where the tree has nothing
+/// there: what `--find` starts from when given no range.
+pub fn get<'a>(root: &'a Table, path: &str) -> Option<&'a Value> {
+    let mut keys = path.split('.');
+    let mut cur = root.get(keys.next()?)?;
+    for k in keys {
+        cur = match cur {
+            Value::Table(t) => t.get(k)?,
+            Value::Array(a) => &a[element(a, k, &FieldPath::default()).ok()?],
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
 /// Finds an array element by index or by the `name` of a table element.
 fn element(a: &[Value], k: &str, resolved: &FieldPath) -> Result<usize, String> {
     if let Ok(i) = k.parse::<usize>() {

@@ -118,15 +118,19 @@ fn range_parts(spec: &str) -> Option<(&str, &str, Option<&str>)> {
 }
 
 /// One end or step of a range: an integer, a number or a duration.
-#[derive(Clone, Copy, PartialEq)]
-enum Num {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Num {
+    /// A whole number.
     Int(i64),
+    /// A finite real number.
     Float(f64),
-    /// Nanoseconds.
+    /// A duration, in nanoseconds.
     Dur(u64),
 }
 
-fn num(s: &str) -> Result<Num, String> {
+/// Reads one end or step of a range (`4`, `0.5`, `10ms`); `--find` reads
+/// the ends of its range with it too.
+pub fn num(s: &str) -> Result<Num, String> {
     if let Ok(i) = s.parse::<i64>() {
         return Ok(Num::Int(i));
     }
