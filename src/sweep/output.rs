@@ -11,28 +11,12 @@ use crate::metrics::catalog::Unit;
 use crate::report::charts::Formats;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, Cell, CellAlignment, Table};
 
-/// A parameter value for people and CSV cells: strings without their
-/// TOML quotes (`10ms`, `p2c`), other values as written (`4`, `0.5`).
-pub fn plain(text: &str) -> String {
-    if text.starts_with('"') {
-        if let Ok(mut t) = toml::from_str::<toml::Table>(&format!("v = {text}")) {
-            if let Some(toml::Value::String(s)) = t.remove("v") {
-                return s;
-            }
-        }
-    }
-    text.to_string()
-}
-
 fn cell(v: Option<f64>) -> String {
     v.map_or_else(String::new, |v| format!("{v}"))
 }
 
 fn param_cells<'a>(params: &'a [Param], values: &'a [usize]) -> impl Iterator<Item = String> + 'a {
-    params
-        .iter()
-        .zip(values)
-        .map(|(p, &i)| plain(&p.values[i].text))
+    params.iter().zip(values).map(|(p, &i)| p.values[i].plain())
 }
 
 /// `sweep.csv`: point, replication, seed, each parameter, each metric.
@@ -159,10 +143,19 @@ pub fn table(r: &SweepResult) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sweep::ParamValue;
 
     #[test]
     fn plain_values_and_estimates() {
+        let plain = |t: &str| {
+            ParamValue {
+                text: t.into(),
+                number: None,
+            }
+            .plain()
+        };
         assert_eq!(plain("\"10ms\""), "10ms");
+        assert_eq!(plain("\"a\\\"b\""), "a\"b");
         assert_eq!(plain("4"), "4");
         assert_eq!(plain("0.5"), "0.5");
         assert_eq!(

@@ -35,6 +35,21 @@ pub struct ParamValue {
     pub number: Option<f64>,
 }
 
+impl ParamValue {
+    /// The value for people and CSV cells: strings without their TOML
+    /// quotes (`10ms`, `p2c`), other values as written (`4`, `0.5`).
+    pub fn plain(&self) -> String {
+        if self.text.starts_with('"') {
+            if let Ok(mut t) = toml::from_str::<toml::Table>(&format!("v = {}", self.text)) {
+                if let Some(toml::Value::String(s)) = t.remove("v") {
+                    return s;
+                }
+            }
+        }
+        self.text.clone()
+    }
+}
+
 /// The whole plan of a sweep: what is varied and how often each point is
 /// run. Two plans are the same sweep when they are equal, which is what
 /// `--resume` and `merge` check.

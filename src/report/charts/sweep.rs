@@ -14,7 +14,7 @@ use super::render::{plot_err, render};
 use super::timeline::{self, Stroke, YAxis, AXIS_MAX};
 use super::{palette, ChartFile, Draw, Formats};
 use crate::metrics::catalog::{MetricDef, Unit};
-use crate::sweep::{Param, PointResult, SweepResult};
+use crate::sweep::{Param, ParamValue, PointResult, SweepResult};
 use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -33,21 +33,13 @@ pub(crate) const MAX_SERIES: usize = 10;
 /// k-th is labelled.
 const MAX_LABELS: usize = 14;
 
-/// A parameter value as people read it: TOML strings without their
-/// quotes (`10ms`, `p2c`), anything else as written.
-pub(crate) fn value_text(text: &str) -> String {
-    let t = text.trim();
-    if t.len() >= 2 && t.starts_with('"') && t.ends_with('"') {
-        t[1..t.len() - 1].to_string()
-    } else {
-        t.to_string()
-    }
-}
-
 /// `label = value` of one parameter's value (`payment.replicas = 4`).
 pub(crate) fn assignment(p: &Param, i: usize) -> String {
-    let v = p.values.get(i).map_or("?", |v| v.text.as_str());
-    format!("{} = {}", p.label(), value_text(v))
+    let v = p
+        .values
+        .get(i)
+        .map_or_else(|| "?".into(), ParamValue::plain);
+    format!("{} = {}", p.label(), v)
 }
 
 /// A metric's value in the units it is drawn in: fractions as percent.
@@ -154,7 +146,7 @@ impl<'a> Grid<'a> {
                     .map(|i| {
                         params
                             .iter()
-                            .map(|p| p.values.get(i).map_or("?".into(), |v| value_text(&v.text)))
+                            .map(|p| p.values.get(i).map_or("?".into(), ParamValue::plain))
                             .collect::<Vec<_>>()
                             .join(" / ")
                     })
@@ -167,7 +159,7 @@ impl<'a> Grid<'a> {
                 (labels, None, format!("{desc} (paired)"))
             }
             Some(first) => {
-                let labels = first.values.iter().map(|v| value_text(&v.text)).collect();
+                let labels = first.values.iter().map(ParamValue::plain).collect();
                 let numbers: Option<Vec<f64>> = first
                     .values
                     .iter()
@@ -809,8 +801,6 @@ mod tests {
 
     #[test]
     fn values_read_plainly() {
-        assert_eq!(value_text("\"10ms\""), "10ms");
-        assert_eq!(value_text("4"), "4");
         assert_eq!(value_label(Unit::Fraction, 99.9996), "99.9996%");
         assert_eq!(value_label(Unit::Fraction, 100.0), "100%");
         assert_eq!(value_label(Unit::Fraction, 62.345), "62.3%");

@@ -264,7 +264,7 @@ impl Draw for Heatmap<'_> {
             .map(|j| {
                 y_param
                     .and_then(|p| p.values.get(j))
-                    .map(|v| super::sweep::value_text(&v.text))
+                    .map(crate::sweep::ParamValue::plain)
                     .unwrap_or_default()
             })
             .collect();

@@ -4,7 +4,6 @@
 
 use super::page::{esc, figure, Cell, Col, Page, Table};
 use crate::metrics::catalog::Unit;
-use crate::report::charts::sweep::value_text;
 use crate::report::charts::ChartFile;
 use crate::sweep::{Estimate, Seeding, SweepResult};
 use std::fmt::Write;
@@ -41,7 +40,7 @@ fn values_list(values: &[crate::sweep::ParamValue]) -> String {
     let mut list: Vec<String> = values
         .iter()
         .take(MAX_VALUES)
-        .map(|v| esc(&value_text(&v.text)))
+        .map(|v| esc(&v.plain()))
         .collect();
     if values.len() > MAX_VALUES {
         list.push(format!("… ({} values)", values.len()));
@@ -138,7 +137,7 @@ fn points(r: &SweepResult) -> String {
                 .values
                 .get(k)
                 .and_then(|&i| param.values.get(i))
-                .map_or_else(|| "?".to_string(), |v| value_text(&v.text));
+                .map_or_else(|| "?".to_string(), crate::sweep::ParamValue::plain);
             row.push(Cell::num(&v));
         }
         for &m in &shown {
