@@ -258,6 +258,9 @@ impl<'m> Simulation<'m> {
                     w.workload_meters.iter().map(|m| m.ok + m.degraded).sum(),
                     end,
                 ),
+                messaging: self.world.messaging_summary(end),
+                sagas: self.world.saga_summaries(end),
+                executions: self.world.execution_summaries(),
             },
             percentiles: model
                 .workloads

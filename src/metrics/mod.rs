@@ -7,8 +7,10 @@ pub mod cost;
 pub mod discovery;
 pub mod integral;
 pub mod latency;
+pub mod messaging;
 pub mod resilience;
 pub mod result;
+pub mod saga;
 pub mod scaling;
 pub mod timeseries;
 

@@ -60,6 +60,17 @@ pub struct Summary {
     /// nothing.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost: Option<super::cost::CostSummary>,
+    /// Topics, subscriptions and data copies; absent without brokers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub messaging: Option<super::messaging::MessagingSummary>,
+    /// Per saga endpoint (`service.endpoint`), in model order.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub sagas: IndexMap<String, super::saga::SagaSummary>,
+    /// Per tracked endpoint (called with retries, handling redeliverable
+    /// events, or idempotent), in model order: executions per logical
+    /// call.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub executions: IndexMap<String, super::saga::ExecutionSummary>,
 }
 
 /// Service discovery over the measured period.
@@ -439,6 +450,12 @@ pub struct TimeSeries {
     /// With discovery: one row per caller/callee pair per window.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub discovery: Vec<DiscoveryWindow>,
+    /// With brokers: one row per subscription per window.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subscriptions: Vec<super::messaging::SubscriptionWindow>,
+    /// With data copies: one row per copy per window.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub copies: Vec<super::messaging::CopyWindow>,
 }
 
 /// One workload in one window. Requests count by arrival time, ok and

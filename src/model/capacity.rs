@@ -204,6 +204,7 @@ fn responses(model: &Model, order: &[usize]) -> Vec<f64> {
                 Step::Work(d) => d.mean(),
                 Step::Call(c) => call(c, &t),
                 Step::Parallel(cs) => cs.iter().map(|c| call(c, &t)).fold(0.0, f64::max),
+                Step::Publish(_) | Step::Read(_) => 0.0,
             })
             .sum();
     }

@@ -8,7 +8,7 @@ use super::{CallSite, Endpoint, Step};
 pub fn call_sites(e: &Endpoint) -> impl Iterator<Item = &CallSite> + '_ {
     e.steps.iter().flat_map(|s| {
         let calls: &[CallSite] = match s {
-            Step::Work(_) => &[],
+            Step::Work(_) | Step::Publish(_) | Step::Read(_) => &[],
             Step::Call(c) => std::slice::from_ref(c),
             Step::Parallel(cs) => cs,
         };
@@ -125,6 +125,9 @@ mod tests {
                     })
                 })
                 .collect(),
+            idempotent: false,
+            tracked: false,
+            saga: None,
         }
     }
 

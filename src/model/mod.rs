@@ -10,6 +10,7 @@ pub mod discovery;
 pub mod fault;
 pub mod graph;
 pub mod lint;
+pub mod messaging;
 pub mod monolith;
 pub mod policy;
 pub mod scaling;
@@ -19,6 +20,7 @@ use crate::engine::SimTime;
 pub use cause::{Cause, CauseSet};
 pub use discovery::{DeadInstances, Discovery, Mode, Refresh, Registry};
 pub use fault::{FailMode, Fault, FaultId, FaultKind, Scope};
+pub use messaging::{Messaging, PublishSite, ReadSite, Saga};
 pub use monolith::Deployment;
 pub use policy::{Backoff, BreakerConfig, Client, ClientId, Jitter, Policy, Retry, NO_CLIENT};
 pub use scaling::{Autoscaler, Deploy, Metric, ScaleEvent};
@@ -77,6 +79,9 @@ pub struct Model {
     /// Prices (`[cost]` and the services' `price_per_hour`); all zeros
     /// when the scenario prices nothing.
     pub cost: cost::CostModel,
+    /// Brokers, topics, subscriptions and data copies; empty without
+    /// `[brokers]`.
+    pub messaging: Messaging,
 }
 
 /// How a load balancer picks the replica for each incoming call.
@@ -178,6 +183,10 @@ pub enum Step {
     Call(CallSite),
     /// Concurrent calls; the step ends when all have answered.
     Parallel(Vec<CallSite>),
+    /// Publish an event to a topic (see [`messaging`]).
+    Publish(PublishSite),
+    /// Read an item of a data copy this service keeps; takes no time.
+    Read(ReadSite),
 }
 
 /// An endpoint of a service: a small program of steps.
@@ -189,6 +198,16 @@ pub struct Endpoint {
     pub name: String,
     /// Run in order; at least one.
     pub steps: Vec<Step>,
+    /// Callers send an idempotency key with each call: a repeated
+    /// execution for the same logical call (a retry, a redelivery) has no
+    /// second side effect.
+    pub idempotent: bool,
+    /// Whether its executions per logical call are counted (duplicates):
+    /// it is called by a client that retries, handles events that can be
+    /// redelivered, or is `idempotent`.
+    pub tracked: bool,
+    /// An orchestrated saga: its steps' compensating calls.
+    pub saga: Option<Saga>,
 }
 
 /// Open arrival processes.

@@ -214,6 +214,15 @@ pub fn to_monolith(model: Model, sizing: &Sizing) -> Monolith {
             service: UNIT,
             name: e.name.clone(),
             steps: e.steps.iter().map(local_step).collect(),
+            idempotent: e.idempotent,
+            tracked: false,
+            saga: e.saga.as_ref().map(|s| crate::model::Saga {
+                compensations: s
+                    .compensations
+                    .iter()
+                    .map(|c| c.as_ref().map(local_site))
+                    .collect(),
+            }),
         })
         .collect();
     let unit = Service {
@@ -352,16 +361,22 @@ pub fn to_monolith(model: Model, sizing: &Sizing) -> Monolith {
 
 /// A step with every call made in-process.
 fn local_step(step: &Step) -> Step {
-    let local = |c: &CallSite| CallSite {
+    match step {
+        Step::Work(d) => Step::Work(d.clone()),
+        Step::Call(c) => Step::Call(local_site(c)),
+        Step::Parallel(cs) => Step::Parallel(cs.iter().map(local_site).collect()),
+        Step::Publish(p) => Step::Publish(*p),
+        Step::Read(r) => Step::Read(*r),
+    }
+}
+
+/// A call site made in-process.
+fn local_site(c: &CallSite) -> CallSite {
+    CallSite {
         target: c.target,
         client: NO_CLIENT,
         optional: c.optional,
         local: true,
-    };
-    match step {
-        Step::Work(d) => Step::Work(d.clone()),
-        Step::Call(c) => Step::Call(local(c)),
-        Step::Parallel(cs) => Step::Parallel(cs.iter().map(local).collect()),
     }
 }
 

@@ -158,6 +158,9 @@ pub fn add_registry(
         service: service_id,
         name: format!("{REGISTRY}.{LOOKUP}"),
         steps: vec![Step::Work(lookup)],
+        idempotent: false,
+        tracked: false,
+        saga: None,
     });
     Ok(Some(Registry {
         service: service_id,

@@ -144,6 +144,9 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
                 service: si as ServiceId,
                 name: format!("{sname}.{ename}"),
                 steps: Vec::new(),
+                idempotent: false,
+                tracked: false,
+                saga: None,
             });
         }
         services.push(service(sname, s, &sp, ids)?);
@@ -249,6 +252,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         scales: scaling.scales,
         deploys: scaling.deploys,
         cost,
+        messaging: Messaging::default(),
     })
 }
 

@@ -49,6 +49,10 @@ pub struct CallRec {
     /// The call started after the warm-up: its attempts and outcome count
     /// in the client's meters (all of them or none, so they add up).
     pub counted: bool,
+    /// The logical call's execution record when the callee is a tracked
+    /// endpoint ([`super::idempotency`]), else
+    /// [`super::idempotency::NO_OP`]; every attempt carries it.
+    pub op: u32,
     /// Whether the slot is in use; set by the slab.
     pub live: bool,
 }
@@ -71,6 +75,7 @@ impl CallRec {
             trial: false,
             plain,
             counted,
+            op: super::idempotency::NO_OP,
             live: true,
         }
     }

@@ -609,7 +609,7 @@ impl World<'_> {
     /// rather than a refusal (the caller's `dead_instances` setting).
     pub(super) fn reached_dead_instance(&mut self, id: super::request::InvId) -> bool {
         match self.invs.get(id).parent {
-            Parent::Call { call, tag } if self.calls.is_current(call, tag) => {
+            Parent::Call { call, tag, .. } if self.calls.is_current(call, tag) => {
                 let rec = self.calls.get(call);
                 let pair = self.discovery.client_pair[rec.site.client as usize];
                 if pair == NONE {

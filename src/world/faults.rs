@@ -359,6 +359,10 @@ impl World<'_> {
             .filter(|&&id| !matches!(self.invs.get(id).parent, Parent::Local { .. }))
             .count() as u64;
         for &id in &lost {
+            let ep = self.invs.get(id).endpoint as usize;
+            if self.model.endpoints[ep].saga.is_some() {
+                self.saga_interrupted(id);
+            }
             // It no longer holds a worker: the replica's are gone.
             self.invs.get_mut(id).holds_worker = false;
             self.lose(id, drop);
@@ -395,6 +399,7 @@ impl World<'_> {
                 }
             }
             self.calls.release(c);
+            self.release_op(rec.op);
         }
         ids.clear();
         self.scratch_calls = ids;

@@ -12,13 +12,17 @@ pub mod autoscale;
 pub mod balancer;
 pub mod breaker;
 pub mod call;
+pub mod consistency;
 pub mod discovery;
 pub mod faults;
+pub mod idempotency;
 pub mod local;
+pub mod messaging;
 pub mod outcome;
 pub mod registry;
 pub mod request;
 pub mod resilience;
+pub mod saga;
 pub mod scaling;
 pub mod service;
 pub mod workload;
@@ -177,6 +181,55 @@ pub enum Event {
         /// Its epoch when the drain started.
         epoch: u32,
     },
+    /// A publish's ack (or refusal) reaches its publisher.
+    PublishReply {
+        /// The message record.
+        msg: u32,
+        /// The attempt it answers.
+        tag: u32,
+        /// Whether the broker stored the event.
+        ok: bool,
+    },
+    /// A publisher stops waiting for the broker's ack.
+    PublishTimeout {
+        /// The message record.
+        msg: u32,
+        /// The attempt it limits.
+        tag: u32,
+    },
+    /// A service's outbox relay tries the broker again.
+    RelayResume {
+        /// The publishing service.
+        service: u32,
+    },
+    /// A delivery reaches the subscriber after the broker's delivery
+    /// latency.
+    DeliveryArrive {
+        /// The delivery record.
+        delivery: u32,
+        /// Its tag (delivery attempt).
+        tag: u32,
+    },
+    /// A delivery's ack timeout expires.
+    DeliveryTimeout {
+        /// The delivery record.
+        delivery: u32,
+        /// The delivery attempt it limits.
+        tag: u32,
+    },
+    /// A failed event's redelivery wait is over: it queues again.
+    Redeliver {
+        /// The delivery record.
+        delivery: u32,
+        /// Its tag.
+        tag: u32,
+    },
+    /// A subscription whose broker or consumers were unreachable tries
+    /// again.
+    ConsumerRetry {
+        /// The subscription.
+        subscription: u32,
+    },
     /// The warm-up period ends.
     WarmupEnd,
     /// A time-series window ends.
@@ -234,6 +287,15 @@ pub struct World<'m> {
     pub scaling: ScalingState,
     /// Per service: its autoscaler's memory, if it has one.
     pub autoscalers: Vec<Option<AutoscalerState>>,
+    /// Messages, outboxes, subscriptions and deliveries, with their
+    /// meters.
+    pub messaging: messaging::MessagingState,
+    /// Data copies: versions per item, windows and stale reads.
+    pub consistency: consistency::ConsistencyState,
+    /// Saga meters per saga endpoint.
+    pub sagas: saga::SagaState,
+    /// Logical calls' execution records and per-endpoint meters.
+    pub ops: idempotency::Ops,
     /// Some fault or deploy has a blast radius to measure.
     with_periods: bool,
     /// Some autoscaler scales on p99 (else response times are not kept).
@@ -354,6 +416,10 @@ impl<'m> World<'m> {
                         .map(|a| AutoscalerState::new(a.metric == crate::model::Metric::P99))
                 })
                 .collect(),
+            messaging: messaging::MessagingState::new(model),
+            consistency: consistency::ConsistencyState::new(model),
+            sagas: saga::SagaState::new(model),
+            ops: idempotency::Ops::new(model),
             with_periods,
             any_p99: model.services.iter().any(|s| {
                 s.autoscale
@@ -398,6 +464,7 @@ impl<'m> World<'m> {
                 }
             }
         }
+        world.start_messaging();
         world.start_registry();
         world.start_discovery();
         world.start_scaling();
@@ -451,6 +518,13 @@ impl<'m> World<'m> {
             Event::DeployStart { deploy } => self.on_deploy_start(deploy),
             Event::Autoscale { service } => self.on_autoscale(service),
             Event::DrainDeadline { replica, epoch } => self.on_drain_deadline(replica, epoch),
+            Event::PublishReply { msg, tag, ok } => self.on_publish_reply(msg, tag, ok),
+            Event::PublishTimeout { msg, tag } => self.on_publish_timeout(msg, tag),
+            Event::RelayResume { service } => self.on_relay_resume(service),
+            Event::DeliveryArrive { delivery, tag } => self.on_delivery_arrive(delivery, tag),
+            Event::DeliveryTimeout { delivery, tag } => self.on_delivery_timeout(delivery, tag),
+            Event::Redeliver { delivery, tag } => self.on_redeliver(delivery, tag),
+            Event::ConsumerRetry { subscription } => self.on_consumer_retry(subscription),
             Event::WarmupEnd => self.on_warmup_end(),
             Event::WindowEnd => self.on_window_end(),
         }
@@ -589,7 +663,7 @@ impl<'m> World<'m> {
         // Which replica an attempt reached matters only to outlier
         // detection.
         if self.any_outlier {
-            if let Parent::Call { call, tag } = inv.parent {
+            if let Parent::Call { call, tag, .. } = inv.parent {
                 if self.calls.is_current(call, tag) {
                     let rec = self.calls.get_mut(call);
                     rec.replica = global;
@@ -623,9 +697,10 @@ impl<'m> World<'m> {
     /// so it waits for its timeout. A workload's own request always fails
     /// at once: the edge load balancer answers the user.
     fn lose(&mut self, id: InvId, drop: bool) {
-        let root = matches!(self.invs.get(id).parent, Parent::Root { .. });
-        if drop && !root {
+        let parent = self.invs.get(id).parent;
+        if drop && !matches!(parent, Parent::Root { .. }) {
             self.invs.release(id);
+            self.release_parent_op(parent);
         } else {
             self.respond(id, Outcome::Failed(Cause::ConnectionFailed));
         }
@@ -694,6 +769,16 @@ impl<'m> World<'m> {
                     }
                     return;
                 }
+                Step::Publish(site) => {
+                    if self.publish(id, sid, *site) {
+                        return; // Waits for the broker's ack.
+                    }
+                    self.invs.get_mut(id).step += 1;
+                }
+                Step::Read(site) => {
+                    self.read_copy(site.copy);
+                    self.invs.get_mut(id).step += 1;
+                }
                 Step::Parallel(sites) => {
                     self.before_calls(id, sid, sites.len());
                     for s in sites {
@@ -725,6 +810,9 @@ impl<'m> World<'m> {
 
     /// The final answer of one of `id`'s calls (after any retries).
     fn on_reply(&mut self, id: InvId, outcome: Outcome) {
+        if self.invs.get(id).saga != 0 {
+            return self.on_compensation_reply(id, outcome);
+        }
         let inv = self.invs.get_mut(id);
         match outcome {
             Outcome::Ok => {}
@@ -740,7 +828,13 @@ impl<'m> World<'m> {
             return;
         }
         match inv.failure {
-            Some(c) => self.finish(id, Outcome::Failed(c)),
+            Some(c) => {
+                if self.model.endpoints[inv.endpoint as usize].saga.is_some() {
+                    self.saga_step_failed(id, c);
+                } else {
+                    self.finish(id, Outcome::Failed(c));
+                }
+            }
             None => {
                 inv.step += 1;
                 self.ready.push_back(id);
@@ -855,6 +949,12 @@ impl<'m> World<'m> {
                 self.service_meters[sid as usize].injected_errors += 1;
             }
         }
+        if outcome.succeeded() && self.model.endpoints[inv.endpoint as usize].tracked {
+            self.note_execution(id);
+        }
+        if self.model.endpoints[inv.endpoint as usize].saga.is_some() {
+            self.saga_ended(id, outcome);
+        }
         if inv.holds_worker {
             self.free_worker(inv.replica);
         }
@@ -901,7 +1001,11 @@ impl<'m> World<'m> {
             match self.invs.get(id).parent {
                 Parent::Root { .. } => return false,
                 Parent::Lookup { lookup, tag } => return !self.lookup_current(lookup, tag),
-                Parent::Call { call, tag } => {
+                Parent::Publish { msg, tag } => return !self.publish_current(msg, tag),
+                Parent::Delivery { delivery, tag, .. } => {
+                    return !self.delivery_current(delivery, tag)
+                }
+                Parent::Call { call, tag, .. } => {
                     if !self.calls.is_current(call, tag) {
                         return true;
                     }
@@ -924,6 +1028,7 @@ impl<'m> World<'m> {
             (i.parent, i.replica, i.endpoint)
         };
         self.invs.release(id);
+        self.release_parent_op(parent);
         match parent {
             Parent::Root { workload, start } => {
                 if replica != NOT_ADMITTED && self.any_outlier {
@@ -931,7 +1036,7 @@ impl<'m> World<'m> {
                 }
                 self.complete(workload, start, outcome)
             }
-            Parent::Call { call, tag } => {
+            Parent::Call { call, tag, .. } => {
                 // Nobody listens any more (the attempt timed out or the
                 // caller died): no reply travels.
                 if !self.calls.is_current(call, tag) {
@@ -962,6 +1067,8 @@ impl<'m> World<'m> {
                     Event::LookupReply { lookup, tag, ok },
                 );
             }
+            Parent::Publish { msg, tag } => self.publish_done(msg, tag, endpoint, outcome),
+            Parent::Delivery { delivery, tag, .. } => self.handler_done(delivery, tag, outcome),
         }
     }
 
@@ -1064,6 +1171,9 @@ impl<'m> World<'m> {
             &mut self.workload_meters,
             &mut self.service_meters,
         );
+        if self.now > start && self.model.messaging.on() {
+            self.close_messaging_window(start);
+        }
         if self.now > start {
             self.fill_registry_counts();
             if self.scaling.on {

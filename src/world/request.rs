@@ -35,6 +35,10 @@ pub enum Parent {
         call: CallId,
         /// The attempt's tag (see [`super::call::Calls`]).
         tag: u32,
+        /// The logical call's execution record when the callee is a
+        /// tracked endpoint ([`super::idempotency`]), else
+        /// [`super::idempotency::NO_OP`].
+        op: u32,
     },
     /// An in-process call (monolith mode): the answer goes straight to
     /// invocation `inv` on the same replica, if it is still of generation
@@ -55,6 +59,27 @@ pub enum Parent {
         lookup: u32,
         /// Its tag.
         tag: u32,
+    },
+    /// A publish at the broker (see [`super::messaging`]): when it
+    /// finishes, the broker stores message `msg` if the message is still
+    /// at `tag` (the attempt), and the ack goes back to its publisher.
+    Publish {
+        /// The message record.
+        msg: u32,
+        /// Its tag (attempt).
+        tag: u32,
+    },
+    /// A subscription's handler of one delivery of an event (see
+    /// [`super::messaging`]): the outcome goes to delivery record
+    /// `delivery` if it is still at `tag`.
+    Delivery {
+        /// The delivery record.
+        delivery: u32,
+        /// Its tag (delivery attempt).
+        tag: u32,
+        /// The event's execution record when the handler is tracked, else
+        /// [`super::idempotency::NO_OP`].
+        op: u32,
     },
 }
 
@@ -87,6 +112,9 @@ pub struct Invocation {
     pub degraded: bool,
     /// A retry (not the first attempt of its call).
     pub retry: bool,
+    /// Saga state ([`super::saga`]): 0 running its steps, otherwise
+    /// compensating (see the saga module's constants).
+    pub saga: u8,
     /// Whether the slot is in use; set by the slab.
     pub live: bool,
     /// Work time sampled for its own work steps, in ns.
@@ -113,6 +141,7 @@ impl Invocation {
             holds_worker: false,
             degraded: false,
             retry: false,
+            saga: 0,
             live: true,
             work: 0,
             queued_at: 0,

@@ -58,6 +58,10 @@ impl World<'_> {
         let id = self
             .calls
             .alloc(CallRec::new(caller, gen, site, plain, counted));
+        if self.model.endpoints[site.target as usize].tracked {
+            let op = self.new_op(site.target, counted);
+            self.calls.get_mut(id).op = op;
+        }
         if counted {
             self.client_meters[ci].calls += 1;
         }
@@ -118,7 +122,8 @@ impl World<'_> {
     pub(super) fn send(&mut self, id: CallId, target: Option<Instance>) {
         let rec = self.calls.get(id);
         let (site, tag, attempt) = (rec.site, rec.tag, rec.attempt);
-        let mut inv = Invocation::new(site.target, Parent::Call { call: id, tag });
+        let op = self.attempt_op(id);
+        let mut inv = Invocation::new(site.target, Parent::Call { call: id, tag, op });
         inv.retry = attempt > 1;
         if let Some(t) = target {
             inv.target = t.replica;
@@ -284,7 +289,9 @@ impl World<'_> {
             let r = self.calls.get(id);
             (r.caller, r.site, r.counted)
         };
+        let op = self.calls.get(id).op;
         self.calls.release(id);
+        self.release_op(op);
         let ci = site.client as usize;
         let outcome = match outcome {
             Outcome::Failed(c) => {
