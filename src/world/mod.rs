@@ -1148,6 +1148,9 @@ impl<'m> World<'m> {
             m.available_at_warmup = m.available.area_at(now);
             m.provisioned_at_warmup = m.provisioned.area_at(now);
         }
+        if self.messaging.on {
+            self.messaging_warmup();
+        }
     }
 
     fn on_window_end(&mut self) {
