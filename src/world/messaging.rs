@@ -1039,6 +1039,161 @@ impl World<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dist::Dist;
+    use crate::metrics::messaging::{ConsistencyPeriod, TopicSummary};
+    use crate::model::messaging::{Broker, Copy, Data, Messaging, ReadSite, Subscription, Topic};
+    use crate::model::Step;
+
+    /// A user service whose `update` publishes a write of `user-email` to
+    /// topic `user-updated` of broker `events`, which `order` subscribes
+    /// to and keeps a copy of; `order.get` reads the copy. Built by hand
+    /// on top of a plain scenario (`extra` adds faults), as the scenario
+    /// parser would.
+    fn model(extra: &str, site: PublishSite) -> Model {
+        let toml = format!(
+            r#"
+            name = "msg"
+            [simulation]
+            duration = "20s"
+            warmup = "2s"
+            seed = 3
+            [services.user.endpoints.update]
+            work = {{ dist = "constant", value = "1ms" }}
+            [services.order]
+            concurrency = 8
+            [services.order.endpoints.on_user_updated]
+            work = {{ dist = "constant", value = "3ms" }}
+            [services.order.endpoints.get]
+            work = {{ dist = "constant", value = "1ms" }}
+            [services.events]
+            replicas = 2
+            [services.events.endpoints.user-updated]
+            work = {{ dist = "constant", value = "2ms" }}
+            [[workloads]]
+            name = "writes"
+            target = "user.update"
+            arrival = {{ process = "poisson", rate = 200 }}
+            [[workloads]]
+            name = "reads"
+            target = "order.get"
+            arrival = {{ process = "poisson", rate = 200 }}
+            {extra}
+            "#
+        );
+        let mut m = crate::scenario::test_model(&toml);
+        let ep = |m: &Model, n: &str| m.endpoints.iter().position(|e| e.name == n).unwrap() as u32;
+        let svc = |m: &Model, n: &str| m.services.iter().position(|s| s.name == n).unwrap() as u32;
+        let (user, order, events) = (svc(&m, "user"), svc(&m, "order"), svc(&m, "events"));
+        let s = Subscription {
+            service: order,
+            topic: 0,
+            handler: ep(&m, "order.on_user_updated"),
+            concurrency: 4,
+            queue_capacity: None,
+            max_attempts: 5,
+            ack_timeout: 30_000_000_000,
+            redelivery_delay: 1_000_000_000,
+        };
+        m.messaging = Messaging {
+            brokers: vec![Broker {
+                name: "events".into(),
+                service: events,
+                topics: vec![0],
+                delivery_latency: Dist::constant(5_000_000),
+                publish_timeout: 5_000_000_000,
+                reconnect: 1_000_000_000,
+            }],
+            topics: vec![Topic {
+                name: "user-updated".into(),
+                broker: 0,
+                endpoint: ep(&m, "events.user-updated"),
+                subscriptions: vec![0],
+                data: Some(0),
+            }],
+            subscriptions: vec![s],
+            data: vec![Data {
+                name: "user-email".into(),
+                owner: user,
+                topic: 0,
+                keys: 100,
+                copies: vec![0],
+            }],
+            copies: vec![Copy {
+                data: 0,
+                holder: order,
+                subscription: 0,
+            }],
+        };
+        let update = ep(&m, "user.update") as usize;
+        m.endpoints[update].steps.push(Step::Publish(site));
+        let get = ep(&m, "order.get") as usize;
+        m.endpoints[get]
+            .steps
+            .push(Step::Read(ReadSite { copy: 0 }));
+        m
+    }
+
+    const ACKED: PublishSite = PublishSite {
+        topic: 0,
+        ack: true,
+        outbox: false,
+        optional: false,
+        write: true,
+    };
+
+    fn run(m: &Model) -> crate::metrics::result::Summary {
+        crate::simulation::run(m).unwrap().summary
+    }
+
+    /// The invariants of `metrics/messaging.rs`, exactly.
+    fn check_invariants(t: &TopicSummary) {
+        assert_eq!(
+            t.published,
+            t.stored + t.lost + t.in_outbox + t.unacked,
+            "{t:?}"
+        );
+        for s in t.subscriptions.values() {
+            assert_eq!(
+                t.stored,
+                s.delivered + s.dead_lettered + s.dropped + s.pending,
+                "{t:?}"
+            );
+            // Every event acked or dead-lettered had a first delivery; a
+            // pending one may not have had it yet.
+            let first = s.deliveries - s.redelivered;
+            assert!(first >= s.delivered + s.dead_lettered, "{s:?}");
+            assert!(first <= s.delivered + s.dead_lettered + s.pending, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn a_fault_free_run_delivers_everything_once() {
+        let m = model("", ACKED);
+        let s = run(&m);
+        let t = &s.messaging.as_ref().unwrap().topics["user-updated"];
+        check_invariants(t);
+        let sub = &t.subscriptions["order"];
+        // 200/s over the 18s measured: about 3,600 (5 sigma = 300).
+        assert!((3300..3900).contains(&t.published), "{t:?}");
+        assert_eq!(t.lost, 0);
+        assert_eq!(sub.redelivered, 0);
+        assert_eq!(sub.dead_lettered, 0);
+        assert!(sub.pending <= 2, "{sub:?}");
+        // publish 2ms at the broker + 5ms delivery + 3ms handler, no hops.
+        let lat = sub.delivery_latency_ms.as_ref().unwrap();
+        assert!((lat.mean - 10.0).abs() < 1e-9, "{lat:?}");
+        let c = &s.messaging.as_ref().unwrap().copies["user-email@order"];
+        assert_eq!(c.outside_faults, None);
+        assert_eq!(c.all.writes, t.published);
+        assert_eq!(c.all.converged + c.all.unconverged, c.all.writes);
+        // The window of a write is the same path, unless a newer write
+        // of the item got there first (never, at constant latencies).
+        let w = c.all.window_ms.as_ref().unwrap();
+        assert!(
+            (w.mean - 10.0).abs() < 1e-9 && w.max <= 10.0 + 1e-9,
+            "{w:?}"
+        );
+    }
 
     #[test]
     fn tags_mark_old_attempts_and_reused_slots() {
@@ -1072,5 +1227,163 @@ mod tests {
         }
         assert_eq!(s.slots.len(), 2);
         assert_eq!(s.live(), 0);
+    }
+
+    fn topic(s: &crate::metrics::result::Summary) -> &TopicSummary {
+        &s.messaging.as_ref().unwrap().topics["user-updated"]
+    }
+
+    const BROKER_DOWN: &str = r#"
+            [[faults]]
+            name = "broker down"
+            kind = "crash"
+            service = "events"
+            at = "8s"
+            duration = "3s"
+    "#;
+
+    #[test]
+    fn the_window_mean_matches_random_latencies() {
+        let mut m = model("", ACKED);
+        m.messaging.brokers[0].delivery_latency = Dist::exponential(5_000_000).unwrap();
+        // Enough items that two writes of one item never race (a newer
+        // write arriving first shortens the older one's window), and
+        // consumers never wait for a slot.
+        m.messaging.data[0].keys = 1_000_000;
+        m.messaging.subscriptions[0].concurrency = 64;
+        let s = run(&m);
+        let t = topic(&s);
+        check_invariants(t);
+        let w = s.messaging.as_ref().unwrap().copies["user-email@order"]
+            .all
+            .window_ms
+            .clone()
+            .unwrap();
+        // 2ms broker work + exponential 5ms delivery + 3ms handler: mean
+        // 10ms, standard deviation 5ms (the exponential's), so the mean of
+        // n windows has standard error 5/sqrt(n) ms: allow 5 of them.
+        let n = t.subscriptions["order"].delivered as f64;
+        let tol = 5.0 * 5.0 / n.sqrt();
+        assert!((w.mean - 10.0).abs() < tol, "{w:?} tol {tol}");
+        // Never shorter than the fixed part of the path.
+        assert!(w.p50 >= 5.0 && w.max >= w.p99, "{w:?}");
+    }
+
+    #[test]
+    fn handler_failures_and_a_broker_crash_lose_nothing_uncounted() {
+        let extra = format!(
+            r#"{BROKER_DOWN}
+            [[faults]]
+            name = "flaky handler"
+            kind = "errors"
+            service = "order"
+            endpoint = "on_user_updated"
+            probability = 0.5
+            at = "0s"
+            duration = "1h"
+            "#
+        );
+        let mut m = model(&extra, ACKED);
+        m.messaging.subscriptions[0].redelivery_delay = 100_000_000;
+        let s = run(&m);
+        let t = topic(&s);
+        check_invariants(t);
+        let sub = &t.subscriptions["order"];
+        // Publishes refused while the broker is down are lost and counted
+        // (about 200/s for 3s).
+        assert!((450..750).contains(&t.lost), "{t:?}");
+        assert!(sub.redelivered > 0, "{sub:?}");
+        // Half the handlers fail: 1/2^5 of the events fail 5 times.
+        assert!(sub.dead_lettered > 0, "{sub:?}");
+        assert!(sub.delivered > 0, "{sub:?}");
+    }
+
+    #[test]
+    fn always_failing_handlers_dead_letter_after_max_attempts() {
+        let extra = r#"
+            [[faults]]
+            name = "broken handler"
+            kind = "errors"
+            service = "order"
+            endpoint = "on_user_updated"
+            probability = 1.0
+            at = "0s"
+            duration = "1h"
+        "#;
+        let mut m = model(extra, ACKED);
+        m.messaging.subscriptions[0].max_attempts = 3;
+        // Three deliveries of 8ms per event at 200/s need 4.8 consumers.
+        m.messaging.subscriptions[0].concurrency = 16;
+        m.messaging.subscriptions[0].redelivery_delay = 100_000_000;
+        let s = run(&m);
+        let t = topic(&s);
+        check_invariants(t);
+        let sub = &t.subscriptions["order"];
+        assert_eq!(sub.delivered, 0);
+        assert!(sub.dead_lettered > 3000, "{sub:?}");
+        // Each dead letter had exactly 3 deliveries; a pending event at
+        // most 3.
+        assert!(sub.deliveries >= 3 * sub.dead_lettered, "{sub:?}");
+        assert!(
+            sub.deliveries <= 3 * (sub.dead_lettered + sub.pending),
+            "{sub:?}"
+        );
+    }
+
+    #[test]
+    fn an_outbox_loses_nothing_across_a_broker_outage() {
+        let outbox = PublishSite {
+            outbox: true,
+            ..ACKED
+        };
+        let s = run(&model(BROKER_DOWN, outbox));
+        let t = topic(&s);
+        check_invariants(t);
+        assert_eq!(t.lost, 0, "{t:?}");
+        assert_eq!(t.in_outbox, 0, "the relay caught up after the outage");
+        let sub = &t.subscriptions["order"];
+        assert!(sub.pending <= 2, "{sub:?}");
+        assert_eq!(sub.delivered + sub.pending, t.published);
+        // The events written during the 3s outage waited for it to end.
+        assert!(sub.delivery_latency_ms.as_ref().unwrap().max > 2000.0);
+        let c = &s.messaging.as_ref().unwrap().copies["user-email@order"];
+        let (during, outside) = (
+            c.during_faults.as_ref().unwrap(),
+            c.outside_faults.as_ref().unwrap(),
+        );
+        // Copies go stale while the broker is down, and catch up after
+        // (the catch-up, up to about 2s after the fault's end while the
+        // relay reconnects and the backlog drains, counts as outside; a
+        // fault-free run reads 2% stale).
+        let rate = |p: &ConsistencyPeriod| p.stale_read_rate.unwrap();
+        assert!(rate(during) > 0.5 && rate(outside) < 0.2, "{c:?}");
+        assert!(rate(during) > 4.0 * rate(outside), "{c:?}");
+        assert_eq!(c.all.writes, during.writes + outside.writes);
+        assert_eq!(c.all.reads, during.reads + outside.reads);
+
+        // Without the outbox, the same outage loses the events, counted,
+        // and the copy never catches up with those writes.
+        for site in [
+            ACKED,
+            PublishSite {
+                ack: false,
+                ..ACKED
+            },
+        ] {
+            let s = run(&model(BROKER_DOWN, site));
+            let t = topic(&s);
+            check_invariants(t);
+            assert!((450..750).contains(&t.lost), "{t:?}");
+            let c = &s.messaging.as_ref().unwrap().copies["user-email@order"];
+            assert!(c.all.unconverged >= t.lost, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn same_seed_same_summary() {
+        let m = model(BROKER_DOWN, ACKED);
+        let a = serde_json::to_string(&crate::simulation::run(&m).unwrap()).unwrap();
+        let b = serde_json::to_string(&crate::simulation::run(&m).unwrap()).unwrap();
+        assert_eq!(a, b);
     }
 }
