@@ -175,6 +175,27 @@ pub fn lint(model: &Model) -> Vec<String> {
             }
         }
     }
+    let m = &model.messaging;
+    for (ti, t) in m.topics.iter().enumerate() {
+        let broker = &m.brokers[t.broker as usize].name;
+        let published = model.endpoints.iter().any(|e| {
+            e.steps
+                .iter()
+                .any(|s| matches!(s, Step::Publish(p) if p.topic as usize == ti))
+        });
+        if t.subscriptions.is_empty() {
+            out.push(format!(
+                "warning: topic {} (broker {broker}) has no subscriber: its events are stored and never delivered; add [services.NAME.subscriptions.{}]",
+                t.name, t.name
+            ));
+        }
+        if !published {
+            out.push(format!(
+                "warning: no endpoint publishes to topic {} (broker {broker}): add a {{ publish = \"{}\" }} step",
+                t.name, t.name
+            ));
+        }
+    }
     out
 }
 
