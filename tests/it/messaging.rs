@@ -245,3 +245,71 @@ fn without_brokers_no_messaging_section() {
     let json = serde_json::to_string(&r.summary).unwrap();
     assert!(!json.contains("messaging"));
 }
+
+#[test]
+fn a_full_subscription_queue_drops_and_counts() {
+    // One consumer of 3ms handlers for 200 events/s keeps up (60%), but
+    // half of them fail and come back: the lag passes 5 now and then.
+    let r = run_with(
+        EVENTS,
+        &[
+            "services.order.subscriptions.user-updated.concurrency=1",
+            "services.order.subscriptions.user-updated.queue_capacity=5",
+            "faults.0.at=1h",
+        ],
+    );
+    let t = topic(&r);
+    check_invariants(t);
+    let s = &t.subscriptions["order"];
+    assert!(s.dropped > 0, "{s:?}");
+    assert!(s.max_lag <= 5, "the queue holds at most 5: {s:?}");
+    assert_eq!(t.lost, 0);
+}
+
+#[test]
+fn consumers_down_delay_events_but_lose_none() {
+    // The subscriber crashes instead of the broker: events are stored and
+    // wait in the subscription's backlog until it is back.
+    let r = run_with(EVENTS, &["faults.0.service=order", "faults.1.at=1h"]);
+    let t = topic(&r);
+    check_invariants(t);
+    assert_eq!(t.lost, 0, "the broker was up: {t:?}");
+    let s = &t.subscriptions["order"];
+    assert_eq!(s.dead_lettered + s.dropped, 0, "{s:?}");
+    // About 600 events waited out the 3s outage.
+    assert!(s.max_lag > 400, "{s:?}");
+    assert!(
+        s.delivery_latency_ms.as_ref().unwrap().max > 2500.0,
+        "{s:?}"
+    );
+    assert!(s.pending < 10, "{s:?}");
+}
+
+#[test]
+fn a_partition_from_the_broker_loses_acked_publishes() {
+    let toml = format!(
+        r#"{EVENTS}
+[[faults]]
+name = "cut off"
+kind = "partition"
+from = "user"
+to = "events"
+at = "8s"
+duration = "3s"
+"#
+    );
+    let r = run_with(&toml, &["faults.0.at=1h", "faults.1.at=1h"]);
+    let t = topic(&r);
+    check_invariants(t);
+    // Refused connections (the default `reject` mode) for 3s.
+    assert!((480..720).contains(&t.lost), "{t:?}");
+    // In `drop` mode each publish waits out its 5s timeout instead; the
+    // writes hold their workers meanwhile, yet every event is accounted.
+    let r = run_with(
+        &toml,
+        &["faults.0.at=1h", "faults.1.at=1h", "faults.2.mode=drop"],
+    );
+    let t = topic(&r);
+    check_invariants(t);
+    assert!(t.lost > 0, "{t:?}");
+}
