@@ -263,4 +263,19 @@ mod tests {
         ));
         assert!(w.iter().all(|l| !l.contains("it has no effect")), "{w:?}");
     }
+
+    #[test]
+    fn topics_without_publishers_or_subscribers_are_warnings() {
+        let w = lints("[brokers.b]\ntopics = [\"t\"]");
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[0].contains("topic t (broker b) has no subscriber"),
+            "{w:?}"
+        );
+        assert!(w[1].contains("no endpoint publishes to topic t"), "{w:?}");
+        let w = lints(
+            "[brokers.b]\ntopics = [\"t\"]\n[services.db.endpoints.put]\nsteps = [{ publish = \"t\" }]\n[services.db.endpoints.on_t]\nwork = \"1ms\"\n[services.db.subscriptions.t]\nhandler = \"on_t\"",
+        );
+        assert!(w.is_empty(), "{w:?}");
+    }
 }
