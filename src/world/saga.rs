@@ -688,6 +688,26 @@ mod tests {
     }
 
     #[test]
+    fn shed_sagas_end_compensated_with_nothing_to_compensate() {
+        let mut m = checkout("");
+        // One worker, 15ms a saga (66/s) under 200/s: the queue sheds.
+        let order = service(&m, "order");
+        m.services[order].concurrency = 1;
+        m.services[order].shed_after = Some(5_000_000);
+        m.workloads[0].arrival = crate::model::Arrival::Open {
+            process: crate::model::OpenProcess::Poisson,
+            rate: 200.0,
+            schedule: Vec::new(),
+        };
+        let w = run(&m);
+        let s = summary(&w);
+        assert_eq!(s.compensations, 0);
+        assert!(s.completed > 50 && s.compensated > 50, "{s:?}");
+        assert_eq!(s.compensated, w.service_meters[order].shed, "{s:?}");
+        assert_eq!(s.inconsistent + s.interrupted, 0);
+    }
+
+    #[test]
     fn warm_up_sagas_are_not_counted() {
         let mut m = checkout("");
         m.warmup = m.duration / 2;
