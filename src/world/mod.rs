@@ -688,7 +688,10 @@ impl<'m> World<'m> {
             if measuring {
                 meter.rejected += 1;
             }
-            self.respond(id, Outcome::Failed(Cause::Rejected));
+            return self.respond(id, Outcome::Failed(Cause::Rejected));
+        }
+        if self.sagas.on && self.model.endpoints[ep as usize].saga.is_some() {
+            self.saga_admitted(id);
         }
     }
 
@@ -900,6 +903,12 @@ impl<'m> World<'m> {
         if !self.scratch.is_empty() {
             let shed = std::mem::take(&mut self.scratch);
             for &n in &shed {
+                if self.sagas.on {
+                    let ep = self.invs.get(n).endpoint as usize;
+                    if self.model.endpoints[ep].saga.is_some() {
+                        self.saga_shed(n);
+                    }
+                }
                 self.respond(n, Outcome::Failed(Cause::Shed));
             }
             self.scratch = shed;
