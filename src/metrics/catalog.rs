@@ -6,7 +6,17 @@
 //! `SERVICE.METRIC` (`payment.utilization`) and `cost.METRIC`
 //! (`cost.per_million`). The workload, service and cost metric names are
 //! disjoint sets, so a workload and a service with the same name never make
-//! a name ambiguous. The catalogue of a model ([`catalog`]) lists the same
+//! a name ambiguous. With messaging, sagas or tracked endpoints there are
+//! also `topic.TOPIC.METRIC` (`topic.user-updated.lost`; delivery counts
+//! summed over subscriptions), `topic.TOPIC.SERVICE.METRIC` (one
+//! subscription: `topic.user-updated.order.delivery_p99`),
+//! `DATA@HOLDER.METRIC` (`user-email@order.stale_rate`),
+//! `saga.SERVICE.ENDPOINT.METRIC` (`saga.order.create.inconsistent`) and
+//! `SERVICE.ENDPOINT.METRIC` (`payment.charge.duplicates`). Names of
+//! scenario things have no `.` or `@`, and a result's `TOPIC->SERVICE`
+//! is not used because the threshold parser reads `>` as an operator; so
+//! each kind's prefix has its own shape (dots, `@`, first word) and no two
+//! metrics share a name. The catalogue of a model ([`catalog`]) lists the same
 //! names in the same order as the values of any run of it ([`values`]), so
 //! a sweep can check names before it runs and lay out columns once.
 
@@ -167,10 +177,241 @@ pub const COST_METRICS: &[(&str, Unit, &str)] = &[
 /// The prefix of the cost metrics.
 pub const COST: &str = "cost";
 
+/// Per-topic metrics (`topic.TOPIC.METRIC`), present with brokers; the
+/// delivery counts are summed over the topic's subscriptions and
+/// `max_lag` is the largest of theirs: (suffix, unit, description).
+pub const TOPIC_METRICS: &[(&str, Unit, &str)] = &[
+    ("published", Unit::Count, "events published"),
+    ("stored", Unit::Count, "events the broker stored"),
+    (
+        "lost",
+        Unit::Count,
+        "events never stored (failed publish, no outbox)",
+    ),
+    (
+        "in_outbox",
+        Unit::Count,
+        "events still in an outbox at the end",
+    ),
+    (
+        "delivered",
+        Unit::Count,
+        "events handled, all subscriptions",
+    ),
+    (
+        "redelivered",
+        Unit::Count,
+        "deliveries beyond each event's first",
+    ),
+    (
+        "dead_lettered",
+        Unit::Count,
+        "events given up after max_attempts",
+    ),
+    (
+        "dropped",
+        Unit::Count,
+        "events dropped by a full consumer queue",
+    ),
+    (
+        "pending",
+        Unit::Count,
+        "events not yet delivered at the end",
+    ),
+    ("max_lag", Unit::Count, "largest lag of any subscription"),
+];
+
+/// Per-subscription metrics (`topic.TOPIC.SERVICE.METRIC`): (suffix,
+/// unit, description).
+pub const SUBSCRIPTION_METRICS: &[(&str, Unit, &str)] = &[
+    ("delivered", Unit::Count, "events handled"),
+    (
+        "redelivered",
+        Unit::Count,
+        "deliveries beyond each event's first",
+    ),
+    (
+        "dead_lettered",
+        Unit::Count,
+        "events given up after max_attempts",
+    ),
+    (
+        "dropped",
+        Unit::Count,
+        "events dropped by a full consumer queue",
+    ),
+    (
+        "pending",
+        Unit::Count,
+        "events not yet delivered at the end",
+    ),
+    (
+        "max_lag",
+        Unit::Count,
+        "largest lag (events not yet acknowledged)",
+    ),
+    ("mean_lag", Unit::Number, "time-weighted mean lag"),
+    (
+        "delivery_p50",
+        Unit::Ms,
+        "median time from publish to handled",
+    ),
+    (
+        "delivery_p99",
+        Unit::Ms,
+        "99th percentile time from publish to handled",
+    ),
+];
+
+/// Per-copy metrics (`DATA@HOLDER.METRIC`), over the whole measured
+/// period: (suffix, unit, description).
+pub const COPY_METRICS: &[(&str, Unit, &str)] = &[
+    ("writes", Unit::Count, "owner's writes"),
+    (
+        "unconverged",
+        Unit::Count,
+        "writes the copy never caught up with",
+    ),
+    ("window_mean", Unit::Ms, "mean inconsistency window"),
+    ("window_p50", Unit::Ms, "median inconsistency window"),
+    (
+        "window_p99",
+        Unit::Ms,
+        "99th percentile inconsistency window",
+    ),
+    ("window_max", Unit::Ms, "longest inconsistency window"),
+    (
+        "stale_reads",
+        Unit::Count,
+        "reads that saw an outdated item",
+    ),
+    ("stale_rate", Unit::Fraction, "stale reads / reads"),
+];
+
+/// Per-saga-endpoint metrics (`saga.SERVICE.ENDPOINT.METRIC`): (suffix,
+/// unit, description).
+pub const SAGA_METRICS: &[(&str, Unit, &str)] = &[
+    ("started", Unit::Count, "sagas started"),
+    ("completed", Unit::Count, "sagas whose every step succeeded"),
+    ("compensated", Unit::Count, "sagas fully compensated"),
+    (
+        "inconsistent",
+        Unit::Count,
+        "sagas with a compensation that failed",
+    ),
+    ("interrupted", Unit::Count, "sagas lost in a crash"),
+    (
+        "compensation_failures",
+        Unit::Count,
+        "compensating calls that failed",
+    ),
+    ("p50", Unit::Ms, "median duration of ended sagas"),
+    ("p99", Unit::Ms, "99th percentile duration of ended sagas"),
+];
+
+/// Per-tracked-endpoint metrics (`SERVICE.ENDPOINT.METRIC`): (suffix,
+/// unit, description).
+pub const EXECUTION_METRICS: &[(&str, Unit, &str)] = &[
+    (
+        "logical_calls",
+        Unit::Count,
+        "calls or events, with all their attempts",
+    ),
+    ("executions", Unit::Count, "successful executions"),
+    (
+        "duplicates",
+        Unit::Count,
+        "executions beyond one per logical call",
+    ),
+    (
+        "deduplicated",
+        Unit::Count,
+        "repeats an idempotency key absorbed",
+    ),
+];
+
+/// The prefix of the topic and subscription metrics.
+pub const TOPIC: &str = "topic";
+/// The prefix of the saga metrics.
+pub const SAGA: &str = "saga";
+
+/// The messaging, saga and execution subjects of a run or a model, in
+/// the order their metrics are laid out: each as its metric prefix.
+#[derive(Debug, Default)]
+struct Extra {
+    /// `topic.TOPIC`, each followed by its subscriptions'
+    /// `topic.TOPIC.SERVICE`.
+    topics: Vec<(String, Vec<String>)>,
+    /// `DATA@HOLDER`.
+    copies: Vec<String>,
+    /// `saga.SERVICE.ENDPOINT`.
+    sagas: Vec<String>,
+    /// `SERVICE.ENDPOINT`.
+    executions: Vec<String>,
+}
+
+impl Extra {
+    fn of_model(model: &Model) -> Extra {
+        let m = &model.messaging;
+        let service = |id: crate::model::ServiceId| model.services[id as usize].name.as_str();
+        Extra {
+            topics: m
+                .topics
+                .iter()
+                .map(|t| {
+                    let subs = t
+                        .subscriptions
+                        .iter()
+                        .map(|&i| service(m.subscriptions[i as usize].service).to_string())
+                        .collect();
+                    (t.name.clone(), subs)
+                })
+                .collect(),
+            copies: m
+                .copies
+                .iter()
+                .map(|c| format!("{}@{}", m.data[c.data as usize].name, service(c.holder)))
+                .collect(),
+            sagas: model
+                .endpoints
+                .iter()
+                .filter(|e| e.saga.is_some())
+                .map(|e| e.name.clone())
+                .collect(),
+            executions: model
+                .endpoints
+                .iter()
+                .filter(|e| e.tracked)
+                .map(|e| e.name.clone())
+                .collect(),
+        }
+    }
+
+    fn of_summary(s: &Summary) -> Extra {
+        let m = s.messaging.as_ref();
+        Extra {
+            topics: m
+                .map(|m| {
+                    m.topics
+                        .iter()
+                        .map(|(n, t)| (n.clone(), t.subscriptions.keys().cloned().collect()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            copies: m
+                .map(|m| m.copies.keys().cloned().collect())
+                .unwrap_or_default(),
+            sagas: s.sagas.keys().cloned().collect(),
+            executions: s.executions.keys().cloned().collect(),
+        }
+    }
+}
+
 fn layout<'a>(
     workloads: impl Iterator<Item = &'a str>,
     services: impl Iterator<Item = &'a str>,
     priced: bool,
+    extra: &Extra,
 ) -> Vec<MetricDef> {
     let mut defs = Vec::new();
     let mut add = |prefix: &str, table: &[(&str, Unit, &str)]| {
@@ -190,6 +431,21 @@ fn layout<'a>(
     if priced {
         add(COST, COST_METRICS);
     }
+    for (topic, subs) in &extra.topics {
+        add(&format!("{TOPIC}.{topic}"), TOPIC_METRICS);
+        for sub in subs {
+            add(&format!("{TOPIC}.{topic}.{sub}"), SUBSCRIPTION_METRICS);
+        }
+    }
+    for c in &extra.copies {
+        add(c, COPY_METRICS);
+    }
+    for g in &extra.sagas {
+        add(&format!("{SAGA}.{g}"), SAGA_METRICS);
+    }
+    for e in &extra.executions {
+        add(e, EXECUTION_METRICS);
+    }
     defs
 }
 
@@ -199,6 +455,7 @@ pub fn catalog(model: &Model) -> Vec<MetricDef> {
         model.workloads.iter().map(|w| w.name.as_str()),
         model.services.iter().map(|s| s.name.as_str()),
         model.cost.on(),
+        &Extra::of_model(model),
     )
 }
 
@@ -210,6 +467,7 @@ pub fn values(summary: &Summary) -> Vec<(MetricDef, Option<f64>)> {
         summary.workloads.keys().map(String::as_str),
         summary.services.keys().map(String::as_str),
         summary.cost.is_some(),
+        &Extra::of_summary(summary),
     );
     let mut out = Vec::with_capacity(defs.len());
     let mut it = defs.into_iter();
@@ -252,6 +510,87 @@ pub fn values(summary: &Summary) -> Vec<(MetricDef, Option<f64>)> {
         debug_assert_eq!(vals.len(), COST_METRICS.len());
         out.extend(vals.into_iter().map(|v| (it.next().expect("laid out"), v)));
     }
+    let mut push = |vals: &[Option<f64>]| {
+        out.extend(vals.iter().map(|v| (it.next().expect("laid out"), *v)));
+    };
+    let count = |n: u64| Some(n as f64);
+    if let Some(m) = &summary.messaging {
+        for t in m.topics.values() {
+            let subs = || t.subscriptions.values();
+            let sum =
+                |f: fn(&super::messaging::SubscriptionSummary) -> u64| count(subs().map(f).sum());
+            let vals = [
+                count(t.published),
+                count(t.stored),
+                count(t.lost),
+                count(t.in_outbox),
+                sum(|r| r.delivered),
+                sum(|r| r.redelivered),
+                sum(|r| r.dead_lettered),
+                sum(|r| r.dropped),
+                sum(|r| r.pending),
+                count(subs().map(|r| r.max_lag).max().unwrap_or(0)),
+            ];
+            debug_assert_eq!(vals.len(), TOPIC_METRICS.len());
+            push(&vals);
+            for r in subs() {
+                let l = r.delivery_latency_ms.as_ref();
+                let vals = [
+                    count(r.delivered),
+                    count(r.redelivered),
+                    count(r.dead_lettered),
+                    count(r.dropped),
+                    count(r.pending),
+                    count(r.max_lag),
+                    Some(r.mean_lag),
+                    l.map(|l| l.p50),
+                    l.map(|l| l.p99),
+                ];
+                debug_assert_eq!(vals.len(), SUBSCRIPTION_METRICS.len());
+                push(&vals);
+            }
+        }
+        for c in m.copies.values() {
+            let (p, w) = (&c.all, c.all.window_ms.as_ref());
+            let vals = [
+                count(p.writes),
+                count(p.unconverged),
+                w.map(|w| w.mean),
+                w.map(|w| w.p50),
+                w.map(|w| w.p99),
+                w.map(|w| w.max),
+                count(p.stale_reads),
+                p.stale_read_rate,
+            ];
+            debug_assert_eq!(vals.len(), COPY_METRICS.len());
+            push(&vals);
+        }
+    }
+    for g in summary.sagas.values() {
+        let d = g.duration_ms.as_ref();
+        let vals = [
+            count(g.started),
+            count(g.completed),
+            count(g.compensated),
+            count(g.inconsistent),
+            count(g.interrupted),
+            count(g.compensation_failures),
+            d.map(|d| d.p50),
+            d.map(|d| d.p99),
+        ];
+        debug_assert_eq!(vals.len(), SAGA_METRICS.len());
+        push(&vals);
+    }
+    for e in summary.executions.values() {
+        let vals = [
+            count(e.logical_calls),
+            count(e.executions),
+            count(e.duplicates),
+            count(e.deduplicated),
+        ];
+        debug_assert_eq!(vals.len(), EXECUTION_METRICS.len());
+        push(&vals);
+    }
     out
 }
 
@@ -282,18 +621,40 @@ pub fn find<'a>(defs: &'a [MetricDef], name: &str) -> Result<(usize, &'a MetricD
         } else {
             ""
         };
+        let what = if prefix.starts_with("topic.") {
+            "topic or subscription"
+        } else if prefix.contains('@') {
+            "data copy"
+        } else if prefix.starts_with("saga.") {
+            "saga endpoint"
+        } else if prefix.contains('.') {
+            "tracked endpoint"
+        } else {
+            "workload or service"
+        };
         return Err(format!(
-            "`{name}`: there is no workload or service `{prefix}`{cost_hint}; the scenario has: {}",
+            "`{name}`: there is no {what} `{prefix}`{cost_hint}; the scenario has: {}",
             prefixes.join(", ")
         ));
     }
-    let wanted = if prefix == COST && defs.iter().any(|d| d.name == format!("{COST}.total")) {
-        list(COST_METRICS)
-    } else if defs.iter().any(|d| d.name == format!("{prefix}.p99")) {
-        list(WORKLOAD_METRICS)
-    } else {
-        list(SERVICE_METRICS)
+    // The kind of subject `prefix` is: the table all of whose metrics it
+    // has (service metrics when none fits).
+    let has_all = |t: &[(&str, Unit, &str)]| {
+        t.iter()
+            .all(|(m, _, _)| defs.iter().any(|d| d.name == format!("{prefix}.{m}")))
     };
+    let wanted = [
+        COST_METRICS,
+        WORKLOAD_METRICS,
+        TOPIC_METRICS,
+        SUBSCRIPTION_METRICS,
+        COPY_METRICS,
+        SAGA_METRICS,
+        EXECUTION_METRICS,
+    ]
+    .into_iter()
+    .find(|t| has_all(t))
+    .map_or_else(|| list(SERVICE_METRICS), list);
     Err(format!(
         "`{name}`: `{prefix}` has no metric `{metric}`; it has: {wanted}"
     ))

@@ -1,0 +1,287 @@
+//! Charts of asynchronous messaging and eventual consistency over
+//! simulated time: each subscription's consumer lag, and each data copy's
+//! inconsistency window with its stale-read rate. Drawn like the other
+//! time charts (see [`super::timeline`]): warm-up and fault windows
+//! shaded and labelled, so a broker outage and the lag it builds read
+//! together. Only drawn when the run has subscriptions or copies.
+
+use super::kit::{DESC_PX, LABEL_PX};
+use super::palette;
+use super::render::plot_err;
+use super::timeline::{
+    build_time_chart, draw_gapped, draw_legend, draw_time_mesh, note_in_plot, panels,
+    panels_height, text, tint, Axis, Events, LegendItem, Swatch, TimeChart, YAxis, WIDTH,
+};
+use super::{render, ChartFile, Draw, Formats};
+use crate::metrics::messaging::{CopyWindow, SubscriptionWindow};
+use crate::report::saved::SavedRun;
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+const LAG_TITLE: &str = "Consumer lag over time";
+const WINDOW_TITLE: &str = "Inconsistency window over time";
+
+/// Every subscription of the run as (topic, subscriber), in summary
+/// order.
+fn subscriptions(run: &SavedRun) -> Vec<(&str, &str)> {
+    run.result
+        .summary
+        .messaging
+        .iter()
+        .flat_map(|m| m.topics.iter())
+        .flat_map(|(t, tp)| {
+            tp.subscriptions
+                .keys()
+                .map(move |s| (t.as_str(), s.as_str()))
+        })
+        .collect()
+}
+
+/// Every data copy of the run (`DATA@HOLDER`), in summary order.
+fn copies(run: &SavedRun) -> Vec<&str> {
+    run.result
+        .summary
+        .messaging
+        .iter()
+        .flat_map(|m| m.copies.keys().map(String::as_str))
+        .collect()
+}
+
+/// The windows of one subscription, in time order.
+fn sub_windows<'r>(
+    run: &'r SavedRun,
+    topic: &'r str,
+    subscriber: &'r str,
+) -> impl Iterator<Item = &'r SubscriptionWindow> + Clone {
+    run.result
+        .timeseries
+        .subscriptions
+        .iter()
+        .filter(move |w| w.topic == topic && w.subscriber == subscriber)
+}
+
+/// The windows of one copy, in time order.
+fn copy_windows<'r>(run: &'r SavedRun, copy: &'r str) -> impl Iterator<Item = &'r CopyWindow> {
+    run.result
+        .timeseries
+        .copies
+        .iter()
+        .filter(move |w| w.copy == copy)
+}
+
+/// The time axis of `chart`, for a secondary coordinate sharing it.
+fn chart_x<DB: DrawingBackend>(chart: &TimeChart<DB>) -> Axis {
+    let x = chart.x_range();
+    Axis::new(x.start, x.end, Vec::new())
+}
+
+struct Lag<'r>(&'r SavedRun);
+
+impl Draw for Lag<'_> {
+    fn size(&self) -> (u32, u32) {
+        (WIDTH, panels_height(subscriptions(self.0).len()))
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let run = self.0;
+        let s = &run.result.summary;
+        let subs = subscriptions(run);
+        let events = Events::of(run, None);
+        for (i, ((topic, subscriber), (plot, legend))) in subs
+            .iter()
+            .zip(panels(root, LAG_TITLE, subs.len())?)
+            .enumerate()
+        {
+            let colour = palette::series(i);
+            let windows = sub_windows(run, topic, subscriber);
+            let max = windows
+                .clone()
+                .map(|w| w.max_lag.max(w.lag))
+                .max()
+                .unwrap_or(0);
+            // Room above the highest lag for the fault labels.
+            let y = YAxis::linear((max as f64 * 1.25).max(1.0), true);
+            let name = format!("{topic} → {subscriber}");
+            let mut chart =
+                build_time_chart(&plot, Some((&name, colour)), s.simulated_seconds, &y, 0)?;
+            draw_time_mesh(&mut chart, &y, "events not yet handled")?;
+            events.shade(&mut chart)?;
+            events.label(&mut chart)?;
+            let light = tint(colour, 0.55);
+            draw_gapped(
+                &mut chart,
+                windows
+                    .clone()
+                    .map(|w| (mid(w.start_s, w.end_s), Some(w.max_lag as f64))),
+                light.stroke_width(2),
+            )?;
+            draw_gapped(
+                &mut chart,
+                windows.clone().map(|w| (w.end_s, Some(w.lag as f64))),
+                colour.stroke_width(3),
+            )?;
+            if windows.clone().next().is_none() {
+                note_in_plot(&chart, "no data")?;
+            } else if max == 0 {
+                note_in_plot(&chart, "no event ever waited")?;
+            }
+            let mut items = vec![
+                LegendItem::new("lag (window end)", Swatch::Line(colour, 3)),
+                LegendItem::new("max lag in window", Swatch::Line(light, 2)),
+            ];
+            items.extend(events.legend().iter().cloned());
+            draw_legend(&legend, &items, 30)?;
+        }
+        Ok(())
+    }
+}
+
+/// A window's middle, where its values over the window are plotted.
+fn mid(start: f64, end: f64) -> f64 {
+    (start + end) / 2.0
+}
+
+/// Colour of the stale-read line: neutral, so it reads apart from the
+/// window lines in the copy's colour.
+const STALE: RGBColor = RGBColor(70, 70, 70);
+
+/// Per window, the share of the copy's reads that were stale, in %;
+/// `None` without reads.
+fn stale_pct(w: &CopyWindow) -> Option<f64> {
+    (w.reads > 0).then(|| 100.0 * w.stale_reads as f64 / w.reads as f64)
+}
+
+struct Inconsistency<'r>(&'r SavedRun);
+
+impl Draw for Inconsistency<'_> {
+    fn size(&self) -> (u32, u32) {
+        (WIDTH, panels_height(copies(self.0).len()))
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let run = self.0;
+        let s = &run.result.summary;
+        let list = copies(run);
+        let events = Events::of(run, None);
+        let values: Vec<Vec<f64>> = list
+            .iter()
+            .map(|c| {
+                copy_windows(run, c)
+                    .flat_map(|w| [w.window_p50_ms, w.window_p99_ms].into_iter().flatten())
+                    .collect()
+            })
+            .collect();
+        // One scale for every panel: log when any copy's windows span
+        // more than 1.5 decades (an outage stretches them a thousandfold).
+        let log = values.iter().any(|v| YAxis::auto(v).log);
+        for (i, ((copy, values), (plot, legend))) in list
+            .iter()
+            .zip(&values)
+            .zip(panels(root, WINDOW_TITLE, list.len())?)
+            .enumerate()
+        {
+            let colour = palette::series(i);
+            let y = YAxis::scaled(values, log);
+            let desc = if y.log {
+                "window (ms, log)"
+            } else {
+                "window (ms)"
+            };
+            let top = copy_windows(run, copy)
+                .filter_map(stale_pct)
+                .fold(0.0, f64::max);
+            // A % axis up to a round value above the highest rate (at
+            // most 100%), with headroom for the fault labels.
+            let pct = YAxis::linear((top * 1.25).clamp(1.0, 100.0), false);
+            let chart = build_time_chart(&plot, Some((copy, colour)), s.simulated_seconds, &y, 70)?;
+            let x = chart_x(&chart);
+            let mut chart = chart.set_secondary_coord(x, pct.coord());
+            draw_time_mesh(&mut chart, &y, desc)?;
+            chart
+                .configure_secondary_axes()
+                .y_desc("stale reads (%)")
+                .y_label_formatter(&|v| pct.label(*v))
+                .label_style(text(LABEL_PX, BLACK))
+                .axis_desc_style(text(DESC_PX, BLACK))
+                .draw()
+                .map_err(plot_err)?;
+            events.shade(&mut chart)?;
+            events.label(&mut chart)?;
+            let light = tint(colour, 0.55);
+            let dark = tint(colour, -0.4);
+            draw_gapped(
+                &mut chart,
+                copy_windows(run, copy)
+                    .map(|w| (mid(w.start_s, w.end_s), w.window_p50_ms.map(|v| y.map(v)))),
+                light.stroke_width(2),
+            )?;
+            draw_gapped(
+                &mut chart,
+                copy_windows(run, copy)
+                    .map(|w| (mid(w.start_s, w.end_s), w.window_p99_ms.map(|v| y.map(v)))),
+                dark.stroke_width(3),
+            )?;
+            for seg in super::timeline::segments(
+                copy_windows(run, copy).map(|w| (mid(w.start_s, w.end_s), stale_pct(w))),
+            ) {
+                if seg.len() == 1 {
+                    chart
+                        .draw_secondary_series(std::iter::once(Circle::new(
+                            seg[0],
+                            3,
+                            STALE.filled(),
+                        )))
+                        .map_err(plot_err)?;
+                } else {
+                    chart
+                        .draw_secondary_series(std::iter::once(super::timeline::Stroke::new(
+                            seg,
+                            STALE.stroke_width(2),
+                        )))
+                        .map_err(plot_err)?;
+                }
+            }
+            if copy_windows(run, copy).next().is_none() {
+                note_in_plot(&chart, "no data")?;
+            } else if values.is_empty() {
+                note_in_plot(&chart, "no write reached the copy")?;
+            }
+            let mut items = vec![
+                LegendItem::new("window p50", Swatch::Line(light, 2)),
+                LegendItem::new("window p99", Swatch::Line(dark, 3)),
+                LegendItem::new("stale reads % (right)", Swatch::Line(STALE, 2)),
+            ];
+            items.extend(events.legend().iter().cloned());
+            draw_legend(&legend, &items, 30)?;
+        }
+        Ok(())
+    }
+}
+
+/// Chart `consumer-lag`: per subscription (a panel each), the events
+/// stored and not yet handled at each window's end and the most during
+/// it, with warm-up and faults shaded; only when the run has
+/// subscriptions.
+pub fn consumer_lag(run: &SavedRun, f: Formats) -> Result<Vec<ChartFile>> {
+    if subscriptions(run).is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![render("consumer-lag", LAG_TITLE, &Lag(run), f)?])
+}
+
+/// Chart `inconsistency-window`: per data copy (a panel each), the p50
+/// and p99 of the inconsistency windows of the writes the copy caught up
+/// with in each window (on a log axis when they span more than 1.5
+/// decades; gaps where none did) and the share of stale reads on a
+/// right-hand % axis, with warm-up and faults shaded; only when the run
+/// has copies.
+pub fn inconsistency_window(run: &SavedRun, f: Formats) -> Result<Vec<ChartFile>> {
+    if copies(run).is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![render(
+        "inconsistency-window",
+        WINDOW_TITLE,
+        &Inconsistency(run),
+        f,
+    )?])
+}
