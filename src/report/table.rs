@@ -397,6 +397,15 @@ fn resilience_tables(s: &Summary) -> String {
     out
 }
 
+/// Aligns columns `cols` of `t` (text, not numbers) to the left.
+fn left(t: &mut Table, cols: &[usize]) {
+    for &i in cols {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Left);
+        }
+    }
+}
+
 /// `v` in ms, or `-` when there is none.
 fn opt_ms(v: Option<f64>) -> String {
     v.map_or_else(|| "-".into(), ms)
@@ -416,6 +425,7 @@ fn messaging_tables(s: &Summary) -> String {
             "in outbox",
             "unacked",
         ]);
+        left(&mut t, &[1]);
         for (name, tp) in &m.topics {
             t.add_row(vec![
                 name.clone(),
@@ -444,6 +454,7 @@ fn messaging_tables(s: &Summary) -> String {
                 "latency p50 ms",
                 "latency p99 ms",
             ]);
+            left(&mut t, &[1]);
             for (topic, tp) in &m.topics {
                 for (sub, r) in &tp.subscriptions {
                     let l = r.delivery_latency_ms.as_ref();
@@ -483,6 +494,7 @@ fn messaging_tables(s: &Summary) -> String {
                 "stale rate",
                 "stale at end",
             ]);
+            left(&mut t, &[1]);
             for (name, c) in &m.copies {
                 for (i, (period, p)) in super::csv::copy_periods(c).into_iter().enumerate() {
                     let w = p.window_ms.as_ref();
@@ -556,6 +568,7 @@ fn messaging_tables(s: &Summary) -> String {
             "duplicates",
             "deduplicated",
         ]);
+        left(&mut t, &[1]);
         for (name, e) in &s.executions {
             t.add_row(vec![
                 name.clone(),

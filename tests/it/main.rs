@@ -14,6 +14,7 @@ mod discovery;
 mod fault_scenarios;
 mod find;
 mod fuzz;
+mod messaging_report;
 mod monolith;
 mod queueing;
 mod report;

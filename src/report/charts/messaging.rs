@@ -107,12 +107,15 @@ impl Draw for Lag<'_> {
             draw_time_mesh(&mut chart, &y, "events not yet handled")?;
             events.shade(&mut chart)?;
             events.label(&mut chart)?;
+            // The most during each window as a step across it; the lag
+            // at each window's end as a line through those instants.
             let light = tint(colour, 0.55);
             draw_gapped(
                 &mut chart,
-                windows
-                    .clone()
-                    .map(|w| (mid(w.start_s, w.end_s), Some(w.max_lag as f64))),
+                windows.clone().flat_map(|w| {
+                    let v = Some(w.max_lag as f64);
+                    [(w.start_s, v), (w.end_s, v)]
+                }),
                 light.stroke_width(2),
             )?;
             draw_gapped(
