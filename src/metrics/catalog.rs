@@ -722,6 +722,240 @@ mod tests {
         assert!(e.contains("WORKLOAD.METRIC"), "{e}");
     }
 
+    /// A model with a topic of two subscriptions, a data copy, a saga
+    /// endpoint and a tracked endpoint (set by hand, as the scenario
+    /// would), and a summary of a run of it with their results.
+    fn messaging_model_and_summary() -> (Model, Summary) {
+        use crate::metrics::latency::LatencySummary;
+        use crate::metrics::messaging::*;
+        use crate::metrics::saga::*;
+        use crate::model::messaging::{Copy, Data, Saga, Subscription, Topic};
+        use indexmap::IndexMap;
+        let mut model = crate::scenario::test_model(
+            r#"
+            [simulation]
+            duration = "2s"
+            [services.user.endpoints.update]
+            work = { dist = "constant", value = "1ms" }
+            [services.order.endpoints.create]
+            work = { dist = "constant", value = "1ms" }
+            [services.order.endpoints.on_user]
+            work = { dist = "constant", value = "1ms" }
+            [services.search.endpoints.index]
+            work = { dist = "constant", value = "1ms" }
+            [services.payment.endpoints.charge]
+            work = { dist = "constant", value = "1ms" }
+            [[workloads]]
+            name = "updates"
+            target = "user.update"
+            arrival = { process = "poisson", rate = 20 }
+        "#,
+        );
+        let id = |m: &Model, s: &str| m.services.iter().position(|x| x.name == s).unwrap() as u32;
+        let (order, search) = (id(&model, "order"), id(&model, "search"));
+        let sub = |service| Subscription {
+            service,
+            topic: 0,
+            handler: 0,
+            concurrency: 1,
+            queue_capacity: None,
+            max_attempts: 5,
+            ack_timeout: 1,
+            redelivery_delay: 1,
+        };
+        let msg = &mut model.messaging;
+        msg.subscriptions = vec![sub(order), sub(search)];
+        msg.topics = vec![Topic {
+            name: "user-updated".into(),
+            broker: 0,
+            endpoint: 0,
+            subscriptions: vec![0, 1],
+            data: Some(0),
+        }];
+        msg.data = vec![Data {
+            name: "user-email".into(),
+            owner: 0,
+            topic: 0,
+            keys: 10,
+            copies: vec![0],
+        }];
+        msg.copies = vec![Copy {
+            data: 0,
+            holder: order,
+            subscription: 0,
+        }];
+        for e in &mut model.endpoints {
+            if e.name == "order.create" {
+                e.saga = Some(Saga {
+                    compensations: vec![None; e.steps.len()],
+                });
+            }
+            if e.name == "payment.charge" || e.name == "order.on_user" {
+                e.tracked = true;
+            }
+        }
+        let mut summary = crate::simulation::run(&model).unwrap().summary;
+        let lat = |p99: f64| {
+            Some(LatencySummary {
+                mean: p99 / 4.0,
+                p50: p99 / 5.0,
+                p90: p99 / 2.0,
+                p99,
+                p999: p99,
+                max: p99,
+            })
+        };
+        let subscription = |delivered, max_lag, p99| SubscriptionSummary {
+            handler: "h".into(),
+            delivered,
+            deliveries: delivered + 1,
+            redelivered: 1,
+            dead_lettered: 2,
+            dropped: 0,
+            pending: 3,
+            max_lag,
+            mean_lag: 0.5,
+            delivery_latency_ms: lat(p99),
+        };
+        let mut subscriptions = IndexMap::new();
+        subscriptions.insert("order".to_string(), subscription(90, 7, 40.0));
+        subscriptions.insert("search".to_string(), subscription(95, 4, 8.0));
+        let mut topics = IndexMap::new();
+        topics.insert(
+            "user-updated".to_string(),
+            TopicSummary {
+                broker: "events".into(),
+                published: 100,
+                stored: 98,
+                lost: 2,
+                in_outbox: 0,
+                unacked: 0,
+                subscriptions,
+            },
+        );
+        let period = ConsistencyPeriod {
+            writes: 100,
+            converged: 97,
+            unconverged: 3,
+            window_ms: lat(120.0),
+            reads: 50,
+            stale_reads: 2,
+            stale_read_rate: Some(0.04),
+        };
+        let mut copies = IndexMap::new();
+        copies.insert(
+            "user-email@order".to_string(),
+            CopySummary {
+                data: "user-email".into(),
+                owner: "user".into(),
+                holder: "order".into(),
+                topic: "user-updated".into(),
+                keys: 10,
+                all: period,
+                outside_faults: None,
+                during_faults: None,
+                stale_keys_at_end: 1,
+            },
+        );
+        summary.messaging = Some(MessagingSummary { topics, copies });
+        summary.sagas.insert(
+            "order.create".into(),
+            SagaSummary {
+                started: 10,
+                completed: 7,
+                compensated: 2,
+                inconsistent: 1,
+                interrupted: 0,
+                in_flight: 0,
+                compensations: 3,
+                compensation_failures: 1,
+                duration_ms: lat(30.0),
+                completed_ms: lat(20.0),
+                compensated_ms: lat(30.0),
+            },
+        );
+        for (name, duplicates) in [("order.on_user", 0), ("payment.charge", 4)] {
+            summary.executions.insert(
+                name.into(),
+                ExecutionSummary {
+                    idempotent: duplicates == 0,
+                    logical_calls: 50,
+                    executions: 50 + duplicates,
+                    duplicates,
+                    deduplicated: 0,
+                },
+            );
+        }
+        (model, summary)
+    }
+
+    #[test]
+    fn messaging_saga_and_execution_metrics_follow_the_model() {
+        let (model, summary) = messaging_model_and_summary();
+        let defs = catalog(&model);
+        let vals = values(&summary);
+        let names: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vals.iter()
+                .map(|(d, _)| d.name.as_str())
+                .collect::<Vec<_>>()
+        );
+        let unique: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+        assert_eq!(unique.len(), names.len(), "names are unique");
+        let value = |name: &str| {
+            let (i, _) = find(&defs, name).unwrap_or_else(|e| panic!("{e}"));
+            vals[i].1
+        };
+        // Topic counts sum the subscriptions; max_lag is the largest.
+        assert_eq!(value("topic.user-updated.published"), Some(100.0));
+        assert_eq!(value("topic.user-updated.lost"), Some(2.0));
+        assert_eq!(value("topic.user-updated.delivered"), Some(185.0));
+        assert_eq!(value("topic.user-updated.dead_lettered"), Some(4.0));
+        assert_eq!(value("topic.user-updated.max_lag"), Some(7.0));
+        assert_eq!(value("topic.user-updated.search.delivered"), Some(95.0));
+        assert_eq!(value("topic.user-updated.order.delivery_p99"), Some(40.0));
+        assert_eq!(value("user-email@order.window_p99"), Some(120.0));
+        assert_eq!(value("user-email@order.stale_rate"), Some(0.04));
+        assert_eq!(value("user-email@order.unconverged"), Some(3.0));
+        assert_eq!(value("saga.order.create.inconsistent"), Some(1.0));
+        assert_eq!(value("saga.order.create.p99"), Some(30.0));
+        assert_eq!(value("payment.charge.duplicates"), Some(4.0));
+        assert_eq!(value("order.on_user.duplicates"), Some(0.0));
+        // Units: thresholds read as written.
+        let unit = |n: &str| find(&defs, n).unwrap().1.unit;
+        assert_eq!(unit("user-email@order.stale_rate"), Unit::Fraction);
+        assert_eq!(unit("user-email@order.window_p99"), Unit::Ms);
+        assert_eq!(unit("topic.user-updated.order.mean_lag"), Unit::Number);
+        // Thresholds on them parse, limits in the metric's unit.
+        for (text, limit) in [
+            ("topic.user-updated.lost < 5", 5.0),
+            ("topic.user-updated.order.delivery_p99 < 1s", 1000.0),
+            ("user-email@order.stale_rate <= 5%", 0.05),
+            ("saga.order.create.inconsistent == 0", 0.0),
+            ("payment.charge.duplicates == 0", 0.0),
+        ] {
+            let e = crate::assertion::parse::parse(text, &defs).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(e.limit, limit, "{text}");
+        }
+        // Unknown names say what kind of thing is missing and what exists.
+        let e = find(&defs, "topic.nope.lost").unwrap_err();
+        assert!(e.contains("no topic or subscription `topic.nope`"), "{e}");
+        let e = find(&defs, "user-email@search.stale_rate").unwrap_err();
+        assert!(e.contains("no data copy"), "{e}");
+        let e = find(&defs, "payment.charge.dupes").unwrap_err();
+        assert!(e.contains("logical_calls, executions, duplicates"), "{e}");
+        let e = find(&defs, "saga.order.create.done").unwrap_err();
+        assert!(e.contains("started, completed, compensated"), "{e}");
+        let e = find(&defs, "topic.user-updated.order.lag").unwrap_err();
+        assert!(e.contains("delivery_p99"), "{e}");
+        // A model without any of it lists none of it.
+        let plain = crate::scenario::test_model(TOML);
+        assert!(catalog(&plain)
+            .iter()
+            .all(|d| !d.name.starts_with("topic.") && !d.name.contains('@')));
+    }
+
     #[test]
     fn units_show_readably() {
         assert_eq!(Unit::Fraction.show(0.9991), "99.910%");

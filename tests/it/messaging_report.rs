@@ -655,3 +655,73 @@ fn report_redraws_messaging_and_refuses_damaged_rows() {
         assert!(!d.join("report.html").exists());
     }
 }
+
+/// `compare` shows the topics, copies, sagas and tracked endpoints side
+/// by side, judging lost events and duplicates (an outbox, idempotency
+/// keys), and leaves them out when no variant has them.
+#[test]
+fn compare_shows_lost_events_and_duplicates_side_by_side() {
+    use microsim::report::compare::{self, Scope, VariantResult};
+    let before = synthetic_run().result.summary;
+    let mut after = before.clone();
+    {
+        let m = after.messaging.as_mut().unwrap();
+        let t = &mut m.topics["user-updated"];
+        t.in_outbox += t.lost;
+        t.lost = 0;
+        let e = &mut after.executions["payment.charge"];
+        e.idempotent = true;
+        e.deduplicated = e.duplicates;
+        e.duplicates = 0;
+    }
+    let variant = |name: &str, summary| VariantResult {
+        name: name.into(),
+        file: "event-report.toml".into(),
+        overrides: Vec::new(),
+        seed: 5,
+        summary,
+    };
+    let c = compare::compare(vec![
+        variant("plain", before.clone()),
+        variant("outbox", after),
+    ]);
+    let row = |scope: Scope, subject: &str, metric: &str| {
+        c.rows
+            .iter()
+            .find(|r| r.scope == scope && r.subject == subject && r.metric == metric)
+            .unwrap_or_else(|| panic!("{subject} {metric}"))
+    };
+    let lost = row(Scope::Topic, "user-updated", "lost");
+    assert_eq!(lost.cells[1].value, Some(0.0));
+    assert_eq!(lost.cells[1].diff, Some(-15.0));
+    assert_eq!(lost.cells[1].verdict.as_deref(), Some("better"));
+    let dup = row(Scope::Endpoint, "payment.charge", "duplicates");
+    assert_eq!(dup.cells[1].verdict.as_deref(), Some("better"));
+    let same = row(Scope::Copy, "user-email@order", "window p99");
+    assert_eq!(same.cells[1].verdict.as_deref(), Some("same"));
+    assert_eq!(
+        row(Scope::Saga, "order.create", "inconsistent").cells[0].value,
+        Some(5.0)
+    );
+    let text = compare::comparison_tables(&c);
+    let at = |s: &str| text.find(s).unwrap_or_else(|| panic!("{s} in\n{text}"));
+    assert!(at("services\n") < at("topics\n") && at("topics\n") < at("data copies\n"));
+    assert!(at("data copies\n") < at("sagas\n") && at("sagas\n") < at("executions\n"));
+    assert!(at("executions\n") < at("all workloads\n"));
+    let csv = String::from_utf8(compare::comparison_csv(&c).unwrap()).unwrap();
+    assert!(
+        csv.contains("\ntopic,user-updated,lost,,outbox,0,-15,-1,better\n"),
+        "{csv}"
+    );
+    // Without messaging in any variant: none of these rows or headings.
+    let mut plain = before;
+    plain.messaging = None;
+    plain.sagas.clear();
+    plain.executions.clear();
+    let c = compare::compare(vec![variant("a", plain.clone()), variant("b", plain)]);
+    assert!(c
+        .rows
+        .iter()
+        .all(|r| matches!(r.scope, Scope::Workload | Scope::Service | Scope::Overall)));
+    assert!(!compare::comparison_tables(&c).contains("topics"));
+}
