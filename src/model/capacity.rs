@@ -33,7 +33,8 @@ pub struct CapacityRow {
 pub fn capacity(model: &Model) -> Vec<CapacityRow> {
     let n = model.endpoints.len();
     // Every endpoint after all it calls; computed once, walked both ways.
-    let order = graph::callees_first(&model.endpoints);
+    let adjacency = graph::adjacency(&model.endpoints, &model.messaging);
+    let order = graph::callees_first(&model.endpoints, &model.messaging);
     let response = responses(model, &order);
     // Calls per second reaching each endpoint.
     let mut visits = vec![0.0f64; n];
@@ -57,13 +58,21 @@ pub fn capacity(model: &Model) -> Vec<CapacityRow> {
     }
     // Workload requests enter their endpoint; so do calls over the network.
     let mut entered = visits.clone();
-    propagate(model, &order, &mut visits);
+    propagate(&adjacency, &order, &mut visits);
     if let Some(r) = &model.registry {
         visits[r.lookup as usize] += lookups(model, &visits);
     }
     for (e, ep) in model.endpoints.iter().enumerate() {
         for c in graph::call_sites(ep).filter(|c| !c.local) {
             entered[c.target as usize] += visits[e];
+        }
+    }
+    // Publishes enter the broker, and their events each subscription's
+    // handler (once each: redeliveries, like retries, are not counted).
+    for (e, next) in adjacency.iter().enumerate() {
+        let calls = graph::callees(&model.endpoints[e]).count();
+        for &t in &next[calls..] {
+            entered[t] += visits[e];
         }
     }
     if let Some(r) = &model.registry {
@@ -113,12 +122,13 @@ pub fn capacity(model: &Model) -> Vec<CapacityRow> {
         .collect()
 }
 
-/// Propagates entry rates down the (acyclic) call graph, callers before
-/// callees, so shared callees are visited once however the graph fans in.
-fn propagate(model: &Model, order: &[usize], visits: &mut [f64]) {
+/// Propagates entry rates down the (acyclic) graph of calls and events,
+/// callers before callees, so shared callees are visited once however the
+/// graph fans in.
+fn propagate(adjacency: &[Vec<usize>], order: &[usize], visits: &mut [f64]) {
     for &e in order.iter().rev() {
         let v = visits[e];
-        for c in graph::callees(&model.endpoints[e]) {
+        for &c in &adjacency[e] {
             visits[c] += v;
         }
     }
@@ -204,6 +214,11 @@ fn responses(model: &Model, order: &[usize]) -> Vec<f64> {
                 Step::Work(d) => d.mean(),
                 Step::Call(c) => call(c, &t),
                 Step::Parallel(cs) => cs.iter().map(|c| call(c, &t)).fold(0.0, f64::max),
+                // An acknowledged publish waits for the broker's round
+                // trip; fire-and-forget and outbox writes do not.
+                Step::Publish(p) if p.ack && !p.outbox => {
+                    net + t[model.messaging.topics[p.topic as usize].endpoint as usize]
+                }
                 Step::Publish(_) | Step::Read(_) => 0.0,
             })
             .sum();

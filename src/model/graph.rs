@@ -2,7 +2,7 @@
 //! callees-first order. Iterative, so a long chain of calls cannot overflow
 //! the stack.
 
-use super::{CallSite, Endpoint, Step};
+use super::{CallSite, Endpoint, Messaging, Step};
 
 /// The call sites of `e`'s steps, in order.
 pub fn call_sites(e: &Endpoint) -> impl Iterator<Item = &CallSite> + '_ {
@@ -44,22 +44,46 @@ pub fn services_reached(model: &super::Model, entry: super::EndpointId) -> Vec<u
     (0..services.len()).filter(|&s| services[s]).collect()
 }
 
+/// Who leads to whom: every endpoint's callees (repeats kept), then, with
+/// messaging, each publish's topic endpoint (at the broker) and each topic
+/// endpoint's subscription handlers. Work flows along these edges, so
+/// load propagates and cycles are found along them.
+pub fn adjacency(endpoints: &[Endpoint], messaging: &Messaging) -> Vec<Vec<usize>> {
+    let mut adj: Vec<Vec<usize>> = endpoints.iter().map(|e| callees(e).collect()).collect();
+    if !messaging.on() {
+        return adj;
+    }
+    for (e, ep) in endpoints.iter().enumerate() {
+        for s in &ep.steps {
+            if let Step::Publish(p) = s {
+                adj[e].push(messaging.topics[p.topic as usize].endpoint as usize);
+            }
+        }
+    }
+    for t in &messaging.topics {
+        for &s in &t.subscriptions {
+            adj[t.endpoint as usize].push(messaging.subscriptions[s as usize].handler as usize);
+        }
+    }
+    adj
+}
+
 /// Depth-first search over the whole graph. Returns the post-order (every
-/// endpoint after all it calls) or, if there is a cycle, the cycle as
+/// endpoint after all it leads to) or, if there is a cycle, the cycle as
 /// endpoint indices with its first element repeated at the end.
-fn dfs(endpoints: &[Endpoint]) -> Result<Vec<usize>, Vec<usize>> {
+fn dfs(adjacency: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
         Active,
         Done,
     }
-    let adjacency: Vec<Vec<usize>> = endpoints.iter().map(|e| callees(e).collect()).collect();
-    let mut marks = vec![Mark::New; endpoints.len()];
-    let mut order = Vec::with_capacity(endpoints.len());
+    let n = adjacency.len();
+    let mut marks = vec![Mark::New; n];
+    let mut order = Vec::with_capacity(n);
     // (endpoint, index of its next callee to visit)
     let mut stack: Vec<(usize, usize)> = Vec::new();
-    for start in 0..endpoints.len() {
+    for start in 0..n {
         if marks[start] != Mark::New {
             continue;
         }
@@ -95,15 +119,17 @@ fn dfs(endpoints: &[Endpoint]) -> Result<Vec<usize>, Vec<usize>> {
     Ok(order)
 }
 
-/// A call cycle, if any: endpoint indices, the first repeated at the end.
-pub fn find_cycle(endpoints: &[Endpoint]) -> Option<Vec<usize>> {
-    dfs(endpoints).err()
+/// A call or event cycle, if any: endpoint indices, the first repeated
+/// at the end.
+pub fn find_cycle(endpoints: &[Endpoint], messaging: &Messaging) -> Option<Vec<usize>> {
+    dfs(&adjacency(endpoints, messaging)).err()
 }
 
-/// Every endpoint after all the endpoints it calls. The model is acyclic
-/// (validated), so this always exists.
-pub fn callees_first(endpoints: &[Endpoint]) -> Vec<usize> {
-    dfs(endpoints).expect("validated models have no call cycles")
+/// Every endpoint after all the endpoints it leads to (calls, and with
+/// messaging, events). The model is acyclic (validated), so this always
+/// exists.
+pub fn callees_first(endpoints: &[Endpoint], messaging: &Messaging) -> Vec<usize> {
+    dfs(&adjacency(endpoints, messaging)).expect("validated models have no call cycles")
 }
 
 #[cfg(test)]
@@ -134,9 +160,12 @@ mod tests {
     #[test]
     fn orders_callees_first_and_finds_cycles() {
         let eps = vec![ep(&[1, 2]), ep(&[2]), ep(&[])];
-        assert_eq!(callees_first(&eps), vec![2, 1, 0]);
+        assert_eq!(callees_first(&eps, &Messaging::default()), vec![2, 1, 0]);
         let cyclic = vec![ep(&[1]), ep(&[2]), ep(&[0])];
-        assert_eq!(find_cycle(&cyclic), Some(vec![0, 1, 2, 0]));
+        assert_eq!(
+            find_cycle(&cyclic, &Messaging::default()),
+            Some(vec![0, 1, 2, 0])
+        );
     }
 
     #[test]
@@ -145,7 +174,7 @@ mod tests {
         let eps: Vec<Endpoint> = (0..n)
             .map(|i| if i + 1 < n { ep(&[i + 1]) } else { ep(&[]) })
             .collect();
-        assert_eq!(callees_first(&eps).len(), n as usize);
-        assert!(find_cycle(&eps).is_none());
+        assert_eq!(callees_first(&eps, &Messaging::default()).len(), n as usize);
+        assert!(find_cycle(&eps, &Messaging::default()).is_none());
     }
 }

@@ -175,6 +175,27 @@ pub fn lint(model: &Model) -> Vec<String> {
             }
         }
     }
+    let m = &model.messaging;
+    for (ti, t) in m.topics.iter().enumerate() {
+        let broker = &m.brokers[t.broker as usize].name;
+        let published = model.endpoints.iter().any(|e| {
+            e.steps
+                .iter()
+                .any(|s| matches!(s, Step::Publish(p) if p.topic as usize == ti))
+        });
+        if t.subscriptions.is_empty() {
+            out.push(format!(
+                "warning: topic {} (broker {broker}) has no subscriber: its events are stored and never delivered; add [services.NAME.subscriptions.{}]",
+                t.name, t.name
+            ));
+        }
+        if !published {
+            out.push(format!(
+                "warning: no endpoint publishes to topic {} (broker {broker}): add a {{ publish = \"{}\" }} step",
+                t.name, t.name
+            ));
+        }
+    }
     out
 }
 
@@ -241,5 +262,20 @@ mod tests {
             "[registry]\n[services.api.discovery]\nmode = \"static\"\n{fault}"
         ));
         assert!(w.iter().all(|l| !l.contains("it has no effect")), "{w:?}");
+    }
+
+    #[test]
+    fn topics_without_publishers_or_subscribers_are_warnings() {
+        let w = lints("[brokers.b]\ntopics = [\"t\"]");
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[0].contains("topic t (broker b) has no subscriber"),
+            "{w:?}"
+        );
+        assert!(w[1].contains("no endpoint publishes to topic t"), "{w:?}");
+        let w = lints(
+            "[brokers.b]\ntopics = [\"t\"]\n[services.db.endpoints.put]\nsteps = [{ publish = \"t\" }]\n[services.db.endpoints.on_t]\nwork = \"1ms\"\n[services.db.subscriptions.t]\nhandler = \"on_t\"",
+        );
+        assert!(w.is_empty(), "{w:?}");
     }
 }

@@ -86,6 +86,14 @@ pub fn cost(raw: &RawScenario, root: &FieldPath, services: &[Service]) -> R<Cost
             Ok(own.unwrap_or(replica_hour))
         })
         .collect::<R<_>>()?;
+    // The brokers, appended after the user's services.
+    for (name, b) in &raw.brokers {
+        let own = price(
+            b.price_per_hour,
+            &root.key("brokers").key(name).key("price_per_hour"),
+        )?;
+        prices.push(own.unwrap_or(replica_hour));
+    }
     if services.len() > prices.len() {
         // The registry, appended last when enabled.
         let own = raw.registry.as_ref().and_then(|r| r.price_per_hour);

@@ -184,6 +184,7 @@ fn as_service(r: &RawRegistry) -> RawService {
         shed_after: None,
         outlier_ejection: None,
         endpoints: Default::default(),
+        subscriptions: Default::default(),
         discovery: None,
         provisioning: None,
         drain_timeout: None,

@@ -8,6 +8,7 @@ pub mod discovery;
 pub mod error;
 pub mod faults;
 pub mod locate;
+pub mod messaging;
 pub mod monolith;
 pub mod overrides;
 pub mod policies;

@@ -92,6 +92,7 @@ pub fn sizing(raw: &RawScenario, root: &FieldPath) -> R<Option<Sizing>> {
         outlier_ejection: None,
         discovery: None,
         endpoints: Default::default(),
+        subscriptions: Default::default(),
         provisioning: None,
         drain_timeout: None,
         autoscale: None,
@@ -121,6 +122,12 @@ pub fn apply(raw: &RawScenario, model: Model, root: &FieldPath) -> R<Result<Mono
     let Some(sizing) = sizing(raw, root)? else {
         return Ok(Err(model));
     };
+    if model.messaging.on() {
+        return Err(Invalid::new(
+            &root.key("deployment").key("mode"),
+            "deployment.mode = \"monolith\" with [brokers] is not supported: a monolith's components would share one database and call each other in-process, so the events, copies and their windows would not exist; compare the event-driven design with a variant without brokers instead",
+        ));
+    }
     let mono = to_monolith(model, &sizing);
     let unit = &mono.model.services[0];
     let mp = root.key("deployment").key("monolith");

@@ -242,6 +242,32 @@ enum Key {
     None,
     Named(String),
     Inline(String),
+    /// The built-in policy of saga compensations
+    /// ([`compensation_policy`]).
+    Compensation,
+}
+
+/// The policy of a saga's compensating calls when its endpoint names no
+/// `compensation_policy`: an undo must not be given up lightly, so it is
+/// retried (5 attempts, exponential backoff from 100ms to 2s, on every
+/// transient cause), and each attempt is bounded (1s) so a dropped call
+/// cannot hang the saga.
+pub fn compensation_policy() -> Policy {
+    Policy {
+        timeout: Some(crate::engine::time::NS_PER_SEC),
+        retry: Some(Retry {
+            attempts: 5,
+            backoff: Backoff::Exponential {
+                base: 100_000_000,
+                max: 2 * crate::engine::time::NS_PER_SEC,
+            },
+            jitter: Jitter::None,
+            on: CauseSet::transient(),
+            budget: None,
+        }),
+        breaker: None,
+        bulkhead: None,
+    }
 }
 
 /// Clients built while the call steps are validated.
@@ -291,8 +317,62 @@ impl Clients {
             None => (Key::Inline(p.to_string()), policy(inline, p)?, false),
         };
         let optional = s.optional.unwrap_or(optional);
+        let client = self.client(caller, callee, key, policy);
+        Ok(CallSite {
+            target,
+            client,
+            optional,
+            local: false,
+        })
+    }
+
+    /// The compensating call of a saga step, from `caller` to `target`,
+    /// under the endpoint's `compensation_policy` (`policy`, at `p`) or
+    /// the built-in [`compensation_policy`]. Never optional: a failed
+    /// compensation leaves the saga inconsistent.
+    pub fn compensation_site(
+        &mut self,
+        policy: Option<&String>,
+        p: &FieldPath,
+        caller: ServiceId,
+        callee: ServiceId,
+        target: EndpointId,
+        named: &IndexMap<String, Named>,
+    ) -> R<CallSite> {
+        let (key, policy) = match policy {
+            None => (Key::Compensation, compensation_policy()),
+            Some(name) => match named.get(name) {
+                Some(n) => (Key::Named(name.clone()), n.policy.clone()),
+                None => {
+                    let known: Vec<&str> = named.keys().map(String::as_str).collect();
+                    let hint = if known.is_empty() {
+                        "no [policies.NAME] tables are defined".to_string()
+                    } else {
+                        format!("expected one of: {}", known.join(", "))
+                    };
+                    return Err(Invalid::new(p, format!("unknown policy `{name}`; {hint}")));
+                }
+            },
+        };
+        Ok(CallSite {
+            target,
+            client: self.client(caller, callee, key, policy),
+            optional: false,
+            local: false,
+        })
+    }
+
+    /// The client for calls from `caller` to `callee` under `key`, made
+    /// on first use.
+    fn client(
+        &mut self,
+        caller: ServiceId,
+        callee: ServiceId,
+        key: Key,
+        policy: Policy,
+    ) -> ClientId {
         let k = (caller, callee, key);
-        let client = match self.index.get(&k) {
+        match self.index.get(&k) {
             Some(&c) => c,
             None => {
                 let id = self.list.len() as ClientId;
@@ -310,13 +390,7 @@ impl Clients {
                 self.index.insert(k, id);
                 id
             }
-        };
-        Ok(CallSite {
-            target,
-            client,
-            optional,
-            local: false,
-        })
+        }
     }
 
     /// The clients, named `caller->callee`, with the policy added where a
@@ -338,6 +412,7 @@ impl Clients {
                     Key::None => format!("{edge} (no policy)"),
                     Key::Named(n) => format!("{edge} (policy {n})"),
                     Key::Inline(at) => format!("{edge} (policy at {at})"),
+                    Key::Compensation => format!("{edge} (compensation)"),
                 }
             };
         }

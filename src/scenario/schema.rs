@@ -55,6 +55,96 @@ pub struct RawScenario {
     /// scenario checks, like `--assert`.
     #[serde(default)]
     pub assert: Vec<RawAssert>,
+    /// Message brokers (`[brokers.NAME]`), in file order.
+    #[serde(default)]
+    pub brokers: IndexMap<String, RawBroker>,
+    /// Data owned by one service and copied into others by events
+    /// (`[data.NAME]`), in file order.
+    #[serde(default)]
+    pub data: IndexMap<String, RawData>,
+}
+
+/// `[brokers.NAME]`: a message broker. Its service fields mean what they
+/// mean for a service (the broker is a service of the model, named NAME);
+/// the rest set its latencies, timeouts and topics.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a broker table such as { replicas = 3, topics = [\"orders\"] }"
+)]
+pub struct RawBroker {
+    /// `topics`: the topics it holds (names unique across brokers).
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// `replicas`: broker instances; default 1.
+    pub replicas: Option<i64>,
+    /// `concurrency`: publishes each replica stores at once; default 64.
+    pub concurrency: Option<i64>,
+    /// `queue_capacity`: publishes waiting per replica; default unbounded.
+    pub queue_capacity: Option<i64>,
+    /// `balancer`: as a service's; default "round_robin".
+    pub balancer: Option<String>,
+    /// `startup`: time a restarted broker replica takes; default 0.
+    pub startup: Option<String>,
+    /// `publish_latency`: the broker's work to store one event (a
+    /// distribution); default constant 1ms.
+    pub publish_latency: Option<toml::Value>,
+    /// `delivery_latency`: from an event being stored to a consumer
+    /// receiving it (a distribution); default constant 1ms.
+    pub delivery_latency: Option<toml::Value>,
+    /// `publish_timeout`: how long a publisher waits for the ack; default 5s.
+    pub publish_timeout: Option<String>,
+    /// `reconnect`: consumers and outbox relays retry an unreachable
+    /// broker after this long; default 1s.
+    pub reconnect: Option<String>,
+    /// `price_per_hour`: price per broker replica-hour; default
+    /// `cost.replica_hour`.
+    pub price_per_hour: Option<f64>,
+}
+
+/// `[services.S.subscriptions.TOPIC]`: service S consumes TOPIC.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a subscription table such as { handler = \"on_order\", concurrency = 4 }"
+)]
+pub struct RawSubscription {
+    /// `handler`: the endpoint of this service that handles each event
+    /// ("endpoint" or "service.endpoint").
+    pub handler: Option<String>,
+    /// `concurrency`: handlers in flight at once; default 1.
+    pub concurrency: Option<i64>,
+    /// `queue_capacity`: events waiting for this consumer before new ones
+    /// are dropped; default unbounded.
+    pub queue_capacity: Option<i64>,
+    /// `max_attempts`: deliveries of an event before it is dead-lettered;
+    /// default 5.
+    pub max_attempts: Option<i64>,
+    /// `ack_timeout`: a handler not done by then counts as failed; default
+    /// 30s.
+    pub ack_timeout: Option<String>,
+    /// `redelivery_delay`: wait before a failed event is delivered again;
+    /// default 1s.
+    pub redelivery_delay: Option<String>,
+}
+
+/// `[data.NAME]`: data owned by one service, copied into others.
+#[derive(Debug, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a data table such as { owner = \"user\", topic = \"user-updated\", copies = [\"order\"] }"
+)]
+pub struct RawData {
+    /// `owner`: the service owning and writing the data.
+    pub owner: Option<String>,
+    /// `topic`: the topic its writes are published on.
+    pub topic: Option<String>,
+    /// `copies`: services keeping a copy, updated by their subscription
+    /// to `topic`.
+    #[serde(default)]
+    pub copies: Vec<String>,
+    /// `keys`: distinct items; default 1000.
+    pub keys: Option<i64>,
 }
 
 /// `[sweep]`: what `microsim sweep` varies, written in the scenario.
@@ -162,6 +252,9 @@ pub struct RawService {
     /// `[services.NAME.endpoints.EP]` tables in file order; at least one.
     #[serde(default)]
     pub endpoints: IndexMap<String, RawEndpoint>,
+    /// `[services.NAME.subscriptions.TOPIC]` tables in file order.
+    #[serde(default)]
+    pub subscriptions: IndexMap<String, RawSubscription>,
 }
 
 /// `[registry]`: the service registry. Its service fields mean what they
@@ -234,6 +327,12 @@ pub struct RawEndpoint {
     pub work: Option<toml::Value>,
     /// `steps`: the endpoint's steps, run in order; excludes `work`.
     pub steps: Option<Vec<RawStep>>,
+    /// `idempotent`: callers send an idempotency key, so a repeated
+    /// execution of the same call has no second side effect; default false.
+    pub idempotent: Option<bool>,
+    /// `compensation_policy`: the `[policies.NAME]` its saga's
+    /// compensating calls use; default a built-in retrying policy.
+    pub compensation_policy: Option<String>,
 }
 
 /// One step of an endpoint: exactly one of `work`, `call` and `parallel`
@@ -264,6 +363,18 @@ pub struct RawStep {
     /// `optional`: a failure of this call does not fail the request (it
     /// succeeds degraded); allowed with `policy` too.
     pub optional: Option<bool>,
+    /// `publish`: publish an event to this topic.
+    pub publish: Option<String>,
+    /// `ack`: with `publish`, wait for the broker's ack (default true).
+    pub ack: Option<bool>,
+    /// `outbox`: with `publish`, write the event to the service's outbox
+    /// in the same transaction; a relay publishes it (default false).
+    pub outbox: Option<bool>,
+    /// `read`: read an item of this data set's copy, kept by this service.
+    pub read: Option<String>,
+    /// `compensate`: with `call`, the "service.endpoint" that undoes the
+    /// call when a later step of the saga fails.
+    pub compensate: Option<String>,
 }
 
 /// `[policies.NAME]`: what a caller does around a call.

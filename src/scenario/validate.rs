@@ -84,7 +84,15 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
     };
     // Rows per window in the time series (the registry has its rows too).
     let registry = super::discovery::registry_enabled(raw);
-    let series = (raw.services.len() + usize::from(registry) + raw.workloads.len()).max(1) as u64;
+    let subscriptions: usize = raw.services.values().map(|s| s.subscriptions.len()).sum();
+    let copies: usize = raw.data.values().map(|d| d.copies.len()).sum();
+    let series = (raw.services.len()
+        + raw.brokers.len()
+        + usize::from(registry)
+        + raw.workloads.len()
+        + subscriptions
+        + copies)
+        .max(1) as u64;
     let window = match &raw.simulation.window {
         Some(w) => {
             let w = duration(w, &sim.key("window"))?;
@@ -152,6 +160,7 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         services.push(service(sname, s, &sp, ids)?);
     }
     let names = Names::new(&endpoints);
+    let msg_names = super::messaging::names(raw, &root)?;
     let named = super::policies::named_policies(&raw.policies, &root)?;
     let mut clients = Clients::default();
     let mut next = 0usize;
@@ -165,17 +174,35 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
                 named: &named,
                 clients: &mut clients,
                 registry,
+                msg: &msg_names,
             };
-            let steps = steps(e, &ep, &mut ctx)?;
-            endpoints[next].steps = steps;
+            let (steps, compensations) = steps(e, &ep, &mut ctx)?;
+            let saga = compensations.iter().any(Option::is_some);
+            if !saga && e.compensation_policy.is_some() {
+                return Err(Invalid::new(
+                    &ep.key("compensation_policy"),
+                    "no step of this endpoint has `compensate`: a compensation policy applies to a saga's compensating calls",
+                ));
+            }
+            let endpoint = &mut endpoints[next];
+            endpoint.steps = steps;
+            endpoint.idempotent = e.idempotent.unwrap_or(false);
+            endpoint.saga = saga.then_some(Saga { compensations });
             next += 1;
         }
     }
-    check_cycles(&endpoints, &services_path)?;
+    // Brokers are services too, after the user's (whose ids do not move)
+    // and before the registry (which stays last).
+    let (brokers, topics) =
+        super::messaging::add_brokers(raw, &root, &mut services, &mut endpoints)?;
+    let messaging =
+        super::messaging::messaging(raw, &root, &msg_names, brokers, topics, &endpoints)?;
+    check_cycles(&endpoints, &messaging, &services_path)?;
     // The registry is a service like the others (last, so the user's ids
     // do not move), added before the faults so they can name it.
     let registry_model = super::discovery::add_registry(raw, &root, &mut services, &mut endpoints)?;
     let clients = clients.finish(&services);
+    track_executions(&mut endpoints, &clients, &messaging);
     let scaling = super::scaling::scaling(raw, &root, &mut services)?;
     let faults = super::faults::faults(&raw.faults, &root, &services, &endpoints, run)?;
 
@@ -252,8 +279,32 @@ pub fn validate(raw: &RawScenario, default_name: &str) -> R<Model> {
         scales: scaling.scales,
         deploys: scaling.deploys,
         cost,
-        messaging: Messaging::default(),
+        messaging,
     })
+}
+
+/// Marks the endpoints whose executions per logical call are counted:
+/// those a retrying client calls (saga compensations included), handlers
+/// of events that can be delivered more than once, and idempotent ones.
+fn track_executions(endpoints: &mut [Endpoint], clients: &[Client], messaging: &Messaging) {
+    let retries = |c: &CallSite| clients[c.client as usize].policy.retry.is_some();
+    let mut tracked: Vec<bool> = endpoints.iter().map(|e| e.idempotent).collect();
+    for e in endpoints.iter() {
+        let compensations = e.saga.iter().flat_map(|s| s.compensations.iter().flatten());
+        for c in crate::model::graph::call_sites(e).chain(compensations) {
+            if retries(c) {
+                tracked[c.target as usize] = true;
+            }
+        }
+    }
+    for s in &messaging.subscriptions {
+        if s.max_attempts > 1 {
+            tracked[s.handler as usize] = true;
+        }
+    }
+    for (e, t) in endpoints.iter_mut().zip(tracked) {
+        e.tracked = t;
+    }
 }
 
 /// What validating a call step needs to know.
@@ -266,6 +317,8 @@ struct StepCtx<'a> {
     clients: &'a mut Clients,
     /// Whether an enabled `[registry]` reserves the `registry` service.
     registry: bool,
+    /// Topics, data sets and copies, for `publish` and `read` steps.
+    msg: &'a super::messaging::Names,
 }
 
 /// The narrowest "round" window (at least one second) that keeps the run
@@ -403,7 +456,12 @@ pub(super) fn service(
     })
 }
 
-fn steps(e: &RawEndpoint, p: &FieldPath, ctx: &mut StepCtx) -> R<Vec<Step>> {
+/// An endpoint's steps, and per step its saga compensation (if any).
+fn steps(
+    e: &RawEndpoint,
+    p: &FieldPath,
+    ctx: &mut StepCtx,
+) -> R<(Vec<Step>, Vec<Option<CallSite>>)> {
     match (&e.work, &e.steps) {
         (Some(_), Some(_)) => Err(Invalid::new(
             p,
@@ -413,7 +471,7 @@ fn steps(e: &RawEndpoint, p: &FieldPath, ctx: &mut StepCtx) -> R<Vec<Step>> {
             p,
             "endpoint does nothing: give `work = {...}` or `steps = [...]`",
         )),
-        (Some(w), None) => Ok(vec![Step::Work(dist(w, &p.key("work"))?)]),
+        (Some(w), None) => Ok((vec![Step::Work(dist(w, &p.key("work"))?)], vec![None])),
         (None, Some(list)) => {
             if list.is_empty() {
                 return Err(Invalid::new(&p.key("steps"), "must have at least one step"));
@@ -424,23 +482,61 @@ fn steps(e: &RawEndpoint, p: &FieldPath, ctx: &mut StepCtx) -> R<Vec<Step>> {
                     format!("has {} steps; at most {MAX_STEPS} are allowed", list.len()),
                 ));
             }
-            list.iter()
-                .enumerate()
-                .map(|(i, s)| step(s, &p.key("steps").index(i), ctx, false))
-                .collect()
+            let mut steps = Vec::with_capacity(list.len());
+            let mut compensations = Vec::with_capacity(list.len());
+            for (i, s) in list.iter().enumerate() {
+                let sp = p.key("steps").index(i);
+                let step = step(s, &sp, ctx, false)?;
+                let compensation =
+                    match (&s.compensate, &step) {
+                        (None, _) => None,
+                        (Some(c), Step::Call(_)) => {
+                            let cp = sp.key("compensate");
+                            super::discovery::check_not_registry(
+                                c,
+                                &cp,
+                                ctx.registry,
+                                super::discovery::Named::Call,
+                            )?;
+                            let target = resolve(c, &cp, ctx.names)?;
+                            let callee = ctx.endpoints[target as usize].service;
+                            Some(ctx.clients.compensation_site(
+                                e.compensation_policy.as_ref(),
+                                &p.key("compensation_policy"),
+                                ctx.caller,
+                                callee,
+                                target,
+                                ctx.named,
+                            )?)
+                        }
+                        (Some(_), _) => return Err(Invalid::new(
+                            &sp.key("compensate"),
+                            "only a `call` step can have a compensation (the call that undoes it)",
+                        )),
+                    };
+                steps.push(step);
+                compensations.push(compensation);
+            }
+            Ok((steps, compensations))
         }
     }
 }
 
 fn step(s: &RawStep, p: &FieldPath, ctx: &mut StepCtx, in_parallel: bool) -> R<Step> {
-    let set = [s.work.is_some(), s.call.is_some(), s.parallel.is_some()]
-        .iter()
-        .filter(|b| **b)
-        .count();
+    let set = [
+        s.work.is_some(),
+        s.call.is_some(),
+        s.parallel.is_some(),
+        s.publish.is_some(),
+        s.read.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
     if set != 1 {
         return Err(Invalid::new(
             p,
-            "a step is exactly one of { work = DIST }, { call = \"service.endpoint\" } or { parallel = [calls] }",
+            "a step is exactly one of { work = DIST }, { call = \"service.endpoint\" }, { parallel = [calls] }, { publish = \"topic\" } or { read = \"data\" }",
         ));
     }
     if in_parallel && s.call.is_none() {
@@ -448,6 +544,35 @@ fn step(s: &RawStep, p: &FieldPath, ctx: &mut StepCtx, in_parallel: bool) -> R<S
             p,
             "a parallel group holds only calls: { call = \"service.endpoint\" }",
         ));
+    }
+    if in_parallel && s.compensate.is_some() {
+        return Err(Invalid::new(
+            &p.key("compensate"),
+            "a call in a parallel group cannot have a compensation: sagas compensate whole steps in reverse order, so make it a step of its own",
+        ));
+    }
+    if s.publish.is_none() {
+        for (field, set) in [("ack", s.ack.is_some()), ("outbox", s.outbox.is_some())] {
+            if set {
+                return Err(Invalid::new(
+                    &p.key(field),
+                    format!("`{field}` applies to publish steps only: {{ publish = \"topic\", {field} = ... }}"),
+                ));
+            }
+        }
+    }
+    if s.publish.is_some() {
+        let set = s.policy_fields().set_fields();
+        let policy = s.policy.is_some().then_some("policy");
+        if let Some(field) = policy.or(set.first().copied()) {
+            return Err(Invalid::new(
+                &p.key(field),
+                format!("`{field}` applies to calls only; a publish waits at most the broker's publish_timeout"),
+            ));
+        }
+        return Ok(Step::Publish(super::messaging::publish_site(
+            s, p, ctx.caller, ctx.msg,
+        )?));
     }
     if s.call.is_none() {
         let policy = s.policy.is_some().then_some("policy");
@@ -462,6 +587,14 @@ fn step(s: &RawStep, p: &FieldPath, ctx: &mut StepCtx, in_parallel: bool) -> R<S
     }
     if let Some(w) = &s.work {
         return Ok(Step::Work(dist(w, &p.key("work"))?));
+    }
+    if let Some(d) = &s.read {
+        return Ok(Step::Read(super::messaging::read_site(
+            d,
+            &p.key("read"),
+            ctx.caller,
+            ctx.msg,
+        )?));
     }
     if let Some(c) = &s.call {
         super::discovery::check_not_registry(
@@ -550,20 +683,34 @@ fn resolve(target: &str, p: &FieldPath, names: &Names) -> R<EndpointId> {
     })
 }
 
-/// Refuses call cycles (a request would recurse forever), printing one.
-fn check_cycles(endpoints: &[Endpoint], services_path: &FieldPath) -> R<()> {
-    let Some(cycle) = crate::model::graph::find_cycle(endpoints) else {
+/// Refuses call cycles (a request would recurse forever) and event
+/// cycles (every event would publish another, forever), printing one.
+fn check_cycles(endpoints: &[Endpoint], messaging: &Messaging, services_path: &FieldPath) -> R<()> {
+    let Some(mut cycle) = crate::model::graph::find_cycle(endpoints, messaging) else {
         return Ok(());
     };
+    let topics: Vec<usize> = messaging
+        .topics
+        .iter()
+        .map(|t| t.endpoint as usize)
+        .collect();
+    let events = cycle.iter().any(|i| topics.contains(i));
+    // Start at a user endpoint of the cycle (a topic's has no table).
+    cycle.pop();
+    let start = cycle.iter().position(|i| !topics.contains(i)).unwrap_or(0);
+    cycle.rotate_left(start);
+    cycle.push(cycle[0]);
     let text: Vec<&str> = cycle.iter().map(|&i| endpoints[i].name.as_str()).collect();
     let first = &endpoints[cycle[0]].name;
     let (s, e) = first.split_once('.').expect("names are service.endpoint");
+    let what = if events {
+        "event cycle: {} (every event would lead to another, forever)"
+    } else {
+        "call cycle: {} (a request would never finish)"
+    };
     Err(Invalid::new(
         &services_path.key(s).key("endpoints").key(e),
-        format!(
-            "call cycle: {} (a request would never finish)",
-            text.join(" -> ")
-        ),
+        what.replace("{}", &text.join(" -> ")),
     ))
 }
 

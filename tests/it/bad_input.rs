@@ -2539,3 +2539,101 @@ fn an_output_path_below_a_file_is_refused_before_running() {
         );
     }
 }
+
+/// The text of the bundled event-driven scenario.
+fn event_driven() -> String {
+    fs::read_to_string(scenario("event-driven.toml"))
+        .expect("scenarios/event-driven.toml is readable")
+}
+
+#[test]
+fn publish_to_an_unknown_topic_lists_the_topics() {
+    let text = replaced(
+        &event_driven(),
+        "{ publish = \"user-updated\" }",
+        "{ publish = \"user-updatd\" }",
+    );
+    let f = run_bad("topic.toml", &text, &[]);
+    assert_located(
+        &f.stderr,
+        "topic.toml",
+        &at(&text, "publish = \"user-updatd\""),
+        "services.user.endpoints.update_email.steps[1].publish",
+    );
+    assert_says(&f.stderr, &["unknown topic `user-updatd`", "user-updated"]);
+}
+
+#[test]
+fn unknown_broker_key_lists_the_valid_keys() {
+    let text = replaced(&event_driven(), "reconnect = \"1s\"", "reconect = \"1s\"");
+    let f = run_bad("broker.toml", &text, &[]);
+    assert_located(
+        &f.stderr,
+        "broker.toml",
+        &at(&text, "reconect"),
+        "brokers.events.reconect",
+    );
+    assert_says(&f.stderr, &["`reconnect`", "`publish_latency`", "`topics`"]);
+}
+
+#[test]
+fn a_copy_without_a_subscription_is_refused() {
+    let text = replaced(
+        &event_driven(),
+        "[services.order.subscriptions.user-updated]",
+        "[services.order.subscriptions.other]",
+    );
+    let text = replaced(
+        &text,
+        "topics = [\"user-updated\"]",
+        "topics = [\"user-updated\", \"other\"]",
+    );
+    let f = run_bad("copy.toml", &text, &[]);
+    assert_located(
+        &f.stderr,
+        "copy.toml",
+        &at_after(&text, "[data.user-email]", "\"order\""),
+        "data.user-email.copies[0]",
+    );
+    assert_says(&f.stderr, &["does not subscribe to `user-updated`"]);
+}
+
+#[test]
+fn a_bad_subscription_handler_lists_the_services_endpoints() {
+    let text = replaced(
+        &event_driven(),
+        "handler = \"on_user_updated\"",
+        "handler = \"on_user\"",
+    );
+    let f = run_bad("handler.toml", &text, &[]);
+    assert_located(
+        &f.stderr,
+        "handler.toml",
+        &at(&text, "handler = \"on_user\""),
+        "services.order.subscriptions.user-updated.handler",
+    );
+    assert_says(
+        &f.stderr,
+        &[
+            "unknown endpoint `on_user` of `order`",
+            "place, on_user_updated",
+        ],
+    );
+}
+
+#[test]
+fn a_compensation_on_a_work_step_is_refused() {
+    let text = replaced(
+        &event_driven(),
+        "{ work = { dist = \"exponential\", mean = \"4ms\" } },",
+        "{ work = { dist = \"exponential\", mean = \"4ms\" }, compensate = \"order.place\" },",
+    );
+    let f = run_bad("saga.toml", &text, &[]);
+    assert_located(
+        &f.stderr,
+        "saga.toml",
+        &at(&text, "compensate"),
+        "services.user.endpoints.update_email.steps[0].compensate",
+    );
+    assert_says(&f.stderr, &["only a `call` step can have a compensation"]);
+}
