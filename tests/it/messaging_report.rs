@@ -713,6 +713,17 @@ fn compare_shows_lost_events_and_duplicates_side_by_side() {
         csv.contains("\ntopic,user-updated,lost,,outbox,0,-15,-1,better\n"),
         "{csv}"
     );
+    let run = synthetic_run();
+    let saved = microsim::report::saved::SavedCompare {
+        comparison: c.clone(),
+        variants: vec![run.clone(), run],
+    };
+    let html = microsim::report::html::compare_report(&saved, &[]);
+    let at = |s: &str| html.find(s).unwrap_or_else(|| panic!("no {s}"));
+    assert!(at("<h3>Services</h3>") < at("<h3>Topics</h3>"));
+    assert!(at("<h3>Topics</h3>") < at("<h3>Data copies</h3>"));
+    assert!(at("<h3>Sagas</h3>") < at("<h3>Executions</h3>"));
+    assert!(at("<h3>Executions</h3>") < at("<h3>All workloads</h3>"));
     // Without messaging in any variant: none of these rows or headings.
     let mut plain = before;
     plain.messaging = None;
