@@ -210,7 +210,6 @@ impl Draw for Inconsistency<'_> {
             events.shade(&mut chart)?;
             events.label(&mut chart)?;
             let light = tint(colour, 0.55);
-            let dark = tint(colour, -0.4);
             draw_gapped(
                 &mut chart,
                 copy_windows(run, copy)
@@ -221,7 +220,7 @@ impl Draw for Inconsistency<'_> {
                 &mut chart,
                 copy_windows(run, copy)
                     .map(|w| (mid(w.start_s, w.end_s), w.window_p99_ms.map(|v| y.map(v)))),
-                dark.stroke_width(3),
+                colour.stroke_width(3),
             )?;
             for seg in super::timeline::segments(
                 copy_windows(run, copy).map(|w| (mid(w.start_s, w.end_s), stale_pct(w))),
@@ -250,7 +249,7 @@ impl Draw for Inconsistency<'_> {
             }
             let mut items = vec![
                 LegendItem::new("window p50", Swatch::Line(light, 2)),
-                LegendItem::new("window p99", Swatch::Line(dark, 3)),
+                LegendItem::new("window p99", Swatch::Line(colour, 3)),
                 LegendItem::new("stale reads % (right)", Swatch::Line(STALE, 2)),
             ];
             items.extend(events.legend().iter().cloned());
