@@ -352,7 +352,7 @@ fn runs_without_messaging_show_none_of_it() {
     .unwrap();
     assert!(drawn
         .iter()
-        .all(|c| c.name != "consumer-lag" && c.name != "inconsistency-window"));
+        .all(|c| !["consumer-lag", "inconsistency-window", "sagas"].contains(&c.name.as_str())));
     let html = microsim::report::html::run_report(&saved, &drawn);
     assert!(!html.contains("id=\"messaging\"") && !html.contains("Duplicate executions"));
 }
@@ -480,9 +480,11 @@ fn lag_and_inconsistency_charts_show_the_series_and_the_fault() {
     let get = |n: &str| drawn.iter().find(|c| c.name == n).unwrap();
     let lag = get("consumer-lag");
     let window = get("inconsistency-window");
+    let sagas = get("sagas");
     if let Ok(dir) = std::env::var("MICROSIM_CHART_DUMP") {
-        for c in [lag, window] {
+        for c in [lag, window, sagas] {
             fs::write(format!("{dir}/{}.png", c.name), c.png.as_ref().unwrap()).unwrap();
+            fs::write(format!("{dir}/{}.svg", c.name), c.svg.as_ref().unwrap()).unwrap();
         }
     }
     // Two subscriptions: two panels; one copy: one.
@@ -518,6 +520,15 @@ fn lag_and_inconsistency_charts_show_the_series_and_the_fault() {
         assert!(svg.contains("order down"), "the fault is labelled");
     }
     assert!(lag.svg.as_ref().unwrap().contains("user-updated → search"));
+    // Sagas: one bar, its segments in the outcome colours, the counts
+    // that fit written inside (250 completed, 40 compensated of 300).
+    let (_, _, rgb3) = decode(sagas.png.as_ref().unwrap());
+    for c in [palette::OK, palette::DEGRADED, palette::FAILED] {
+        assert!(!pixels_of(&rgb3, 1000, (c.0, c.1, c.2)).is_empty(), "{c:?}");
+    }
+    let svg = sagas.svg.as_ref().unwrap();
+    roxmltree::Document::parse(svg).unwrap();
+    assert!(svg.contains("\n250\n") && svg.contains("\n40\n") && svg.contains("order.create"));
     assert!(window.svg.as_ref().unwrap().contains("stale reads (%)"));
     // The windows span decades (4 ms to 3.8 s): a log axis.
     assert!(window.svg.as_ref().unwrap().contains("window (ms, log)"));
@@ -551,7 +562,7 @@ fn html_report_has_messaging_consistency_saga_and_duplicate_sections() {
     assert!(c < at("Inconsistency window over time") && at("Inconsistency window over time") < g);
     assert!(html[m..c].contains("user-updated → order") && html[m..c].contains(">15<"));
     assert!(html[c..g].contains("during faults") && html[c..g].contains("30.000%"));
-    assert!(html[g..e].contains("order.create"));
+    assert!(html[g..e].contains("order.create") && html[g..e].contains("Saga outcomes"));
     assert!(html[e..].contains("payment.charge"));
     // Charts in their own sections are not repeated under "More charts".
     assert!(!html.contains("id=\"more-charts\""));

@@ -287,3 +287,151 @@ pub fn inconsistency_window(run: &SavedRun, f: Formats) -> Result<Vec<ChartFile>
         f,
     )?])
 }
+
+const SAGAS_TITLE: &str = "Saga outcomes";
+
+/// The outcomes of a saga and their colours, in the order `started` adds
+/// them up.
+const OUTCOMES: [(&str, RGBColor); 5] = [
+    ("completed", palette::OK),
+    ("compensated", palette::DEGRADED),
+    ("inconsistent", palette::FAILED),
+    ("interrupted", RGBColor(90, 90, 90)),
+    ("in flight", RGBColor(190, 190, 190)),
+];
+
+/// A saga endpoint's counts of [`OUTCOMES`].
+fn outcomes(g: &crate::metrics::saga::SagaSummary) -> [u64; 5] {
+    [
+        g.completed,
+        g.compensated,
+        g.inconsistent,
+        g.interrupted,
+        g.in_flight,
+    ]
+}
+
+/// Height of one saga endpoint's row, in pixels.
+const SAGA_ROW_H: u32 = 54;
+
+struct Sagas<'r>(&'r SavedRun);
+
+impl Draw for Sagas<'_> {
+    fn size(&self) -> (u32, u32) {
+        let rows = self.0.result.summary.sagas.len().max(1) as u32;
+        (
+            1000,
+            (super::kit::TITLE_H + 34 + 62 + rows * SAGA_ROW_H).max(260),
+        )
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        use super::kit::{self, Ticked};
+        use plotters::style::text_anchor::{HPos, Pos, VPos};
+        let sagas = &self.0.result.summary.sagas;
+        let area = kit::title(root, SAGAS_TITLE)?;
+        let legend: Vec<(String, RGBColor)> =
+            OUTCOMES.iter().map(|(l, c)| (l.to_string(), *c)).collect();
+        let area = kit::legend_row(&area, &legend)?;
+        let n = sagas.len().max(1);
+        let name_style = kit::text(DESC_PX);
+        let mut name_w = 0;
+        for name in sagas.keys() {
+            name_w = name_w.max(
+                area.estimate_text_size(name, &name_style)
+                    .map_err(plot_err)?
+                    .0,
+            );
+        }
+        let names: Vec<&str> = sagas.keys().map(String::as_str).collect();
+        // Row i (saga endpoint i) spans n-1-i .. n-i: the first on top.
+        let y_fmt = |y: &f64| {
+            let row = n as f64 - 1.0 - y.floor();
+            names
+                .get(row.max(0.0) as usize)
+                .map(|s| s.to_string())
+                .unwrap_or_default()
+        };
+        let centres: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
+        let mut chart = ChartBuilder::on(&area)
+            .margin_left(10)
+            .margin_right(24)
+            .margin_bottom(6)
+            .x_label_area_size(48)
+            .y_label_area_size((name_w + 24).clamp(80, 320))
+            .build_cartesian_2d(
+                Ticked::new(0.0, 100.0, vec![0.0, 25.0, 50.0, 75.0, 100.0]),
+                Ticked::new(0.0, n as f64, centres),
+            )
+            .map_err(plot_err)?;
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .bold_line_style(palette::GREY.mix(0.25))
+            .light_line_style(WHITE)
+            .x_label_formatter(&|x| format!("{}%", kit::tick(*x)))
+            .y_label_formatter(&y_fmt)
+            .x_label_style(kit::text(LABEL_PX))
+            .y_label_style(name_style.clone())
+            .x_desc("share of the sagas started after the warm-up")
+            .axis_desc_style(kit::text(DESC_PX))
+            .draw()
+            .map_err(plot_err)?;
+        let (pw, _) = chart.plotting_area().dim_in_pixel();
+        let px_per = pw as f64 / 100.0;
+        for (i, g) in sagas.values().enumerate() {
+            let (y0, y1) = ((n - 1 - i) as f64 + 0.22, (n - 1 - i) as f64 + 0.78);
+            if g.started == 0 {
+                chart
+                    .draw_series(std::iter::once(Text::new(
+                        "no sagas started",
+                        (1.0, (y0 + y1) / 2.0),
+                        kit::text(LABEL_PX).pos(Pos::new(HPos::Left, VPos::Center)),
+                    )))
+                    .map_err(plot_err)?;
+                continue;
+            }
+            let mut x = 0.0;
+            for ((_, colour), k) in OUTCOMES.into_iter().zip(outcomes(g)) {
+                if k == 0 {
+                    continue;
+                }
+                let x1 = (x + 100.0 * k as f64 / g.started as f64).min(100.0);
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x, y0), (x1, y1)],
+                        colour.filled(),
+                    )))
+                    .map_err(plot_err)?;
+                // The count inside its segment when it fits.
+                let s = kit::count(k);
+                let inside = kit::text(LABEL_PX)
+                    .color(kit::ink_on(colour))
+                    .pos(Pos::new(HPos::Center, VPos::Center));
+                let (tw, _) = area.estimate_text_size(&s, &inside).map_err(plot_err)?;
+                if (x1 - x) * px_per > tw as f64 + 8.0 {
+                    chart
+                        .draw_series(std::iter::once(Text::new(
+                            s,
+                            ((x + x1) / 2.0, (y0 + y1) / 2.0),
+                            inside,
+                        )))
+                        .map_err(plot_err)?;
+                }
+                x = x1;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Chart `sagas`: per saga endpoint, a bar of how the sagas started after
+/// the warm-up ended (completed, compensated, inconsistent, interrupted,
+/// still in flight), as shares of those started with the counts inside;
+/// only when the run has sagas.
+pub fn sagas(run: &SavedRun, f: Formats) -> Result<Vec<ChartFile>> {
+    if run.result.summary.sagas.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![render("sagas", SAGAS_TITLE, &Sagas(run), f)?])
+}

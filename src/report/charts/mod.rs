@@ -28,7 +28,7 @@ use anyhow::Result;
 /// latency, availability and throughput over time, the percentile
 /// distribution, failures by cause, then per-service replicas,
 /// utilisation and queues, and with messaging the consumer lag and the
-/// data copies' inconsistency windows.
+/// data copies' inconsistency windows, and with sagas their outcomes.
 pub fn run_charts(run: &SavedRun, formats: Formats) -> Result<Vec<ChartFile>> {
     let mut out = Vec::new();
     out.extend(timeline::latency(run, formats)?);
@@ -40,6 +40,7 @@ pub fn run_charts(run: &SavedRun, formats: Formats) -> Result<Vec<ChartFile>> {
     out.extend(services::queues(run, formats)?);
     out.extend(messaging::consumer_lag(run, formats)?);
     out.extend(messaging::inconsistency_window(run, formats)?);
+    out.extend(messaging::sagas(run, formats)?);
     Ok(out)
 }
 

@@ -19,12 +19,13 @@ enum Group {
     Services,
     Messaging,
     Consistency,
+    Sagas,
 }
 
 /// Charts the report knows, in the order a reader wants them, by the
 /// first word of their name (`latency`, `latency-checkout`, ...; a
 /// trailing plural `s` is ignored).
-const KNOWN: [(&str, Group); 13] = [
+const KNOWN: [(&str, Group); 14] = [
     ("latency", Group::Workloads),
     ("availability", Group::Workloads),
     ("throughput", Group::Workloads),
@@ -38,6 +39,7 @@ const KNOWN: [(&str, Group); 13] = [
     ("queue", Group::Services),
     ("consumer", Group::Messaging),
     ("inconsistency", Group::Consistency),
+    ("saga", Group::Sagas),
 ];
 
 /// A chart's place among the known ones: its group and rank.
@@ -55,18 +57,19 @@ fn known(name: &str) -> Option<(Group, usize)> {
 }
 
 /// The charts split into workload charts, service charts (each in the
-/// known order, charts of one kind in the order given), messaging
-/// charts, data consistency charts and the rest (in the order given),
+/// known order, charts of one kind in the order given), messaging,
+/// data consistency and saga charts, and the rest (in the order given),
 /// each with its position in `charts`.
-fn sort_charts(charts: &[ChartFile]) -> [Vec<(usize, &ChartFile)>; 5] {
-    let mut groups: [Vec<(usize, usize, &ChartFile)>; 5] = Default::default();
+fn sort_charts(charts: &[ChartFile]) -> [Vec<(usize, &ChartFile)>; 6] {
+    let mut groups: [Vec<(usize, usize, &ChartFile)>; 6] = Default::default();
     for (i, c) in charts.iter().enumerate() {
         match known(&c.name) {
             Some((Group::Workloads, rank)) => groups[0].push((rank, i, c)),
             Some((Group::Services, rank)) => groups[1].push((rank, i, c)),
             Some((Group::Messaging, rank)) => groups[2].push((rank, i, c)),
             Some((Group::Consistency, rank)) => groups[3].push((rank, i, c)),
-            None => groups[4].push((0, i, c)),
+            Some((Group::Sagas, rank)) => groups[4].push((rank, i, c)),
+            None => groups[5].push((0, i, c)),
         }
     }
     groups.map(|mut g| {
@@ -115,7 +118,7 @@ fn named(colour: plotters::style::RGBColor, name: &str, sub: &str) -> Cell {
 pub(super) fn report(run: &SavedRun, charts: &[ChartFile]) -> String {
     let s = &run.result.summary;
     let mut page = Page::new(&s.name, header(run));
-    let [workload_charts, service_charts, messaging_charts, consistency_charts, other_charts] =
+    let [workload_charts, service_charts, messaging_charts, consistency_charts, saga_charts, other_charts] =
         sort_charts(charts);
 
     page.section("workloads", "Workloads", workloads(s));
@@ -162,8 +165,8 @@ pub(super) fn report(run: &SavedRun, charts: &[ChartFile]) -> String {
             consistency(s) + &figures(&consistency_charts),
         );
     }
-    if !s.sagas.is_empty() {
-        page.section("sagas", "Sagas", sagas(s));
+    if !s.sagas.is_empty() || !saga_charts.is_empty() {
+        page.section("sagas", "Sagas", sagas(s) + &figures(&saga_charts));
     }
     if !s.executions.is_empty() {
         page.section("executions", "Duplicate executions", executions(s));
@@ -1091,10 +1094,11 @@ mod tests {
             "new_chart",
             "inconsistency-window",
             "consumer-lag",
+            "sagas",
         ]
         .map(chart)
         .into();
-        let [w, s, m, c, other] = sort_charts(&charts);
+        let [w, s, m, c, g, other] = sort_charts(&charts);
         let names = |l: &[(usize, &ChartFile)]| -> Vec<String> {
             l.iter().map(|(_, c)| c.name.clone()).collect()
         };
@@ -1112,6 +1116,7 @@ mod tests {
         assert_eq!(names(&s), ["services", "queues"]);
         assert_eq!(names(&m), ["consumer-lag"]);
         assert_eq!(names(&c), ["inconsistency-window"]);
+        assert_eq!(names(&g), ["sagas"]);
         assert_eq!(names(&other), ["zebra", "new_chart"]);
     }
 }
