@@ -529,6 +529,7 @@ fn lag_and_inconsistency_charts_show_the_series_and_the_fault() {
     let svg = sagas.svg.as_ref().unwrap();
     roxmltree::Document::parse(svg).unwrap();
     assert!(svg.contains("\n250\n") && svg.contains("\n40\n") && svg.contains("order.create"));
+    assert!(svg.contains("300 started: 5 inconsistent, 3 interrupted, 2 in flight"));
     assert!(window.svg.as_ref().unwrap().contains("stale reads (%)"));
     // The windows span decades (4 ms to 3.8 s): a log axis.
     assert!(window.svg.as_ref().unwrap().contains("window (ms, log)"));

@@ -312,7 +312,7 @@ fn outcomes(g: &crate::metrics::saga::SagaSummary) -> [u64; 5] {
 }
 
 /// Height of one saga endpoint's row, in pixels.
-const SAGA_ROW_H: u32 = 54;
+const SAGA_ROW_H: u32 = 70;
 
 struct Sagas<'r>(&'r SavedRun);
 
@@ -380,7 +380,29 @@ impl Draw for Sagas<'_> {
         let (pw, _) = chart.plotting_area().dim_in_pixel();
         let px_per = pw as f64 / 100.0;
         for (i, g) in sagas.values().enumerate() {
-            let (y0, y1) = ((n - 1 - i) as f64 + 0.22, (n - 1 - i) as f64 + 0.78);
+            // The bar in the row's upper part; under it, the counts that
+            // are too few to see as a segment (one inconsistent saga in
+            // thousands).
+            let (y0, y1) = ((n - 1 - i) as f64 + 0.4, (n - 1 - i) as f64 + 0.9);
+            if g.started > 0 {
+                let note = format!(
+                    "{} started: {} inconsistent, {} interrupted, {} in flight",
+                    kit::count(g.started),
+                    kit::count(g.inconsistent),
+                    kit::count(g.interrupted),
+                    kit::count(g.in_flight)
+                );
+                chart
+                    .draw_series(std::iter::once(
+                        EmptyElement::at((0.0, (n - 1 - i) as f64 + 0.2))
+                            + Text::new(
+                                note,
+                                (6, 0),
+                                kit::text(LABEL_PX).pos(Pos::new(HPos::Left, VPos::Center)),
+                            ),
+                    ))
+                    .map_err(plot_err)?;
+            }
             if g.started == 0 {
                 chart
                     .draw_series(std::iter::once(Text::new(
