@@ -11,18 +11,24 @@ use serde::{Deserialize, Serialize};
 /// inconsistent + interrupted + in_flight`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SagaSummary {
-    /// Sagas started (invocations of the endpoint admitted).
+    /// Sagas started (invocations of the endpoint admitted on a replica,
+    /// or called in-process in a monolith).
     pub started: u64,
-    /// Every step succeeded.
+    /// Every step succeeded (an injected error on the orchestrator's own
+    /// answer after its last step still counts here: the steps' effects
+    /// stand).
     pub completed: u64,
     /// A step failed and every earlier step with a compensation was
-    /// compensated (possibly after retries).
+    /// compensated (possibly after retries); with nothing to compensate
+    /// when it failed at its first step, or was shed from its replica's
+    /// queue before it.
     pub compensated: u64,
     /// A step failed and some compensation failed after all its retries:
     /// the saga left the services inconsistent.
     pub inconsistent: u64,
-    /// The orchestrator's replica crashed mid-saga: steps done were
-    /// neither finished nor compensated.
+    /// The orchestrator's replica crashed (or was cut off at the end of a
+    /// drain) mid-saga: steps done were neither finished nor compensated.
+    /// A saga still queued on that replica counts here too.
     pub interrupted: u64,
     /// Still running at the end.
     pub in_flight: u64,

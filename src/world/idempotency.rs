@@ -193,3 +193,123 @@ impl World<'_> {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::test_model;
+
+    /// api.buy calls payment.charge (work `work`) under `policy`; the
+    /// charge is tracked (as validation marks targets of retrying
+    /// clients) and `idempotent` as given.
+    fn model(policy: &str, work: &str, idempotent: bool, duration: &str) -> Model {
+        let toml = format!(
+            r#"
+            name = "charges"
+            [simulation]
+            duration = "{duration}"
+            [network]
+            latency = {{ dist = "constant", value = "500us" }}
+            [policies.p]
+            {policy}
+            [services.api]
+            concurrency = 256
+            [services.api.endpoints.buy]
+            steps = [{{ call = "payment.charge", policy = "p" }}]
+            [services.payment]
+            concurrency = 256
+            [services.payment.endpoints.charge]
+            steps = [{{ work = {work} }}]
+            [[workloads]]
+            name = "buy"
+            target = "api.buy"
+            arrival = {{ process = "poisson", rate = 200 }}
+            "#
+        );
+        let mut m = test_model(&toml);
+        let charge = m.endpoint_id("payment.charge").expect("charge") as usize;
+        m.endpoints[charge].tracked = true;
+        m.endpoints[charge].idempotent = idempotent;
+        m
+    }
+
+    /// Runs `model` to its end; the world's live op count at the end, and
+    /// the most seen at any time, with the charge's summary.
+    fn run(m: &Model) -> (usize, usize, ExecutionSummary) {
+        let mut w = World::new(m);
+        let mut most = 0;
+        while let Some(t) = w.queue.peek_time() {
+            if t > m.duration {
+                break;
+            }
+            let (t, e) = w.queue.pop().expect("peeked");
+            w.now = t;
+            w.handle(e);
+            most = most.max(w.ops.live());
+        }
+        let s = w.execution_summaries();
+        assert_eq!(s.len(), 1, "only the charge is tracked");
+        (w.ops.live(), most, s["payment.charge"].clone())
+    }
+
+    const EXP_4MS: &str = r#"{ dist = "exponential", mean = "4ms" }"#;
+    const RETRY: &str = r#"timeout = "5ms"
+        retries = { attempts = 3 }"#;
+
+    #[test]
+    fn retries_past_a_timeout_repeat_a_non_idempotent_charge() {
+        let (_, _, s) = run(&model(RETRY, EXP_4MS, false, "20s"));
+        assert!(s.logical_calls > 3000, "{s:?}");
+        // An attempt times out when the charge takes over 5ms minus the
+        // 1ms of hops (p = e^-1 = 0.37), yet the charge commits: a call
+        // charges 1 + p + p^2 = 1.5 times on average, 0.5 duplicates per
+        // call, with a standard deviation of the mean under 0.7/sqrt(3000)
+        // = 0.013 over 3000+ calls: 0.2 is over 20 deviations away.
+        assert!(s.duplicates > s.logical_calls / 5, "{s:?}");
+        assert_eq!(s.deduplicated, 0);
+        assert!(s.executions >= s.duplicates + s.logical_calls * 9 / 10);
+    }
+
+    #[test]
+    fn an_idempotency_key_absorbs_the_repeats() {
+        let dup = run(&model(RETRY, EXP_4MS, false, "20s")).2;
+        let (_, _, s) = run(&model(RETRY, EXP_4MS, true, "20s"));
+        assert!(s.idempotent);
+        assert_eq!(s.duplicates, 0);
+        // The same draws (common random numbers): the same repeats, now
+        // suppressed.
+        assert_eq!(s.deduplicated, dup.duplicates, "{s:?} {dup:?}");
+        assert_eq!(s.executions + s.deduplicated, dup.executions);
+        assert!(s.executions <= s.logical_calls);
+    }
+
+    #[test]
+    fn without_retries_there_are_no_duplicates() {
+        let (_, _, s) = run(&model(r#"timeout = "5ms""#, EXP_4MS, false, "20s"));
+        assert!(s.logical_calls > 3000, "{s:?}");
+        assert_eq!(s.duplicates, 0);
+        assert!(s.executions <= s.logical_calls);
+    }
+
+    #[test]
+    fn the_records_stay_bounded_by_what_is_in_flight() {
+        // Every attempt times out and keeps working: three charges per
+        // call. About 200 calls/s each live ~25ms (3 attempts of 5ms and
+        // the last one's 8ms of work): some 5-10 records at a time, never
+        // thousands, however long the run.
+        let work = r#"{ dist = "constant", value = "8ms" }"#;
+        let (end, most, s) = run(&model(RETRY, work, false, "60s"));
+        assert!(s.logical_calls > 10_000, "{s:?}");
+        // Three executions per call, two of them duplicates, but for the
+        // calls still in flight at the end (a few dozen at most).
+        let firsts = s.executions - s.duplicates;
+        assert!(
+            firsts <= s.logical_calls && firsts + 30 >= s.logical_calls,
+            "{s:?}"
+        );
+        assert!(s.executions <= 3 * s.logical_calls, "{s:?}");
+        assert!(s.executions + 90 >= 3 * s.logical_calls, "{s:?}");
+        assert!(most < 60, "{most} records alive at once");
+        assert!(end < 60, "{end}");
+    }
+}

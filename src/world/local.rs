@@ -31,6 +31,9 @@ impl World<'_> {
         );
         inv.replica = replica;
         let callee = self.invs.alloc(inv);
+        if self.sagas.on && self.model.endpoints[site.target as usize].saga.is_some() {
+            self.saga_admitted(callee);
+        }
         self.ready.push_back(callee);
     }
 

@@ -688,7 +688,10 @@ impl<'m> World<'m> {
             if measuring {
                 meter.rejected += 1;
             }
-            self.respond(id, Outcome::Failed(Cause::Rejected));
+            return self.respond(id, Outcome::Failed(Cause::Rejected));
+        }
+        if self.sagas.on && self.model.endpoints[ep as usize].saga.is_some() {
+            self.saga_admitted(id);
         }
     }
 
@@ -900,6 +903,12 @@ impl<'m> World<'m> {
         if !self.scratch.is_empty() {
             let shed = std::mem::take(&mut self.scratch);
             for &n in &shed {
+                if self.sagas.on {
+                    let ep = self.invs.get(n).endpoint as usize;
+                    if self.model.endpoints[ep].saga.is_some() {
+                        self.saga_shed(n);
+                    }
+                }
                 self.respond(n, Outcome::Failed(Cause::Shed));
             }
             self.scratch = shed;
@@ -1147,6 +1156,9 @@ impl<'m> World<'m> {
             m.queued_at_warmup = m.queued.area_at(now);
             m.available_at_warmup = m.available.area_at(now);
             m.provisioned_at_warmup = m.provisioned.area_at(now);
+        }
+        if self.messaging.on {
+            self.messaging_warmup();
         }
     }
 
