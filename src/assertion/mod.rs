@@ -149,6 +149,14 @@ impl Assertion {
 fn why_missing(metric: &str) -> &'static str {
     if metric == "cost.per_million" {
         "no request succeeded"
+    } else if metric.contains('@') && metric.ends_with(".stale_rate") {
+        "the copy was never read"
+    } else if metric.contains('@') {
+        "no write reached the copy"
+    } else if metric.starts_with("topic.") {
+        "no event was delivered"
+    } else if metric.starts_with("saga.") {
+        "no saga ended"
     } else {
         "no request completed"
     }

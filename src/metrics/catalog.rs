@@ -6,7 +6,17 @@
 //! `SERVICE.METRIC` (`payment.utilization`) and `cost.METRIC`
 //! (`cost.per_million`). The workload, service and cost metric names are
 //! disjoint sets, so a workload and a service with the same name never make
-//! a name ambiguous. The catalogue of a model ([`catalog`]) lists the same
+//! a name ambiguous. With messaging, sagas or tracked endpoints there are
+//! also `topic.TOPIC.METRIC` (`topic.user-updated.lost`; delivery counts
+//! summed over subscriptions), `topic.TOPIC.SERVICE.METRIC` (one
+//! subscription: `topic.user-updated.order.delivery_p99`),
+//! `DATA@HOLDER.METRIC` (`user-email@order.stale_rate`),
+//! `saga.SERVICE.ENDPOINT.METRIC` (`saga.order.create.inconsistent`) and
+//! `SERVICE.ENDPOINT.METRIC` (`payment.charge.duplicates`). Names of
+//! scenario things have no `.` or `@`, and a result's `TOPIC->SERVICE`
+//! is not used because the threshold parser reads `>` as an operator; so
+//! each kind's prefix has its own shape (dots, `@`, first word) and no two
+//! metrics share a name. The catalogue of a model ([`catalog`]) lists the same
 //! names in the same order as the values of any run of it ([`values`]), so
 //! a sweep can check names before it runs and lay out columns once.
 
@@ -167,10 +177,241 @@ pub const COST_METRICS: &[(&str, Unit, &str)] = &[
 /// The prefix of the cost metrics.
 pub const COST: &str = "cost";
 
+/// Per-topic metrics (`topic.TOPIC.METRIC`), present with brokers; the
+/// delivery counts are summed over the topic's subscriptions and
+/// `max_lag` is the largest of theirs: (suffix, unit, description).
+pub const TOPIC_METRICS: &[(&str, Unit, &str)] = &[
+    ("published", Unit::Count, "events published"),
+    ("stored", Unit::Count, "events the broker stored"),
+    (
+        "lost",
+        Unit::Count,
+        "events never stored (failed publish, no outbox)",
+    ),
+    (
+        "in_outbox",
+        Unit::Count,
+        "events still in an outbox at the end",
+    ),
+    (
+        "delivered",
+        Unit::Count,
+        "events handled, all subscriptions",
+    ),
+    (
+        "redelivered",
+        Unit::Count,
+        "deliveries beyond each event's first",
+    ),
+    (
+        "dead_lettered",
+        Unit::Count,
+        "events given up after max_attempts",
+    ),
+    (
+        "dropped",
+        Unit::Count,
+        "events dropped by a full consumer queue",
+    ),
+    (
+        "pending",
+        Unit::Count,
+        "events not yet delivered at the end",
+    ),
+    ("max_lag", Unit::Count, "largest lag of any subscription"),
+];
+
+/// Per-subscription metrics (`topic.TOPIC.SERVICE.METRIC`): (suffix,
+/// unit, description).
+pub const SUBSCRIPTION_METRICS: &[(&str, Unit, &str)] = &[
+    ("delivered", Unit::Count, "events handled"),
+    (
+        "redelivered",
+        Unit::Count,
+        "deliveries beyond each event's first",
+    ),
+    (
+        "dead_lettered",
+        Unit::Count,
+        "events given up after max_attempts",
+    ),
+    (
+        "dropped",
+        Unit::Count,
+        "events dropped by a full consumer queue",
+    ),
+    (
+        "pending",
+        Unit::Count,
+        "events not yet delivered at the end",
+    ),
+    (
+        "max_lag",
+        Unit::Count,
+        "largest lag (events not yet acknowledged)",
+    ),
+    ("mean_lag", Unit::Number, "time-weighted mean lag"),
+    (
+        "delivery_p50",
+        Unit::Ms,
+        "median time from publish to handled",
+    ),
+    (
+        "delivery_p99",
+        Unit::Ms,
+        "99th percentile time from publish to handled",
+    ),
+];
+
+/// Per-copy metrics (`DATA@HOLDER.METRIC`), over the whole measured
+/// period: (suffix, unit, description).
+pub const COPY_METRICS: &[(&str, Unit, &str)] = &[
+    ("writes", Unit::Count, "owner's writes"),
+    (
+        "unconverged",
+        Unit::Count,
+        "writes the copy never caught up with",
+    ),
+    ("window_mean", Unit::Ms, "mean inconsistency window"),
+    ("window_p50", Unit::Ms, "median inconsistency window"),
+    (
+        "window_p99",
+        Unit::Ms,
+        "99th percentile inconsistency window",
+    ),
+    ("window_max", Unit::Ms, "longest inconsistency window"),
+    (
+        "stale_reads",
+        Unit::Count,
+        "reads that saw an outdated item",
+    ),
+    ("stale_rate", Unit::Fraction, "stale reads / reads"),
+];
+
+/// Per-saga-endpoint metrics (`saga.SERVICE.ENDPOINT.METRIC`): (suffix,
+/// unit, description).
+pub const SAGA_METRICS: &[(&str, Unit, &str)] = &[
+    ("started", Unit::Count, "sagas started"),
+    ("completed", Unit::Count, "sagas whose every step succeeded"),
+    ("compensated", Unit::Count, "sagas fully compensated"),
+    (
+        "inconsistent",
+        Unit::Count,
+        "sagas with a compensation that failed",
+    ),
+    ("interrupted", Unit::Count, "sagas lost in a crash"),
+    (
+        "compensation_failures",
+        Unit::Count,
+        "compensating calls that failed",
+    ),
+    ("p50", Unit::Ms, "median duration of ended sagas"),
+    ("p99", Unit::Ms, "99th percentile duration of ended sagas"),
+];
+
+/// Per-tracked-endpoint metrics (`SERVICE.ENDPOINT.METRIC`): (suffix,
+/// unit, description).
+pub const EXECUTION_METRICS: &[(&str, Unit, &str)] = &[
+    (
+        "logical_calls",
+        Unit::Count,
+        "calls or events, with all their attempts",
+    ),
+    ("executions", Unit::Count, "successful executions"),
+    (
+        "duplicates",
+        Unit::Count,
+        "executions beyond one per logical call",
+    ),
+    (
+        "deduplicated",
+        Unit::Count,
+        "repeats an idempotency key absorbed",
+    ),
+];
+
+/// The prefix of the topic and subscription metrics.
+pub const TOPIC: &str = "topic";
+/// The prefix of the saga metrics.
+pub const SAGA: &str = "saga";
+
+/// The messaging, saga and execution subjects of a run or a model, in
+/// the order their metrics are laid out: each as its metric prefix.
+#[derive(Debug, Default)]
+struct Extra {
+    /// `topic.TOPIC`, each followed by its subscriptions'
+    /// `topic.TOPIC.SERVICE`.
+    topics: Vec<(String, Vec<String>)>,
+    /// `DATA@HOLDER`.
+    copies: Vec<String>,
+    /// `saga.SERVICE.ENDPOINT`.
+    sagas: Vec<String>,
+    /// `SERVICE.ENDPOINT`.
+    executions: Vec<String>,
+}
+
+impl Extra {
+    fn of_model(model: &Model) -> Extra {
+        let m = &model.messaging;
+        let service = |id: crate::model::ServiceId| model.services[id as usize].name.as_str();
+        Extra {
+            topics: m
+                .topics
+                .iter()
+                .map(|t| {
+                    let subs = t
+                        .subscriptions
+                        .iter()
+                        .map(|&i| service(m.subscriptions[i as usize].service).to_string())
+                        .collect();
+                    (t.name.clone(), subs)
+                })
+                .collect(),
+            copies: m
+                .copies
+                .iter()
+                .map(|c| format!("{}@{}", m.data[c.data as usize].name, service(c.holder)))
+                .collect(),
+            sagas: model
+                .endpoints
+                .iter()
+                .filter(|e| e.saga.is_some())
+                .map(|e| e.name.clone())
+                .collect(),
+            executions: model
+                .endpoints
+                .iter()
+                .filter(|e| e.tracked)
+                .map(|e| e.name.clone())
+                .collect(),
+        }
+    }
+
+    fn of_summary(s: &Summary) -> Extra {
+        let m = s.messaging.as_ref();
+        Extra {
+            topics: m
+                .map(|m| {
+                    m.topics
+                        .iter()
+                        .map(|(n, t)| (n.clone(), t.subscriptions.keys().cloned().collect()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            copies: m
+                .map(|m| m.copies.keys().cloned().collect())
+                .unwrap_or_default(),
+            sagas: s.sagas.keys().cloned().collect(),
+            executions: s.executions.keys().cloned().collect(),
+        }
+    }
+}
+
 fn layout<'a>(
     workloads: impl Iterator<Item = &'a str>,
     services: impl Iterator<Item = &'a str>,
     priced: bool,
+    extra: &Extra,
 ) -> Vec<MetricDef> {
     let mut defs = Vec::new();
     let mut add = |prefix: &str, table: &[(&str, Unit, &str)]| {
@@ -190,6 +431,21 @@ fn layout<'a>(
     if priced {
         add(COST, COST_METRICS);
     }
+    for (topic, subs) in &extra.topics {
+        add(&format!("{TOPIC}.{topic}"), TOPIC_METRICS);
+        for sub in subs {
+            add(&format!("{TOPIC}.{topic}.{sub}"), SUBSCRIPTION_METRICS);
+        }
+    }
+    for c in &extra.copies {
+        add(c, COPY_METRICS);
+    }
+    for g in &extra.sagas {
+        add(&format!("{SAGA}.{g}"), SAGA_METRICS);
+    }
+    for e in &extra.executions {
+        add(e, EXECUTION_METRICS);
+    }
     defs
 }
 
@@ -199,6 +455,7 @@ pub fn catalog(model: &Model) -> Vec<MetricDef> {
         model.workloads.iter().map(|w| w.name.as_str()),
         model.services.iter().map(|s| s.name.as_str()),
         model.cost.on(),
+        &Extra::of_model(model),
     )
 }
 
@@ -210,6 +467,7 @@ pub fn values(summary: &Summary) -> Vec<(MetricDef, Option<f64>)> {
         summary.workloads.keys().map(String::as_str),
         summary.services.keys().map(String::as_str),
         summary.cost.is_some(),
+        &Extra::of_summary(summary),
     );
     let mut out = Vec::with_capacity(defs.len());
     let mut it = defs.into_iter();
@@ -252,6 +510,87 @@ pub fn values(summary: &Summary) -> Vec<(MetricDef, Option<f64>)> {
         debug_assert_eq!(vals.len(), COST_METRICS.len());
         out.extend(vals.into_iter().map(|v| (it.next().expect("laid out"), v)));
     }
+    let mut push = |vals: &[Option<f64>]| {
+        out.extend(vals.iter().map(|v| (it.next().expect("laid out"), *v)));
+    };
+    let count = |n: u64| Some(n as f64);
+    if let Some(m) = &summary.messaging {
+        for t in m.topics.values() {
+            let subs = || t.subscriptions.values();
+            let sum =
+                |f: fn(&super::messaging::SubscriptionSummary) -> u64| count(subs().map(f).sum());
+            let vals = [
+                count(t.published),
+                count(t.stored),
+                count(t.lost),
+                count(t.in_outbox),
+                sum(|r| r.delivered),
+                sum(|r| r.redelivered),
+                sum(|r| r.dead_lettered),
+                sum(|r| r.dropped),
+                sum(|r| r.pending),
+                count(subs().map(|r| r.max_lag).max().unwrap_or(0)),
+            ];
+            debug_assert_eq!(vals.len(), TOPIC_METRICS.len());
+            push(&vals);
+            for r in subs() {
+                let l = r.delivery_latency_ms.as_ref();
+                let vals = [
+                    count(r.delivered),
+                    count(r.redelivered),
+                    count(r.dead_lettered),
+                    count(r.dropped),
+                    count(r.pending),
+                    count(r.max_lag),
+                    Some(r.mean_lag),
+                    l.map(|l| l.p50),
+                    l.map(|l| l.p99),
+                ];
+                debug_assert_eq!(vals.len(), SUBSCRIPTION_METRICS.len());
+                push(&vals);
+            }
+        }
+        for c in m.copies.values() {
+            let (p, w) = (&c.all, c.all.window_ms.as_ref());
+            let vals = [
+                count(p.writes),
+                count(p.unconverged),
+                w.map(|w| w.mean),
+                w.map(|w| w.p50),
+                w.map(|w| w.p99),
+                w.map(|w| w.max),
+                count(p.stale_reads),
+                p.stale_read_rate,
+            ];
+            debug_assert_eq!(vals.len(), COPY_METRICS.len());
+            push(&vals);
+        }
+    }
+    for g in summary.sagas.values() {
+        let d = g.duration_ms.as_ref();
+        let vals = [
+            count(g.started),
+            count(g.completed),
+            count(g.compensated),
+            count(g.inconsistent),
+            count(g.interrupted),
+            count(g.compensation_failures),
+            d.map(|d| d.p50),
+            d.map(|d| d.p99),
+        ];
+        debug_assert_eq!(vals.len(), SAGA_METRICS.len());
+        push(&vals);
+    }
+    for e in summary.executions.values() {
+        let vals = [
+            count(e.logical_calls),
+            count(e.executions),
+            count(e.duplicates),
+            count(e.deduplicated),
+        ];
+        debug_assert_eq!(vals.len(), EXECUTION_METRICS.len());
+        push(&vals);
+    }
     out
 }
 
@@ -282,18 +621,40 @@ pub fn find<'a>(defs: &'a [MetricDef], name: &str) -> Result<(usize, &'a MetricD
         } else {
             ""
         };
+        let what = if prefix.starts_with("topic.") {
+            "topic or subscription"
+        } else if prefix.contains('@') {
+            "data copy"
+        } else if prefix.starts_with("saga.") {
+            "saga endpoint"
+        } else if prefix.contains('.') {
+            "tracked endpoint"
+        } else {
+            "workload or service"
+        };
         return Err(format!(
-            "`{name}`: there is no workload or service `{prefix}`{cost_hint}; the scenario has: {}",
+            "`{name}`: there is no {what} `{prefix}`{cost_hint}; the scenario has: {}",
             prefixes.join(", ")
         ));
     }
-    let wanted = if prefix == COST && defs.iter().any(|d| d.name == format!("{COST}.total")) {
-        list(COST_METRICS)
-    } else if defs.iter().any(|d| d.name == format!("{prefix}.p99")) {
-        list(WORKLOAD_METRICS)
-    } else {
-        list(SERVICE_METRICS)
+    // The kind of subject `prefix` is: the table all of whose metrics it
+    // has (service metrics when none fits).
+    let has_all = |t: &[(&str, Unit, &str)]| {
+        t.iter()
+            .all(|(m, _, _)| defs.iter().any(|d| d.name == format!("{prefix}.{m}")))
     };
+    let wanted = [
+        COST_METRICS,
+        WORKLOAD_METRICS,
+        TOPIC_METRICS,
+        SUBSCRIPTION_METRICS,
+        COPY_METRICS,
+        SAGA_METRICS,
+        EXECUTION_METRICS,
+    ]
+    .into_iter()
+    .find(|t| has_all(t))
+    .map_or_else(|| list(SERVICE_METRICS), list);
     Err(format!(
         "`{name}`: `{prefix}` has no metric `{metric}`; it has: {wanted}"
     ))
@@ -359,6 +720,240 @@ mod tests {
         assert!(e.contains("utilization"), "{e}");
         let e = find(&defs, "p99").unwrap_err();
         assert!(e.contains("WORKLOAD.METRIC"), "{e}");
+    }
+
+    /// A model with a topic of two subscriptions, a data copy, a saga
+    /// endpoint and a tracked endpoint (set by hand, as the scenario
+    /// would), and a summary of a run of it with their results.
+    fn messaging_model_and_summary() -> (Model, Summary) {
+        use crate::metrics::latency::LatencySummary;
+        use crate::metrics::messaging::*;
+        use crate::metrics::saga::*;
+        use crate::model::messaging::{Copy, Data, Saga, Subscription, Topic};
+        use indexmap::IndexMap;
+        let mut model = crate::scenario::test_model(
+            r#"
+            [simulation]
+            duration = "2s"
+            [services.user.endpoints.update]
+            work = { dist = "constant", value = "1ms" }
+            [services.order.endpoints.create]
+            work = { dist = "constant", value = "1ms" }
+            [services.order.endpoints.on_user]
+            work = { dist = "constant", value = "1ms" }
+            [services.search.endpoints.index]
+            work = { dist = "constant", value = "1ms" }
+            [services.payment.endpoints.charge]
+            work = { dist = "constant", value = "1ms" }
+            [[workloads]]
+            name = "updates"
+            target = "user.update"
+            arrival = { process = "poisson", rate = 20 }
+        "#,
+        );
+        let id = |m: &Model, s: &str| m.services.iter().position(|x| x.name == s).unwrap() as u32;
+        let (order, search) = (id(&model, "order"), id(&model, "search"));
+        let sub = |service| Subscription {
+            service,
+            topic: 0,
+            handler: 0,
+            concurrency: 1,
+            queue_capacity: None,
+            max_attempts: 5,
+            ack_timeout: 1,
+            redelivery_delay: 1,
+        };
+        let msg = &mut model.messaging;
+        msg.subscriptions = vec![sub(order), sub(search)];
+        msg.topics = vec![Topic {
+            name: "user-updated".into(),
+            broker: 0,
+            endpoint: 0,
+            subscriptions: vec![0, 1],
+            data: Some(0),
+        }];
+        msg.data = vec![Data {
+            name: "user-email".into(),
+            owner: 0,
+            topic: 0,
+            keys: 10,
+            copies: vec![0],
+        }];
+        msg.copies = vec![Copy {
+            data: 0,
+            holder: order,
+            subscription: 0,
+        }];
+        for e in &mut model.endpoints {
+            if e.name == "order.create" {
+                e.saga = Some(Saga {
+                    compensations: vec![None; e.steps.len()],
+                });
+            }
+            if e.name == "payment.charge" || e.name == "order.on_user" {
+                e.tracked = true;
+            }
+        }
+        let mut summary = crate::simulation::run(&model).unwrap().summary;
+        let lat = |p99: f64| {
+            Some(LatencySummary {
+                mean: p99 / 4.0,
+                p50: p99 / 5.0,
+                p90: p99 / 2.0,
+                p99,
+                p999: p99,
+                max: p99,
+            })
+        };
+        let subscription = |delivered, max_lag, p99| SubscriptionSummary {
+            handler: "h".into(),
+            delivered,
+            deliveries: delivered + 1,
+            redelivered: 1,
+            dead_lettered: 2,
+            dropped: 0,
+            pending: 3,
+            max_lag,
+            mean_lag: 0.5,
+            delivery_latency_ms: lat(p99),
+        };
+        let mut subscriptions = IndexMap::new();
+        subscriptions.insert("order".to_string(), subscription(90, 7, 40.0));
+        subscriptions.insert("search".to_string(), subscription(95, 4, 8.0));
+        let mut topics = IndexMap::new();
+        topics.insert(
+            "user-updated".to_string(),
+            TopicSummary {
+                broker: "events".into(),
+                published: 100,
+                stored: 98,
+                lost: 2,
+                in_outbox: 0,
+                unacked: 0,
+                subscriptions,
+            },
+        );
+        let period = ConsistencyPeriod {
+            writes: 100,
+            converged: 97,
+            unconverged: 3,
+            window_ms: lat(120.0),
+            reads: 50,
+            stale_reads: 2,
+            stale_read_rate: Some(0.04),
+        };
+        let mut copies = IndexMap::new();
+        copies.insert(
+            "user-email@order".to_string(),
+            CopySummary {
+                data: "user-email".into(),
+                owner: "user".into(),
+                holder: "order".into(),
+                topic: "user-updated".into(),
+                keys: 10,
+                all: period,
+                outside_faults: None,
+                during_faults: None,
+                stale_keys_at_end: 1,
+            },
+        );
+        summary.messaging = Some(MessagingSummary { topics, copies });
+        summary.sagas.insert(
+            "order.create".into(),
+            SagaSummary {
+                started: 10,
+                completed: 7,
+                compensated: 2,
+                inconsistent: 1,
+                interrupted: 0,
+                in_flight: 0,
+                compensations: 3,
+                compensation_failures: 1,
+                duration_ms: lat(30.0),
+                completed_ms: lat(20.0),
+                compensated_ms: lat(30.0),
+            },
+        );
+        for (name, duplicates) in [("order.on_user", 0), ("payment.charge", 4)] {
+            summary.executions.insert(
+                name.into(),
+                ExecutionSummary {
+                    idempotent: duplicates == 0,
+                    logical_calls: 50,
+                    executions: 50 + duplicates,
+                    duplicates,
+                    deduplicated: 0,
+                },
+            );
+        }
+        (model, summary)
+    }
+
+    #[test]
+    fn messaging_saga_and_execution_metrics_follow_the_model() {
+        let (model, summary) = messaging_model_and_summary();
+        let defs = catalog(&model);
+        let vals = values(&summary);
+        let names: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(
+            names,
+            vals.iter()
+                .map(|(d, _)| d.name.as_str())
+                .collect::<Vec<_>>()
+        );
+        let unique: std::collections::BTreeSet<&str> = names.iter().copied().collect();
+        assert_eq!(unique.len(), names.len(), "names are unique");
+        let value = |name: &str| {
+            let (i, _) = find(&defs, name).unwrap_or_else(|e| panic!("{e}"));
+            vals[i].1
+        };
+        // Topic counts sum the subscriptions; max_lag is the largest.
+        assert_eq!(value("topic.user-updated.published"), Some(100.0));
+        assert_eq!(value("topic.user-updated.lost"), Some(2.0));
+        assert_eq!(value("topic.user-updated.delivered"), Some(185.0));
+        assert_eq!(value("topic.user-updated.dead_lettered"), Some(4.0));
+        assert_eq!(value("topic.user-updated.max_lag"), Some(7.0));
+        assert_eq!(value("topic.user-updated.search.delivered"), Some(95.0));
+        assert_eq!(value("topic.user-updated.order.delivery_p99"), Some(40.0));
+        assert_eq!(value("user-email@order.window_p99"), Some(120.0));
+        assert_eq!(value("user-email@order.stale_rate"), Some(0.04));
+        assert_eq!(value("user-email@order.unconverged"), Some(3.0));
+        assert_eq!(value("saga.order.create.inconsistent"), Some(1.0));
+        assert_eq!(value("saga.order.create.p99"), Some(30.0));
+        assert_eq!(value("payment.charge.duplicates"), Some(4.0));
+        assert_eq!(value("order.on_user.duplicates"), Some(0.0));
+        // Units: thresholds read as written.
+        let unit = |n: &str| find(&defs, n).unwrap().1.unit;
+        assert_eq!(unit("user-email@order.stale_rate"), Unit::Fraction);
+        assert_eq!(unit("user-email@order.window_p99"), Unit::Ms);
+        assert_eq!(unit("topic.user-updated.order.mean_lag"), Unit::Number);
+        // Thresholds on them parse, limits in the metric's unit.
+        for (text, limit) in [
+            ("topic.user-updated.lost < 5", 5.0),
+            ("topic.user-updated.order.delivery_p99 < 1s", 1000.0),
+            ("user-email@order.stale_rate <= 5%", 0.05),
+            ("saga.order.create.inconsistent == 0", 0.0),
+            ("payment.charge.duplicates == 0", 0.0),
+        ] {
+            let e = crate::assertion::parse::parse(text, &defs).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(e.limit, limit, "{text}");
+        }
+        // Unknown names say what kind of thing is missing and what exists.
+        let e = find(&defs, "topic.nope.lost").unwrap_err();
+        assert!(e.contains("no topic or subscription `topic.nope`"), "{e}");
+        let e = find(&defs, "user-email@search.stale_rate").unwrap_err();
+        assert!(e.contains("no data copy"), "{e}");
+        let e = find(&defs, "payment.charge.dupes").unwrap_err();
+        assert!(e.contains("logical_calls, executions, duplicates"), "{e}");
+        let e = find(&defs, "saga.order.create.done").unwrap_err();
+        assert!(e.contains("started, completed, compensated"), "{e}");
+        let e = find(&defs, "topic.user-updated.order.lag").unwrap_err();
+        assert!(e.contains("delivery_p99"), "{e}");
+        // A model without any of it lists none of it.
+        let plain = crate::scenario::test_model(TOML);
+        assert!(catalog(&plain)
+            .iter()
+            .all(|d| !d.name.starts_with("topic.") && !d.name.contains('@')));
     }
 
     #[test]

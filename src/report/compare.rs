@@ -89,6 +89,15 @@ pub enum Scope {
     Service,
     /// The run as a whole (subject `""`).
     Overall,
+    /// A topic, by name (counts summed over its subscriptions).
+    Topic,
+    /// A data copy, `DATA@HOLDER`.
+    Copy,
+    /// A saga endpoint, `service.endpoint`.
+    Saga,
+    /// A tracked endpoint (executions per logical call),
+    /// `service.endpoint`.
+    Endpoint,
 }
 
 impl Scope {
@@ -98,6 +107,10 @@ impl Scope {
             Scope::Workload => "workload",
             Scope::Service => "service",
             Scope::Overall => "overall",
+            Scope::Topic => "topic",
+            Scope::Copy => "copy",
+            Scope::Saga => "saga",
+            Scope::Endpoint => "endpoint",
         }
     }
 }
@@ -271,6 +284,164 @@ pub const OVERALL_METRICS: &[Metric] = &[
     },
 ];
 
+fn topic<'a>(s: &'a Summary, t: &str) -> Option<&'a crate::metrics::messaging::TopicSummary> {
+    s.messaging.as_ref()?.topics.get(t)
+}
+
+/// `f` summed over topic `t`'s subscriptions.
+fn delivery(
+    s: &Summary,
+    t: &str,
+    f: fn(&crate::metrics::messaging::SubscriptionSummary) -> u64,
+) -> Option<f64> {
+    Some(topic(s, t)?.subscriptions.values().map(f).sum::<u64>() as f64)
+}
+
+/// The per-topic rows (with brokers): what a publisher's outbox or a
+/// consumer's retries change.
+pub const TOPIC_METRICS: &[Metric] = &[
+    Metric {
+        name: "published",
+        unit: Unit::Count,
+        better: Better::Neutral,
+        get: |s, t| topic(s, t).map(|x| x.published as f64),
+    },
+    Metric {
+        name: "lost",
+        unit: Unit::Count,
+        better: Better::Lower,
+        get: |s, t| topic(s, t).map(|x| x.lost as f64),
+    },
+    Metric {
+        name: "in outbox",
+        unit: Unit::Count,
+        better: Better::Neutral,
+        get: |s, t| topic(s, t).map(|x| x.in_outbox as f64),
+    },
+    Metric {
+        name: "delivered",
+        unit: Unit::Count,
+        better: Better::Higher,
+        get: |s, t| delivery(s, t, |r| r.delivered),
+    },
+    Metric {
+        name: "redelivered",
+        unit: Unit::Count,
+        better: Better::Lower,
+        get: |s, t| delivery(s, t, |r| r.redelivered),
+    },
+    Metric {
+        name: "dead-lettered",
+        unit: Unit::Count,
+        better: Better::Lower,
+        get: |s, t| delivery(s, t, |r| r.dead_lettered),
+    },
+    Metric {
+        name: "max lag",
+        unit: Unit::Count,
+        better: Better::Lower,
+        get: |s, t| {
+            let x = topic(s, t)?;
+            Some(
+                x.subscriptions
+                    .values()
+                    .map(|r| r.max_lag)
+                    .max()
+                    .unwrap_or(0) as f64,
+            )
+        },
+    },
+];
+
+fn copy<'a>(s: &'a Summary, c: &str) -> Option<&'a crate::metrics::messaging::ConsistencyPeriod> {
+    Some(&s.messaging.as_ref()?.copies.get(c)?.all)
+}
+
+/// The per-copy rows (with `[data]`): how stale the copy was.
+pub const COPY_METRICS: &[Metric] = &[
+    Metric {
+        name: "unconverged",
+        unit: Unit::Count,
+        better: Better::Lower,
+        get: |s, c| copy(s, c).map(|p| p.unconverged as f64),
+    },
+    Metric {
+        name: "window p50",
+        unit: Unit::Ms,
+        better: Better::Lower,
+        get: |s, c| copy(s, c)?.window_ms.as_ref().map(|l| l.p50),
+    },
+    Metric {
+        name: "window p99",
+        unit: Unit::Ms,
+        better: Better::Lower,
+        get: |s, c| copy(s, c)?.window_ms.as_ref().map(|l| l.p99),
+    },
+    Metric {
+        name: "stale reads",
+        unit: Unit::Fraction,
+        better: Better::Lower,
+        get: |s, c| copy(s, c)?.stale_read_rate,
+    },
+];
+
+/// The per-saga-endpoint rows: how its sagas ended.
+pub const SAGA_METRICS: &[Metric] = &[
+    Metric {
+        name: "started",
+        unit: Unit::Count,
+        better: Better::Neutral,
+        get: |s, g| s.sagas.get(g).map(|x| x.started as f64),
+    },
+    Metric {
+        name: "completed",
+        unit: Unit::Count,
+        better: Better::Higher,
+        get: |s, g| s.sagas.get(g).map(|x| x.completed as f64),
+    },
+    Metric {
+        name: "compensated",
+        unit: Unit::Count,
+        better: Better::Neutral,
+        get: |s, g| s.sagas.get(g).map(|x| x.compensated as f64),
+    },
+    Metric {
+        name: "inconsistent",
+        unit: Unit::Count,
+        better: Better::Lower,
+        get: |s, g| s.sagas.get(g).map(|x| x.inconsistent as f64),
+    },
+    Metric {
+        name: "p99",
+        unit: Unit::Ms,
+        better: Better::Lower,
+        get: |s, g| s.sagas.get(g)?.duration_ms.as_ref().map(|l| l.p99),
+    },
+];
+
+/// The per-tracked-endpoint rows: duplicate side effects, and what
+/// idempotency keys absorbed.
+pub const EXECUTION_METRICS: &[Metric] = &[
+    Metric {
+        name: "logical calls",
+        unit: Unit::Count,
+        better: Better::Neutral,
+        get: |s, e| s.executions.get(e).map(|x| x.logical_calls as f64),
+    },
+    Metric {
+        name: "duplicates",
+        unit: Unit::Count,
+        better: Better::Lower,
+        get: |s, e| s.executions.get(e).map(|x| x.duplicates as f64),
+    },
+    Metric {
+        name: "deduplicated",
+        unit: Unit::Count,
+        better: Better::Neutral,
+        get: |s, e| s.executions.get(e).map(|x| x.deduplicated as f64),
+    },
+];
+
 /// One compared variant: what ran and what it produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VariantResult {
@@ -437,6 +608,34 @@ pub fn compare(variants: Vec<VariantResult>) -> Comparison {
         Scope::Service,
         &services,
         SERVICE_METRICS,
+    ));
+    // Messaging, copies, sagas and executions only when some variant has
+    // them, so other comparisons read as before.
+    let subjects = |f: fn(&Summary) -> Vec<String>| -> IndexSet<String> {
+        variants.iter().flat_map(|v| f(&v.summary)).collect()
+    };
+    let topics = subjects(|s| {
+        s.messaging
+            .iter()
+            .flat_map(|m| m.topics.keys().cloned())
+            .collect()
+    });
+    let copies = subjects(|s| {
+        s.messaging
+            .iter()
+            .flat_map(|m| m.copies.keys().cloned())
+            .collect()
+    });
+    let sagas = subjects(|s| s.sagas.keys().cloned().collect());
+    let endpoints = subjects(|s| s.executions.keys().cloned().collect());
+    rows.extend(rows_for(&variants, Scope::Topic, &topics, TOPIC_METRICS));
+    rows.extend(rows_for(&variants, Scope::Copy, &copies, COPY_METRICS));
+    rows.extend(rows_for(&variants, Scope::Saga, &sagas, SAGA_METRICS));
+    rows.extend(rows_for(
+        &variants,
+        Scope::Endpoint,
+        &endpoints,
+        EXECUTION_METRICS,
     ));
     rows.extend(rows_for(
         &variants,
@@ -606,13 +805,22 @@ pub enum Section<'a> {
     },
     /// Every service's rows.
     Services,
+    /// Every topic's, copy's, saga endpoint's or tracked endpoint's
+    /// rows: the heading, and the name of the subject column.
+    Group {
+        /// The heading (`topics`).
+        title: &'static str,
+        /// The subject column's name (`topic`).
+        subject: &'static str,
+    },
     /// The whole-run rows.
     Overall,
 }
 
 /// The rows as the tables show them (text and HTML alike): per workload
-/// in order of first appearance, then the services, then the whole run;
-/// groups without rows are left out.
+/// in order of first appearance, then the services, the topics, data
+/// copies, sagas and tracked endpoints, then the whole run; groups
+/// without rows are left out.
 pub fn sections(c: &Comparison) -> Vec<(Section<'_>, Vec<&Row>)> {
     let of = |scope: Scope, subject: Option<&str>| -> Vec<&Row> {
         c.rows
@@ -638,8 +846,13 @@ pub fn sections(c: &Comparison) -> Vec<(Section<'_>, Vec<&Row>)> {
             )
         })
         .collect();
+    let group = |title, subject| Section::Group { title, subject };
     for (section, scope) in [
         (Section::Services, Scope::Service),
+        (group("topics", "topic"), Scope::Topic),
+        (group("data copies", "copy"), Scope::Copy),
+        (group("sagas", "saga"), Scope::Saga),
+        (group("executions", "endpoint"), Scope::Endpoint),
         (Section::Overall, Scope::Overall),
     ] {
         let rows = of(scope, None);
@@ -671,6 +884,11 @@ pub fn comparison_tables(c: &Comparison) -> String {
             Section::Services => {
                 out.push_str("services\n");
                 out.push_str(&rows_table(c, &rows, Some("service")));
+                out.push_str("\n\n");
+            }
+            Section::Group { title, subject } => {
+                out.push_str(&format!("{title}\n"));
+                out.push_str(&rows_table(c, &rows, Some(subject)));
                 out.push_str("\n\n");
             }
             Section::Overall => {

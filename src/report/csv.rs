@@ -1,5 +1,6 @@
 //! CSV files: one row per workload, per service, and per window.
 
+use crate::metrics::messaging::{ConsistencyPeriod, CopySummary};
 use crate::metrics::{BlastRow, Summary, TimeSeries};
 use crate::world::outcome::Cause;
 
@@ -285,8 +286,9 @@ pub(super) fn blast_fields(s: &Summary, wl: &str, b: &BlastRow) -> [String; 15] 
 
 /// `timeseries.csv`: long format, one row per window and workload
 /// (`kind = workload`) or service (`kind = service`; `requests` are the
-/// calls it received, retries included); columns that do not apply to a
-/// kind are empty.
+/// calls it received, retries included), and with the features that add
+/// them per discovery pair, subscription or data copy; columns that do
+/// not apply to a kind are empty.
 pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
     let mut w = Writer::from_writer(Vec::new());
     // Discovery's columns and rows only when the run used discovery, so
@@ -331,7 +333,22 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
     if cost {
         header.push("cost");
     }
+    // Messaging's columns and rows only when the run has subscriptions
+    // or data copies (`kind = subscription`, name `TOPIC->SERVICE`;
+    // `kind = copy`, name `DATA@HOLDER`).
+    if !t.subscriptions.is_empty() {
+        header.extend(SUBSCRIPTION_COLUMNS);
+    }
+    if !t.copies.is_empty() {
+        header.extend(COPY_COLUMNS);
+    }
     w.write_record(&header)?;
+    let at = |name: &str| {
+        header
+            .iter()
+            .position(|c| *c == name)
+            .expect("a column of the header")
+    };
     let width = header.len();
     // Each window's rows stand together: workloads, services, then
     // discovery pairs (every list is in window order; the sort is stable).
@@ -404,12 +421,70 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
         row.resize(width, String::new());
         rows.push((r.start_s, 2, row));
     }
+    for r in &t.subscriptions {
+        let mut row = vec![String::new(); width];
+        row[0] = r.start_s.to_string();
+        row[1] = r.end_s.to_string();
+        row[2] = "subscription".into();
+        row[3] = format!("{}->{}", r.topic, r.subscriber);
+        for (col, v) in SUBSCRIPTION_COLUMNS.iter().zip([
+            r.published,
+            r.delivered,
+            r.redelivered,
+            r.dead_lettered,
+            r.lag,
+            r.max_lag,
+        ]) {
+            row[at(col)] = v.to_string();
+        }
+        rows.push((r.start_s, 3, row));
+    }
+    for r in &t.copies {
+        let mut row = vec![String::new(); width];
+        row[0] = r.start_s.to_string();
+        row[1] = r.end_s.to_string();
+        row[2] = "copy".into();
+        row[3] = r.copy.clone();
+        for (col, v) in COPY_COLUMNS.iter().zip([
+            r.converged.to_string(),
+            opt(r.window_p50_ms),
+            opt(r.window_p99_ms),
+            opt(r.window_max_ms),
+            r.reads.to_string(),
+            r.stale_reads.to_string(),
+        ]) {
+            row[at(col)] = v;
+        }
+        rows.push((r.start_s, 4, row));
+    }
     rows.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
     for (_, _, row) in rows {
         w.write_record(&row)?;
     }
     finish(w)
 }
+
+/// The columns of `kind = subscription` rows in `timeseries.csv` (see
+/// [`crate::metrics::messaging::SubscriptionWindow`]).
+pub(super) const SUBSCRIPTION_COLUMNS: [&str; 6] = [
+    "published",
+    "delivered",
+    "redelivered",
+    "dead_lettered",
+    "lag",
+    "max_lag",
+];
+
+/// The columns of `kind = copy` rows in `timeseries.csv` (see
+/// [`crate::metrics::messaging::CopyWindow`]).
+pub(super) const COPY_COLUMNS: [&str; 6] = [
+    "converged",
+    "window_p50_ms",
+    "window_p99_ms",
+    "window_max_ms",
+    "reads",
+    "stale_reads",
+];
 
 /// `discovery.csv`: a row per caller/callee pair with discovery (only
 /// the header when the scenario uses none).
@@ -459,4 +534,257 @@ pub fn discovery_csv(s: &Summary) -> Result<Vec<u8>> {
         }
     }
     finish(w)
+}
+
+/// A copy's periods as its table and `copies.csv` list them: the whole
+/// measured period, then outside and during faults when the run had any.
+pub(super) fn copy_periods(c: &CopySummary) -> Vec<(&'static str, &ConsistencyPeriod)> {
+    let mut out = vec![("all", &c.all)];
+    if let Some(p) = &c.outside_faults {
+        out.push(("outside_faults", p));
+    }
+    if let Some(p) = &c.during_faults {
+        out.push(("during_faults", p));
+    }
+    out
+}
+
+/// `topics.csv`: a row per topic (what its publishers sent and what
+/// became of it); `None` without brokers (no file is written).
+pub fn topics_csv(s: &Summary) -> Option<Result<Vec<u8>>> {
+    let m = s.messaging.as_ref()?;
+    let write = || -> Result<Vec<u8>> {
+        let mut w = Writer::from_writer(Vec::new());
+        w.write_record([
+            "topic",
+            "broker",
+            "published",
+            "stored",
+            "lost",
+            "in_outbox",
+            "unacked",
+            "subscriptions",
+        ])?;
+        for (name, t) in &m.topics {
+            w.write_record([
+                name.clone(),
+                t.broker.clone(),
+                t.published.to_string(),
+                t.stored.to_string(),
+                t.lost.to_string(),
+                t.in_outbox.to_string(),
+                t.unacked.to_string(),
+                t.subscriptions.len().to_string(),
+            ])?;
+        }
+        finish(w)
+    };
+    Some(write())
+}
+
+/// `subscriptions.csv`: a row per subscription (`TOPIC->SERVICE`) with
+/// its delivery counts, lag and end-to-end delivery latency; `None`
+/// without brokers.
+pub fn subscriptions_csv(s: &Summary) -> Option<Result<Vec<u8>>> {
+    let m = s.messaging.as_ref()?;
+    let write = || -> Result<Vec<u8>> {
+        let mut w = Writer::from_writer(Vec::new());
+        w.write_record([
+            "subscription",
+            "topic",
+            "subscriber",
+            "handler",
+            "delivered",
+            "deliveries",
+            "redelivered",
+            "dead_lettered",
+            "dropped",
+            "pending",
+            "max_lag",
+            "mean_lag",
+            "latency_mean_ms",
+            "latency_p50_ms",
+            "latency_p90_ms",
+            "latency_p99_ms",
+            "latency_p999_ms",
+            "latency_max_ms",
+        ])?;
+        for (topic, t) in &m.topics {
+            for (sub, r) in &t.subscriptions {
+                let l = r.delivery_latency_ms.as_ref();
+                w.write_record([
+                    format!("{topic}->{sub}"),
+                    topic.clone(),
+                    sub.clone(),
+                    r.handler.clone(),
+                    r.delivered.to_string(),
+                    r.deliveries.to_string(),
+                    r.redelivered.to_string(),
+                    r.dead_lettered.to_string(),
+                    r.dropped.to_string(),
+                    r.pending.to_string(),
+                    r.max_lag.to_string(),
+                    r.mean_lag.to_string(),
+                    opt(l.map(|l| l.mean)),
+                    opt(l.map(|l| l.p50)),
+                    opt(l.map(|l| l.p90)),
+                    opt(l.map(|l| l.p99)),
+                    opt(l.map(|l| l.p999)),
+                    opt(l.map(|l| l.max)),
+                ])?;
+            }
+        }
+        finish(w)
+    };
+    Some(write())
+}
+
+/// `copies.csv`: a row per data copy (`DATA@HOLDER`) and period (`all`,
+/// and with faults `outside_faults` and `during_faults`): writes, how
+/// many the copy caught up with, the inconsistency window and stale
+/// reads; `None` without data copies.
+pub fn copies_csv(s: &Summary) -> Option<Result<Vec<u8>>> {
+    let m = s.messaging.as_ref().filter(|m| !m.copies.is_empty())?;
+    let write = || -> Result<Vec<u8>> {
+        let mut w = Writer::from_writer(Vec::new());
+        w.write_record([
+            "copy",
+            "data",
+            "owner",
+            "holder",
+            "topic",
+            "keys",
+            "period",
+            "writes",
+            "converged",
+            "unconverged",
+            "window_mean_ms",
+            "window_p50_ms",
+            "window_p90_ms",
+            "window_p99_ms",
+            "window_p999_ms",
+            "window_max_ms",
+            "reads",
+            "stale_reads",
+            "stale_read_rate",
+            "stale_keys_at_end",
+        ])?;
+        for (name, c) in &m.copies {
+            for (period, p) in copy_periods(c) {
+                let l = p.window_ms.as_ref();
+                w.write_record([
+                    name.clone(),
+                    c.data.clone(),
+                    c.owner.clone(),
+                    c.holder.clone(),
+                    c.topic.clone(),
+                    c.keys.to_string(),
+                    period.to_string(),
+                    p.writes.to_string(),
+                    p.converged.to_string(),
+                    p.unconverged.to_string(),
+                    opt(l.map(|l| l.mean)),
+                    opt(l.map(|l| l.p50)),
+                    opt(l.map(|l| l.p90)),
+                    opt(l.map(|l| l.p99)),
+                    opt(l.map(|l| l.p999)),
+                    opt(l.map(|l| l.max)),
+                    p.reads.to_string(),
+                    p.stale_reads.to_string(),
+                    opt(p.stale_read_rate),
+                    c.stale_keys_at_end.to_string(),
+                ])?;
+            }
+        }
+        finish(w)
+    };
+    Some(write())
+}
+
+/// `sagas.csv`: a row per saga endpoint: how its sagas ended, the
+/// compensating calls, and durations (all ended, completed, compensated);
+/// `None` without sagas.
+pub fn sagas_csv(s: &Summary) -> Option<Result<Vec<u8>>> {
+    if s.sagas.is_empty() {
+        return None;
+    }
+    let write = || -> Result<Vec<u8>> {
+        let mut w = Writer::from_writer(Vec::new());
+        let mut header: Vec<String> = [
+            "saga",
+            "started",
+            "completed",
+            "compensated",
+            "inconsistent",
+            "interrupted",
+            "in_flight",
+            "compensations",
+            "compensation_failures",
+        ]
+        .map(String::from)
+        .to_vec();
+        for d in ["duration", "completed", "compensated"] {
+            for q in ["mean", "p50", "p99", "max"] {
+                header.push(format!("{d}_{q}_ms"));
+            }
+        }
+        w.write_record(&header)?;
+        for (name, g) in &s.sagas {
+            let mut row = vec![
+                name.clone(),
+                g.started.to_string(),
+                g.completed.to_string(),
+                g.compensated.to_string(),
+                g.inconsistent.to_string(),
+                g.interrupted.to_string(),
+                g.in_flight.to_string(),
+                g.compensations.to_string(),
+                g.compensation_failures.to_string(),
+            ];
+            for l in [&g.duration_ms, &g.completed_ms, &g.compensated_ms] {
+                let l = l.as_ref();
+                row.extend([
+                    opt(l.map(|l| l.mean)),
+                    opt(l.map(|l| l.p50)),
+                    opt(l.map(|l| l.p99)),
+                    opt(l.map(|l| l.max)),
+                ]);
+            }
+            w.write_record(&row)?;
+        }
+        finish(w)
+    };
+    Some(write())
+}
+
+/// `executions.csv`: a row per tracked endpoint: logical calls, their
+/// successful executions, duplicates and what idempotency keys absorbed;
+/// `None` when no endpoint is tracked.
+pub fn executions_csv(s: &Summary) -> Option<Result<Vec<u8>>> {
+    if s.executions.is_empty() {
+        return None;
+    }
+    let write = || -> Result<Vec<u8>> {
+        let mut w = Writer::from_writer(Vec::new());
+        w.write_record([
+            "endpoint",
+            "idempotent",
+            "logical_calls",
+            "executions",
+            "duplicates",
+            "deduplicated",
+        ])?;
+        for (name, e) in &s.executions {
+            w.write_record([
+                name.clone(),
+                e.idempotent.to_string(),
+                e.logical_calls.to_string(),
+                e.executions.to_string(),
+                e.duplicates.to_string(),
+                e.deduplicated.to_string(),
+            ])?;
+        }
+        finish(w)
+    };
+    Some(write())
 }

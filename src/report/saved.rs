@@ -9,6 +9,7 @@
 
 use super::{compare::Comparison, csv as csv_out, json};
 use crate::metrics::latency::PercentilePoint;
+use crate::metrics::messaging::{CopyWindow, SubscriptionWindow};
 use crate::metrics::{
     DiscoveryWindow, RunResult, ServiceWindow, Summary, TimeSeries, WorkloadWindow,
 };
@@ -81,6 +82,17 @@ pub fn data_files(run: &SavedRun) -> Result<Vec<(&'static str, Vec<u8>)>> {
     }
     if !s.deploys.is_empty() {
         files.push(("deploys.csv", super::scaling::deploys_csv(s)?));
+    }
+    for (name, bytes) in [
+        ("topics.csv", csv_out::topics_csv(s)),
+        ("subscriptions.csv", csv_out::subscriptions_csv(s)),
+        ("copies.csv", csv_out::copies_csv(s)),
+        ("sagas.csv", csv_out::sagas_csv(s)),
+        ("executions.csv", csv_out::executions_csv(s)),
+    ] {
+        if let Some(bytes) = bytes {
+            files.push((name, bytes?));
+        }
     }
     files.push(("scenario.toml", run.source.clone().into_bytes()));
     let mut meta = serde_json::to_string_pretty(&run.meta)?;
@@ -357,6 +369,11 @@ fn parse_timeseries(bytes: &[u8], summary: &Summary) -> Result<TimeSeries> {
         let known = match kind {
             "workload" => summary.workloads.contains_key(&name),
             "service" => summary.services.contains_key(&name),
+            "subscription" => subscription_of(summary, &name).is_some(),
+            "copy" => summary
+                .messaging
+                .as_ref()
+                .is_some_and(|m| m.copies.contains_key(&name)),
             _ => true,
         };
         if !known {
@@ -410,6 +427,33 @@ fn parse_timeseries(bytes: &[u8], summary: &Summary) -> Result<TimeSeries> {
                     no_instance: row.num("no_instance")?,
                 });
             }
+            "subscription" => {
+                let (topic, subscriber) =
+                    subscription_of(summary, &name).expect("checked as known");
+                t.subscriptions.push(SubscriptionWindow {
+                    start_s,
+                    end_s,
+                    topic,
+                    subscriber,
+                    published: row.num("published")?,
+                    delivered: row.num("delivered")?,
+                    redelivered: row.num("redelivered")?,
+                    dead_lettered: row.num("dead_lettered")?,
+                    lag: row.num("lag")?,
+                    max_lag: row.num("max_lag")?,
+                });
+            }
+            "copy" => t.copies.push(CopyWindow {
+                start_s,
+                end_s,
+                copy: name,
+                converged: row.num("converged")?,
+                window_p50_ms: row.opt_value("window_p50_ms")?,
+                window_p99_ms: row.opt_value("window_p99_ms")?,
+                window_max_ms: row.opt_value("window_max_ms")?,
+                reads: row.num("reads")?,
+                stale_reads: row.num("stale_reads")?,
+            }),
             other => bail!("line {}: unknown kind `{other}`", row.line),
         }
     }
@@ -418,7 +462,20 @@ fn parse_timeseries(bytes: &[u8], summary: &Summary) -> Result<TimeSeries> {
     t.workloads.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
     t.services.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
     t.discovery.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+    t.subscriptions
+        .sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
+    t.copies.sort_by(|a, b| a.start_s.total_cmp(&b.start_s));
     Ok(t)
+}
+
+/// The topic and subscriber of a `TOPIC->SERVICE` row name, when
+/// `summary` has that subscription.
+fn subscription_of(summary: &Summary, name: &str) -> Option<(String, String)> {
+    let (topic, subscriber) = name.split_once("->")?;
+    let t = summary.messaging.as_ref()?.topics.get(topic)?;
+    t.subscriptions
+        .contains_key(subscriber)
+        .then(|| (topic.to_string(), subscriber.to_string()))
 }
 
 /// Reads a sweep saved in `dir` by `sweep --out` (or `merge --out`): its

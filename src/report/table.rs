@@ -180,6 +180,7 @@ pub fn summary_tables(s: &Summary) -> String {
     out.push_str(&discovery_tables(s));
     out.push_str(&super::scaling::scaling_tables(s));
     out.push_str(&super::cost::cost_table(s));
+    out.push_str(&messaging_tables(s));
     out
 }
 
@@ -390,6 +391,195 @@ fn resilience_tables(s: &Summary) -> String {
         out.push_str(
             "blast radius (requests issued during each fault vs. while no fault was active):\n",
         );
+        out.push_str(&t.to_string());
+        out.push_str("\n\n");
+    }
+    out
+}
+
+/// Aligns columns `cols` of `t` (text, not numbers) to the left.
+fn left(t: &mut Table, cols: &[usize]) {
+    for &i in cols {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Left);
+        }
+    }
+}
+
+/// `v` in ms, or `-` when there is none.
+fn opt_ms(v: Option<f64>) -> String {
+    v.map_or_else(|| "-".into(), ms)
+}
+
+/// Messaging, data copies, sagas and executions: each table printed only
+/// when the run has what it describes, so other runs print as before.
+fn messaging_tables(s: &Summary) -> String {
+    let mut out = String::new();
+    if let Some(m) = &s.messaging {
+        let mut t = table(&[
+            "topic",
+            "broker",
+            "published",
+            "stored",
+            "lost",
+            "in outbox",
+            "unacked",
+        ]);
+        left(&mut t, &[1]);
+        for (name, tp) in &m.topics {
+            t.add_row(vec![
+                name.clone(),
+                tp.broker.clone(),
+                tp.published.to_string(),
+                tp.stored.to_string(),
+                tp.lost.to_string(),
+                tp.in_outbox.to_string(),
+                tp.unacked.to_string(),
+            ]);
+        }
+        out.push_str("topics (events published after the warm-up and what became of them):\n");
+        out.push_str(&t.to_string());
+        out.push_str("\n\n");
+        if m.topics.values().any(|tp| !tp.subscriptions.is_empty()) {
+            let mut t = table(&[
+                "topic->subscriber",
+                "handler",
+                "delivered",
+                "redelivered",
+                "dead-lettered",
+                "dropped",
+                "pending",
+                "max lag",
+                "mean lag",
+                "latency p50 ms",
+                "latency p99 ms",
+            ]);
+            left(&mut t, &[1]);
+            for (topic, tp) in &m.topics {
+                for (sub, r) in &tp.subscriptions {
+                    let l = r.delivery_latency_ms.as_ref();
+                    t.add_row(vec![
+                        format!("{topic}->{sub}"),
+                        r.handler.clone(),
+                        r.delivered.to_string(),
+                        r.redelivered.to_string(),
+                        r.dead_lettered.to_string(),
+                        r.dropped.to_string(),
+                        r.pending.to_string(),
+                        r.max_lag.to_string(),
+                        format!("{:.2}", r.mean_lag),
+                        opt_ms(l.map(|l| l.p50)),
+                        opt_ms(l.map(|l| l.p99)),
+                    ]);
+                }
+            }
+            out.push_str(
+                "subscriptions (delivery at least once; latency from publish to handled):\n",
+            );
+            out.push_str(&t.to_string());
+            out.push_str("\n\n");
+        }
+        if !m.copies.is_empty() {
+            let mut t = table(&[
+                "copy",
+                "period",
+                "writes",
+                "converged",
+                "unconverged",
+                "window p50 ms",
+                "window p99 ms",
+                "window max ms",
+                "reads",
+                "stale reads",
+                "stale rate",
+                "stale at end",
+            ]);
+            left(&mut t, &[1]);
+            for (name, c) in &m.copies {
+                for (i, (period, p)) in super::csv::copy_periods(c).into_iter().enumerate() {
+                    let w = p.window_ms.as_ref();
+                    t.add_row(vec![
+                        if i == 0 { name.clone() } else { String::new() },
+                        period.replace('_', " "),
+                        p.writes.to_string(),
+                        p.converged.to_string(),
+                        p.unconverged.to_string(),
+                        opt_ms(w.map(|w| w.p50)),
+                        opt_ms(w.map(|w| w.p99)),
+                        opt_ms(w.map(|w| w.max)),
+                        p.reads.to_string(),
+                        p.stale_reads.to_string(),
+                        pct(p.stale_read_rate),
+                        if i == 0 {
+                            c.stale_keys_at_end.to_string()
+                        } else {
+                            String::new()
+                        },
+                    ]);
+                }
+            }
+            out.push_str(
+                "data copies (inconsistency window: owner's write to the copy holding it):\n",
+            );
+            out.push_str(&t.to_string());
+            out.push_str("\n\n");
+        }
+    }
+    if !s.sagas.is_empty() {
+        let mut t = table(&[
+            "saga",
+            "started",
+            "completed",
+            "compensated",
+            "inconsistent",
+            "interrupted",
+            "in flight",
+            "compensations",
+            "comp. failures",
+            "p50 ms",
+            "p99 ms",
+        ]);
+        for (name, g) in &s.sagas {
+            let d = g.duration_ms.as_ref();
+            t.add_row(vec![
+                name.clone(),
+                g.started.to_string(),
+                g.completed.to_string(),
+                g.compensated.to_string(),
+                g.inconsistent.to_string(),
+                g.interrupted.to_string(),
+                g.in_flight.to_string(),
+                g.compensations.to_string(),
+                g.compensation_failures.to_string(),
+                opt_ms(d.map(|d| d.p50)),
+                opt_ms(d.map(|d| d.p99)),
+            ]);
+        }
+        out.push_str("sagas (started after the warm-up; duration of those that ended):\n");
+        out.push_str(&t.to_string());
+        out.push_str("\n\n");
+    }
+    if !s.executions.is_empty() {
+        let mut t = table(&[
+            "endpoint",
+            "idempotent",
+            "logical calls",
+            "executions",
+            "duplicates",
+            "deduplicated",
+        ]);
+        left(&mut t, &[1]);
+        for (name, e) in &s.executions {
+            t.add_row(vec![
+                name.clone(),
+                if e.idempotent { "yes" } else { "no" }.to_string(),
+                e.logical_calls.to_string(),
+                e.executions.to_string(),
+                e.duplicates.to_string(),
+                e.deduplicated.to_string(),
+            ]);
+        }
+        out.push_str("executions (side effects per logical call: duplicates are repeats):\n");
         out.push_str(&t.to_string());
         out.push_str("\n\n");
     }

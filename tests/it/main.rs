@@ -17,6 +17,7 @@ mod find;
 mod fuzz;
 mod idempotency;
 mod messaging;
+mod messaging_report;
 mod monolith;
 mod queueing;
 mod report;

@@ -15,6 +15,7 @@ pub mod compare;
 pub mod distribution;
 pub mod failures;
 mod kit;
+pub mod messaging;
 pub mod services;
 pub mod sweep;
 mod sweep_heatmap;
@@ -26,7 +27,8 @@ use anyhow::Result;
 /// Every chart of a run, in the order the HTML report shows them:
 /// latency, availability and throughput over time, the percentile
 /// distribution, failures by cause, then per-service replicas,
-/// utilisation and queues.
+/// utilisation and queues, and with messaging the consumer lag and the
+/// data copies' inconsistency windows, and with sagas their outcomes.
 pub fn run_charts(run: &SavedRun, formats: Formats) -> Result<Vec<ChartFile>> {
     let mut out = Vec::new();
     out.extend(timeline::latency(run, formats)?);
@@ -36,6 +38,9 @@ pub fn run_charts(run: &SavedRun, formats: Formats) -> Result<Vec<ChartFile>> {
     out.extend(failures::failures(run, formats)?);
     out.extend(services::services(run, formats)?);
     out.extend(services::queues(run, formats)?);
+    out.extend(messaging::consumer_lag(run, formats)?);
+    out.extend(messaging::inconsistency_window(run, formats)?);
+    out.extend(messaging::sagas(run, formats)?);
     Ok(out)
 }
 

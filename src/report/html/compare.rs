@@ -208,6 +208,12 @@ fn tables(c: &Comparison) -> String {
                 out.push_str("<h3>Services</h3>\n");
                 out.push_str(&rows_table(c, &rows, Some("service")));
             }
+            Section::Group { title, subject } => {
+                let mut h = title.to_string();
+                h[..1].make_ascii_uppercase();
+                let _ = writeln!(out, "<h3>{h}</h3>");
+                out.push_str(&rows_table(c, &rows, Some(subject)));
+            }
             Section::Overall => {
                 out.push_str("<h3>All workloads</h3>\n");
                 out.push_str(&rows_table(c, &rows, None));

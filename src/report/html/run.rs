@@ -17,12 +17,15 @@ use std::fmt::Write;
 enum Group {
     Workloads,
     Services,
+    Messaging,
+    Consistency,
+    Sagas,
 }
 
 /// Charts the report knows, in the order a reader wants them, by the
 /// first word of their name (`latency`, `latency-checkout`, ...; a
 /// trailing plural `s` is ignored).
-const KNOWN: [(&str, Group); 11] = [
+const KNOWN: [(&str, Group); 14] = [
     ("latency", Group::Workloads),
     ("availability", Group::Workloads),
     ("throughput", Group::Workloads),
@@ -34,6 +37,9 @@ const KNOWN: [(&str, Group); 11] = [
     ("utilization", Group::Services),
     ("utilisation", Group::Services),
     ("queue", Group::Services),
+    ("consumer", Group::Messaging),
+    ("inconsistency", Group::Consistency),
+    ("saga", Group::Sagas),
 ];
 
 /// A chart's place among the known ones: its group and rank.
@@ -51,15 +57,19 @@ fn known(name: &str) -> Option<(Group, usize)> {
 }
 
 /// The charts split into workload charts, service charts (each in the
-/// known order, charts of one kind in the order given) and the rest (in
-/// the order given), each with its position in `charts`.
-fn sort_charts(charts: &[ChartFile]) -> [Vec<(usize, &ChartFile)>; 3] {
-    let mut groups: [Vec<(usize, usize, &ChartFile)>; 3] = Default::default();
+/// known order, charts of one kind in the order given), messaging,
+/// data consistency and saga charts, and the rest (in the order given),
+/// each with its position in `charts`.
+fn sort_charts(charts: &[ChartFile]) -> [Vec<(usize, &ChartFile)>; 6] {
+    let mut groups: [Vec<(usize, usize, &ChartFile)>; 6] = Default::default();
     for (i, c) in charts.iter().enumerate() {
         match known(&c.name) {
             Some((Group::Workloads, rank)) => groups[0].push((rank, i, c)),
             Some((Group::Services, rank)) => groups[1].push((rank, i, c)),
-            None => groups[2].push((0, i, c)),
+            Some((Group::Messaging, rank)) => groups[2].push((rank, i, c)),
+            Some((Group::Consistency, rank)) => groups[3].push((rank, i, c)),
+            Some((Group::Sagas, rank)) => groups[4].push((rank, i, c)),
+            None => groups[5].push((0, i, c)),
         }
     }
     groups.map(|mut g| {
@@ -108,7 +118,8 @@ fn named(colour: plotters::style::RGBColor, name: &str, sub: &str) -> Cell {
 pub(super) fn report(run: &SavedRun, charts: &[ChartFile]) -> String {
     let s = &run.result.summary;
     let mut page = Page::new(&s.name, header(run));
-    let [workload_charts, service_charts, other_charts] = sort_charts(charts);
+    let [workload_charts, service_charts, messaging_charts, consistency_charts, saga_charts, other_charts] =
+        sort_charts(charts);
 
     page.section("workloads", "Workloads", workloads(s));
     if !workload_charts.is_empty() {
@@ -138,6 +149,27 @@ pub(super) fn report(run: &SavedRun, charts: &[ChartFile]) -> String {
     }
     if !s.scaling.is_empty() || s.services.values().any(|r| r.scaling.is_some()) {
         page.section("scaling", "Scaling", scaling(s));
+    }
+    if s.messaging.is_some() || !messaging_charts.is_empty() {
+        page.section(
+            "messaging",
+            "Messaging",
+            messaging(s) + &figures(&messaging_charts),
+        );
+    }
+    let copies = s.messaging.as_ref().is_some_and(|m| !m.copies.is_empty());
+    if copies || !consistency_charts.is_empty() {
+        page.section(
+            "consistency",
+            "Data consistency",
+            consistency(s) + &figures(&consistency_charts),
+        );
+    }
+    if !s.sagas.is_empty() || !saga_charts.is_empty() {
+        page.section("sagas", "Sagas", sagas(s) + &figures(&saga_charts));
+    }
+    if !s.executions.is_empty() {
+        page.section("executions", "Duplicate executions", executions(s));
     }
     if let Some(deps) = dependencies(s) {
         page.section("dependencies", "Dependencies", deps);
@@ -814,6 +846,208 @@ fn cost(s: &Summary) -> Option<String> {
     ))
 }
 
+/// Topics (what their publishers sent and what became of it) and their
+/// subscriptions; empty without brokers.
+fn messaging(s: &Summary) -> String {
+    let Some(m) = &s.messaging else {
+        return String::new();
+    };
+    let mut t = Table::new(vec![
+        Col::l("topic"),
+        Col::l("broker"),
+        Col::r("published"),
+        Col::r("stored"),
+        Col::r("lost"),
+        Col::r("in outbox"),
+        Col::r("unacked"),
+    ]);
+    for (name, tp) in &m.topics {
+        t.row(vec![
+            Cell::html(format!("<b>{}</b>", esc(name))),
+            Cell::text(&tp.broker),
+            Cell::num(&tp.published.to_string()),
+            Cell::num(&tp.stored.to_string()),
+            Cell::num(&tp.lost.to_string()).class(nonzero(tp.lost)),
+            Cell::num(&tp.in_outbox.to_string()),
+            Cell::num(&tp.unacked.to_string()),
+        ]);
+    }
+    let mut out = format!(
+        "<p class=\"note\">Events published after the warm-up: published = stored + lost + \
+         in outbox + unacked; per subscription, stored = delivered + dead-lettered + dropped + \
+         pending.</p>\n{}",
+        t.html()
+    );
+    let mut t = Table::new(vec![
+        Col::l("topic → subscriber"),
+        Col::l("handler"),
+        Col::r("delivered"),
+        Col::r("redelivered"),
+        Col::r("dead-lettered"),
+        Col::r("dropped"),
+        Col::r("pending"),
+        Col::r("max lag"),
+        Col::r("mean lag"),
+        Col::r("latency p50 ms"),
+        Col::r("latency p99 ms"),
+    ]);
+    let mut i = 0;
+    for (topic, tp) in &m.topics {
+        for (sub, r) in &tp.subscriptions {
+            let l = r.delivery_latency_ms.as_ref();
+            t.row(vec![
+                named(palette::series(i), &format!("{topic} → {sub}"), ""),
+                Cell::text(&r.handler),
+                Cell::num(&r.delivered.to_string()),
+                Cell::num(&r.redelivered.to_string()),
+                Cell::num(&r.dead_lettered.to_string()).class(nonzero(r.dead_lettered)),
+                Cell::num(&r.dropped.to_string()).class(nonzero(r.dropped)),
+                Cell::num(&r.pending.to_string()),
+                Cell::num(&r.max_lag.to_string()),
+                Cell::num(&format!("{:.2}", r.mean_lag)),
+                Cell::num(&opt_ms(l.map(|l| l.p50))),
+                Cell::num(&opt_ms(l.map(|l| l.p99))),
+            ]);
+            i += 1;
+        }
+    }
+    if !t.is_empty() {
+        let _ = write!(
+            out,
+            "<p class=\"note\">Delivery is at least once; latency runs from the publish step \
+             to the handler's first success.</p>\n{}",
+            t.html()
+        );
+    }
+    out
+}
+
+/// Each data copy's inconsistency window and stale reads, over the whole
+/// measured period and, with faults, outside and during them; empty
+/// without copies.
+fn consistency(s: &Summary) -> String {
+    let Some(m) = s.messaging.as_ref().filter(|m| !m.copies.is_empty()) else {
+        return String::new();
+    };
+    let mut t = Table::new(vec![
+        Col::l("copy"),
+        Col::l("period"),
+        Col::r("writes"),
+        Col::r("converged"),
+        Col::r("unconverged"),
+        Col::r("window p50 ms"),
+        Col::r("window p99 ms"),
+        Col::r("window max ms"),
+        Col::r("reads"),
+        Col::r("stale reads"),
+        Col::r("stale rate"),
+    ]);
+    for (i, (name, c)) in m.copies.iter().enumerate() {
+        let periods = crate::report::csv::copy_periods(c);
+        let n = periods.len();
+        for (j, (period, p)) in periods.into_iter().enumerate() {
+            let w = p.window_ms.as_ref();
+            let mut row = Vec::new();
+            if j == 0 {
+                let sub = format!(
+                    "{} owns it, via {}; {} stale at the end",
+                    c.owner, c.topic, c.stale_keys_at_end
+                );
+                row.push(named(palette::series(i), name, &sub).rowspan(n));
+            }
+            row.extend([
+                Cell::text(&period.replace('_', " ")),
+                Cell::num(&p.writes.to_string()),
+                Cell::num(&p.converged.to_string()),
+                Cell::num(&p.unconverged.to_string()).class(nonzero(p.unconverged)),
+                Cell::num(&opt_ms(w.map(|w| w.p50))),
+                Cell::num(&opt_ms(w.map(|w| w.p99))),
+                Cell::num(&opt_ms(w.map(|w| w.max))),
+                Cell::num(&p.reads.to_string()),
+                Cell::num(&p.stale_reads.to_string()),
+                Cell::num(&pct(p.stale_read_rate)),
+            ]);
+            if j == 0 {
+                t.group_row(row);
+            } else {
+                t.row(row);
+            }
+        }
+    }
+    format!(
+        "<p class=\"note\">Inconsistency window: from the owner's write to the copy holding \
+         that version or a newer one. A stale read saw an item older than the owner's.</p>\n{}",
+        t.html()
+    )
+}
+
+/// How each saga endpoint's sagas ended.
+fn sagas(s: &Summary) -> String {
+    let mut t = Table::new(vec![
+        Col::l("saga"),
+        Col::r("started"),
+        Col::r("completed"),
+        Col::r("compensated"),
+        Col::r("inconsistent"),
+        Col::r("interrupted"),
+        Col::r("in flight"),
+        Col::r("compensations"),
+        Col::r("comp. failures"),
+        Col::r("p50 ms"),
+        Col::r("p99 ms"),
+    ]);
+    for (name, g) in &s.sagas {
+        let d = g.duration_ms.as_ref();
+        t.row(vec![
+            Cell::html(format!("<b>{}</b>", esc(name))),
+            Cell::num(&g.started.to_string()),
+            Cell::num(&g.completed.to_string()),
+            Cell::num(&g.compensated.to_string()),
+            Cell::num(&g.inconsistent.to_string()).class(nonzero(g.inconsistent)),
+            Cell::num(&g.interrupted.to_string()).class(nonzero(g.interrupted)),
+            Cell::num(&g.in_flight.to_string()),
+            Cell::num(&g.compensations.to_string()),
+            Cell::num(&g.compensation_failures.to_string()).class(nonzero(g.compensation_failures)),
+            Cell::num(&opt_ms(d.map(|d| d.p50))),
+            Cell::num(&opt_ms(d.map(|d| d.p99))),
+        ]);
+    }
+    format!(
+        "<p class=\"note\">Sagas started after the warm-up: started = completed + compensated + \
+         inconsistent + interrupted + in flight. Inconsistent: a compensation failed after all \
+         its retries. Durations of the sagas that ended.</p>\n{}",
+        t.html()
+    )
+}
+
+/// Executions per logical call of each tracked endpoint.
+fn executions(s: &Summary) -> String {
+    let mut t = Table::new(vec![
+        Col::l("endpoint"),
+        Col::l("idempotent"),
+        Col::r("logical calls"),
+        Col::r("executions"),
+        Col::r("duplicates"),
+        Col::r("deduplicated"),
+    ]);
+    for (name, e) in &s.executions {
+        t.row(vec![
+            Cell::html(format!("<b>{}</b>", esc(name))),
+            Cell::text(if e.idempotent { "yes" } else { "no" }),
+            Cell::num(&e.logical_calls.to_string()),
+            Cell::num(&e.executions.to_string()),
+            Cell::num(&e.duplicates.to_string()).class(nonzero(e.duplicates)),
+            Cell::num(&e.deduplicated.to_string()),
+        ]);
+    }
+    format!(
+        "<p class=\"note\">A logical call is one call with all its retries, or one event with \
+         all its deliveries; duplicates are successful executions beyond its first (repeated \
+         side effects), deduplicated the repeats an idempotency key absorbed.</p>\n{}",
+        t.html()
+    )
+}
+
 /// The scenario file as written, folded.
 fn source(run: &SavedRun) -> String {
     let mut out = String::new();
@@ -858,10 +1092,13 @@ mod tests {
             "availability",
             "latency-a",
             "new_chart",
+            "inconsistency-window",
+            "consumer-lag",
+            "sagas",
         ]
         .map(chart)
         .into();
-        let [w, s, other] = sort_charts(&charts);
+        let [w, s, m, c, g, other] = sort_charts(&charts);
         let names = |l: &[(usize, &ChartFile)]| -> Vec<String> {
             l.iter().map(|(_, c)| c.name.clone()).collect()
         };
@@ -877,6 +1114,9 @@ mod tests {
             ]
         );
         assert_eq!(names(&s), ["services", "queues"]);
+        assert_eq!(names(&m), ["consumer-lag"]);
+        assert_eq!(names(&c), ["inconsistency-window"]);
+        assert_eq!(names(&g), ["sagas"]);
         assert_eq!(names(&other), ["zebra", "new_chart"]);
     }
 }
