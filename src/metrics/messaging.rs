@@ -148,6 +148,10 @@ pub struct SubscriptionWindow {
     pub lag: u64,
     /// The largest lag during the window.
     pub max_lag: u64,
+    /// Events of the topic waiting in publishers' outboxes at the end of
+    /// the window (written, not yet stored by the broker): the backlog a
+    /// broker outage builds up before it can become lag.
+    pub in_outboxes: u64,
 }
 
 /// One data copy in one time-series window.

@@ -434,6 +434,7 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
             r.dead_lettered,
             r.lag,
             r.max_lag,
+            r.in_outboxes,
         ]) {
             row[at(col)] = v.to_string();
         }
@@ -466,13 +467,14 @@ pub fn timeseries_csv(t: &TimeSeries) -> Result<Vec<u8>> {
 
 /// The columns of `kind = subscription` rows in `timeseries.csv` (see
 /// [`crate::metrics::messaging::SubscriptionWindow`]).
-pub(super) const SUBSCRIPTION_COLUMNS: [&str; 6] = [
+pub(super) const SUBSCRIPTION_COLUMNS: [&str; 7] = [
     "published",
     "delivered",
     "redelivered",
     "dead_lettered",
     "lag",
     "max_lag",
+    "in_outboxes",
 ];
 
 /// The columns of `kind = copy` rows in `timeseries.csv` (see

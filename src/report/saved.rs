@@ -441,6 +441,7 @@ fn parse_timeseries(bytes: &[u8], summary: &Summary) -> Result<TimeSeries> {
                     dead_lettered: row.num("dead_lettered")?,
                     lag: row.num("lag")?,
                     max_lag: row.num("max_lag")?,
+                    in_outboxes: row.num("in_outboxes")?,
                 });
             }
             "copy" => t.copies.push(CopyWindow {

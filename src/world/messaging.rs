@@ -265,6 +265,9 @@ pub struct TopicMeter {
     pub lost: u64,
     /// Published in the current window.
     pub win_published: u64,
+    /// Events written to outboxes (any time) and not yet stored: the
+    /// publishers' backlog while the broker is unreachable.
+    pub in_outboxes: u64,
 }
 
 /// Run-time state and counters of one subscription.
@@ -465,6 +468,7 @@ impl World<'_> {
         });
         match origin {
             Origin::Outbox { service } => {
+                self.messaging.topics[site.topic as usize].in_outboxes += 1;
                 self.messaging.messages.get_mut(msg).in_outbox = true;
                 self.messaging.outboxes[service as usize]
                     .queue
@@ -613,11 +617,18 @@ impl World<'_> {
     /// subscription of its topic joins that subscription's backlog, unless
     /// its queue is full (then the event is dropped for it).
     fn store(&mut self, msg: u32) {
-        let (topic, counted) = {
+        let (topic, counted, outbox) = {
             let m = self.messaging.messages.get_mut(msg);
             m.stored = true;
-            (m.topic, m.counted)
+            (
+                m.topic,
+                m.counted,
+                matches!(m.origin, Origin::Outbox { .. }),
+            )
         };
+        if outbox {
+            self.messaging.topics[topic as usize].in_outboxes -= 1;
+        }
         if counted {
             self.messaging.topics[topic as usize].stored += 1;
         }
@@ -963,6 +974,7 @@ impl World<'_> {
                 dead_lettered: st.win_dead_lettered,
                 lag,
                 max_lag: st.win_max_lag,
+                in_outboxes: self.messaging.topics[spec.topic as usize].in_outboxes,
             });
             st.win_delivered = 0;
             st.win_redelivered = 0;

@@ -96,9 +96,12 @@ impl Draw for Lag<'_> {
             let windows = sub_windows(run, topic, subscriber);
             let max = windows
                 .clone()
-                .map(|w| w.max_lag.max(w.lag))
+                .map(|w| w.max_lag.max(w.lag).max(w.in_outboxes))
                 .max()
                 .unwrap_or(0);
+            // Events an outage holds back in publishers' outboxes become
+            // lag only once the broker stores them: shown apart.
+            let outboxes = windows.clone().any(|w| w.in_outboxes > 0);
             // Room above the highest lag for the fault labels.
             let y = YAxis::linear((max as f64 * 1.25).max(1.0), true);
             let name = format!("{topic} → {subscriber}");
@@ -123,6 +126,15 @@ impl Draw for Lag<'_> {
                 windows.clone().map(|w| (w.end_s, Some(w.lag as f64))),
                 colour.stroke_width(3),
             )?;
+            if outboxes {
+                draw_gapped(
+                    &mut chart,
+                    windows
+                        .clone()
+                        .map(|w| (w.end_s, Some(w.in_outboxes as f64))),
+                    STALE.stroke_width(2),
+                )?;
+            }
             if windows.clone().next().is_none() {
                 note_in_plot(&chart, "no data")?;
             } else if max == 0 {
@@ -132,6 +144,9 @@ impl Draw for Lag<'_> {
                 LegendItem::new("lag (window end)", Swatch::Line(colour, 3)),
                 LegendItem::new("max lag in window", Swatch::Line(light, 2)),
             ];
+            if outboxes {
+                items.push(LegendItem::new("in outboxes", Swatch::Line(STALE, 2)));
+            }
             items.extend(events.legend().iter().cloned());
             draw_legend(&legend, &items, 30)?;
         }
