@@ -208,6 +208,7 @@ pub fn synthetic_run() -> SavedRun {
                 dead_lettered: 0,
                 lag,
                 max_lag: lag + 2,
+                in_outboxes: if in_fault(a) { 10 * (a as u64 - 7) } else { 0 },
             });
         }
         // No write converges while order is down; right after, the
