@@ -298,7 +298,7 @@ fn messaging_results_are_saved_and_parse_back_exactly() {
     let header = ts.lines().next().unwrap();
     assert!(
         header.ends_with(
-            ",published,delivered,redelivered,dead_lettered,lag,max_lag,\
+            ",published,delivered,redelivered,dead_lettered,lag,max_lag,in_outboxes,\
              converged,window_p50_ms,window_p99_ms,window_max_ms,reads,stale_reads"
         ),
         "{header}"
