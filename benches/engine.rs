@@ -5,7 +5,13 @@
 //! - the checkout scenario, 1,000,000 checkout requests (goal: under 1.5 s);
 //! - the same with a service registry and cached discovery (the default
 //!   mode), and with a lookup on every call (`per_request`), to show what
-//!   discovery costs the engine.
+//!   discovery costs the engine;
+//! - `event-driven.toml` (a broker, a subscription, a data copy read by
+//!   every checkout, a broker outage) and `duplicate-charges.toml`
+//!   (retries past timeouts, every charge's executions counted), each
+//!   stretched to 1,000,000 requests of their main workload, to show what
+//!   messaging, consistency and execution tracking cost per event next to
+//!   checkout.
 //!
 //! Run with `cargo bench --bench engine`. Criterion reports time per run
 //! and requests/s (its "elements"); each bench also prints events/s.
@@ -47,6 +53,15 @@ fn checkout(extra: &[&str]) -> Model {
         .model
 }
 
+/// A bundled scenario run for `duration`.
+fn bundled(file: &str, duration: &str) -> Model {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(file);
+    let set = [Override::parse(&format!("simulation.duration={duration}")).unwrap()];
+    scenario::load(&path, &set)
+        .expect("valid bundled scenario")
+        .model
+}
+
 /// Prints events/s and requests/s of one timed run outside criterion.
 fn report(name: &str, model: &Model, requests_of: &str) {
     let t = Instant::now();
@@ -76,6 +91,18 @@ fn bench(c: &mut Criterion) {
         (
             "checkout_1M_per_request_discovery",
             checkout(&["registry={}", "discovery={ mode = \"per_request\" }"]),
+            "checkout",
+        ),
+        // 100 checkouts/s reading the copy, 10 email changes/s.
+        (
+            "event_driven_1M",
+            bundled("event-driven.toml", "10000s"),
+            "checkout",
+        ),
+        // 100 checkouts/s, each charge's executions tracked.
+        (
+            "duplicate_charges_1M",
+            bundled("duplicate-charges.toml", "10000s"),
             "checkout",
         ),
     ] {
