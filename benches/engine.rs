@@ -55,7 +55,9 @@ fn checkout(extra: &[&str]) -> Model {
 
 /// A bundled scenario run for `duration`.
 fn bundled(file: &str, duration: &str) -> Model {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(file);
     let set = [Override::parse(&format!("simulation.duration={duration}")).unwrap()];
     scenario::load(&path, &set)
         .expect("valid bundled scenario")

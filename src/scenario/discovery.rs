@@ -174,28 +174,17 @@ pub fn add_registry(
 /// The registry's service fields as a service table, with the registry's
 /// defaults, so they are checked by the same code and read the same.
 fn as_service(r: &RawRegistry) -> RawService {
-    RawService {
-        replicas: Some(r.replicas.unwrap_or(REPLICAS)),
-        concurrency: Some(r.concurrency.unwrap_or(CONCURRENCY)),
-        queue_capacity: r.queue_capacity,
-        balancer: r.balancer.clone(),
-        io: None,
-        startup: r.startup.clone(),
-        shed_after: None,
-        outlier_ejection: None,
-        endpoints: Default::default(),
-        subscriptions: Default::default(),
-        discovery: None,
-        provisioning: None,
-        drain_timeout: None,
-        autoscale: None,
-        // Priced by the cost model, which reads the registry's table.
-        price_per_hour: None,
-    }
+    RawService::component(
+        Some(r.replicas.unwrap_or(REPLICAS)),
+        Some(r.concurrency.unwrap_or(CONCURRENCY)),
+        r.queue_capacity,
+        r.balancer.clone(),
+        r.startup.clone(),
+    )
 }
 
 /// A duration that must be greater than zero; `default` when absent.
-fn positive(v: Option<&str>, p: &FieldPath, default: SimTime) -> R<SimTime> {
+pub(super) fn positive(v: Option<&str>, p: &FieldPath, default: SimTime) -> R<SimTime> {
     let Some(v) = v else { return Ok(default) };
     let d = duration(v, p)?;
     if d == 0 {

@@ -9,6 +9,7 @@
 //! [`messaging`] checks the subscriptions and copies against the
 //! services' endpoints.
 
+use super::discovery::positive;
 use super::error::{FieldPath, Invalid};
 use super::schema::{RawBroker, RawScenario, RawService, RawStep};
 use super::validate::{check_name, count, dist, duration};
@@ -325,34 +326,13 @@ pub fn add_brokers(
 /// The broker's service fields as a service table, with the broker's
 /// defaults, so they are checked by the same code and read the same.
 fn as_service(b: &RawBroker) -> RawService {
-    RawService {
-        replicas: b.replicas,
-        concurrency: Some(b.concurrency.unwrap_or(CONCURRENCY)),
-        queue_capacity: b.queue_capacity,
-        balancer: b.balancer.clone(),
-        io: None,
-        startup: b.startup.clone(),
-        shed_after: None,
-        outlier_ejection: None,
-        endpoints: Default::default(),
-        subscriptions: Default::default(),
-        discovery: None,
-        provisioning: None,
-        drain_timeout: None,
-        autoscale: None,
-        // Priced by the cost model, which reads the broker's table.
-        price_per_hour: None,
-    }
-}
-
-/// A duration that must be greater than zero; `default` when absent.
-fn positive(v: Option<&str>, p: &FieldPath, default: u64) -> R<u64> {
-    let Some(v) = v else { return Ok(default) };
-    let d = duration(v, p)?;
-    if d == 0 {
-        return Err(Invalid::new(p, "must be greater than zero"));
-    }
-    Ok(d)
+    RawService::component(
+        b.replicas,
+        Some(b.concurrency.unwrap_or(CONCURRENCY)),
+        b.queue_capacity,
+        b.balancer.clone(),
+        b.startup.clone(),
+    )
 }
 
 /// The whole messaging model: the brokers and topics from

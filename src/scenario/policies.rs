@@ -270,6 +270,19 @@ pub fn compensation_policy() -> Policy {
     }
 }
 
+/// The named policy `name`, or an error at `p` listing the known ones.
+fn named_policy<'a>(name: &str, named: &'a IndexMap<String, Named>, p: &FieldPath) -> R<&'a Named> {
+    named.get(name).ok_or_else(|| {
+        let known: Vec<&str> = named.keys().map(String::as_str).collect();
+        let hint = if known.is_empty() {
+            "no [policies.NAME] tables are defined".to_string()
+        } else {
+            format!("expected one of: {}", known.join(", "))
+        };
+        Invalid::new(p, format!("unknown policy `{name}`; {hint}"))
+    })
+}
+
 /// Clients built while the call steps are validated.
 #[derive(Debug, Default)]
 pub struct Clients {
@@ -299,18 +312,7 @@ impl Clients {
                         format!("`{field}` cannot be combined with policy = \"{name}\": set it in [policies.{name}], or drop `policy` and give every setting inline"),
                     ));
                 }
-                let Some(n) = named.get(name) else {
-                    let known: Vec<&str> = named.keys().map(String::as_str).collect();
-                    let hint = if known.is_empty() {
-                        "no [policies.NAME] tables are defined".to_string()
-                    } else {
-                        format!("expected one of: {}", known.join(", "))
-                    };
-                    return Err(Invalid::new(
-                        &p.key("policy"),
-                        format!("unknown policy `{name}`; {hint}"),
-                    ));
-                };
+                let n = named_policy(name, named, &p.key("policy"))?;
                 (Key::Named(name.clone()), n.policy.clone(), n.optional)
             }
             None if inline.set_fields().is_empty() => (Key::None, Policy::default(), false),
@@ -341,18 +343,10 @@ impl Clients {
     ) -> R<CallSite> {
         let (key, policy) = match policy {
             None => (Key::Compensation, compensation_policy()),
-            Some(name) => match named.get(name) {
-                Some(n) => (Key::Named(name.clone()), n.policy.clone()),
-                None => {
-                    let known: Vec<&str> = named.keys().map(String::as_str).collect();
-                    let hint = if known.is_empty() {
-                        "no [policies.NAME] tables are defined".to_string()
-                    } else {
-                        format!("expected one of: {}", known.join(", "))
-                    };
-                    return Err(Invalid::new(p, format!("unknown policy `{name}`; {hint}")));
-                }
-            },
+            Some(name) => (
+                Key::Named(name.clone()),
+                named_policy(name, named, p)?.policy.clone(),
+            ),
         };
         Ok(CallSite {
             target,

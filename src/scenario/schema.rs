@@ -257,6 +257,37 @@ pub struct RawService {
     pub subscriptions: IndexMap<String, RawSubscription>,
 }
 
+impl RawService {
+    /// The service fields of a built-in component (the registry, a
+    /// broker): its size, balancer and startup, as its own table gives
+    /// them, and nothing else; the cost model prices it from that table.
+    pub fn component(
+        replicas: Option<i64>,
+        concurrency: Option<i64>,
+        queue_capacity: Option<i64>,
+        balancer: Option<String>,
+        startup: Option<String>,
+    ) -> RawService {
+        RawService {
+            replicas,
+            concurrency,
+            queue_capacity,
+            balancer,
+            io: None,
+            startup,
+            shed_after: None,
+            outlier_ejection: None,
+            endpoints: Default::default(),
+            subscriptions: Default::default(),
+            discovery: None,
+            provisioning: None,
+            drain_timeout: None,
+            autoscale: None,
+            price_per_hour: None,
+        }
+    }
+}
+
 /// `[registry]`: the service registry. Its service fields mean what they
 /// mean for a service (the defaults differ: a registry is replicated and
 /// concurrent); the rest set the lookup work and the registration timers.

@@ -87,6 +87,19 @@ pub struct CopyState {
     pub win_stale: u64,
 }
 
+impl CopyState {
+    /// The periods a measured write or read counts in: the whole run, and
+    /// (with faults) during or outside them, as `during` says.
+    fn periods(&mut self, during: Option<bool>) -> [Option<&mut PeriodCounts>; 2] {
+        let split = match during {
+            Some(true) => Some(&mut self.during),
+            Some(false) => Some(&mut self.outside),
+            None => None,
+        };
+        [Some(&mut self.all), split]
+    }
+}
+
 /// Run-time state of the data copies.
 #[derive(Debug, Default)]
 pub struct ConsistencyState {
@@ -195,17 +208,7 @@ impl World<'_> {
         cs.win_converged += 1;
         cs.win_window.record(window);
         if counted {
-            for p in [
-                Some(&mut cs.all),
-                match during {
-                    Some(true) => Some(&mut cs.during),
-                    Some(false) => Some(&mut cs.outside),
-                    None => None,
-                },
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for p in cs.periods(during).into_iter().flatten() {
                 p.converged += 1;
                 p.window.record(window);
             }
@@ -227,17 +230,7 @@ impl World<'_> {
         cs.win_reads += 1;
         cs.win_stale += u64::from(stale);
         if counted {
-            for p in [
-                Some(&mut cs.all),
-                match during {
-                    Some(true) => Some(&mut cs.during),
-                    Some(false) => Some(&mut cs.outside),
-                    None => None,
-                },
-            ]
-            .into_iter()
-            .flatten()
-            {
+            for p in cs.periods(during).into_iter().flatten() {
                 p.reads += 1;
                 p.stale_reads += u64::from(stale);
             }
