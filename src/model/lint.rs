@@ -74,6 +74,21 @@ pub fn lint(model: &Model) -> Vec<String> {
                 // Every instance heartbeats to the registry, and callers
                 // that look instances up reach it, without any `call`.
                 let mut any = model.registry.as_ref().is_some_and(|r| r.service == to);
+                // Publishes cross from a publisher to its broker, and
+                // deliveries from a broker to its subscribers, without any
+                // `call` either.
+                let m = &model.messaging;
+                let broker_of = |t: &messaging::Topic| m.brokers[t.broker as usize].service;
+                any |= model.endpoints.iter().any(|e| {
+                    e.service == from
+                        && e.steps.iter().any(|s| {
+                            matches!(s, Step::Publish(p)
+                                if broker_of(&m.topics[p.topic as usize]) == to)
+                        })
+                });
+                any |= m.subscriptions.iter().any(|s| {
+                    s.service == to && broker_of(&m.topics[s.topic as usize]) == from
+                });
                 for c in clients_between(from, to) {
                     any = true;
                     if mode == FailMode::Drop && c.policy.timeout.is_none() {

@@ -223,6 +223,8 @@ pub struct Message {
     pub version: u32,
     /// Delivery records of it still alive.
     pub refs: u32,
+    /// An outbox row's place in its outbox (written order); 0 otherwise.
+    pub seq: u64,
 }
 
 /// One event's journey to one subscription, across its deliveries.
@@ -240,6 +242,13 @@ pub struct Delivery {
     pub handled: bool,
     /// The event was published after the warm-up.
     pub counted: bool,
+    /// Handler invocations of it still alive (running, queued or
+    /// timed out and still working).
+    pub running: u32,
+    /// The event ended for this subscription (acked or dead-lettered)
+    /// while handlers still ran: the record stays until they finish, so
+    /// a late success still updates the copy.
+    pub ended: bool,
 }
 
 /// A service's outbox and its relay.
@@ -252,6 +261,8 @@ pub struct Outbox {
     pub in_flight: u32,
     /// The relay waits for `reconnect` after a failure.
     pub paused: bool,
+    /// The next row's `Message::seq`.
+    pub next_seq: u64,
 }
 
 /// Counters per topic.
@@ -465,11 +476,17 @@ impl World<'_> {
             key,
             version,
             refs: 0,
+            seq: 0,
         });
         match origin {
             Origin::Outbox { service } => {
                 self.messaging.topics[site.topic as usize].in_outboxes += 1;
-                self.messaging.messages.get_mut(msg).in_outbox = true;
+                let ob = &mut self.messaging.outboxes[service as usize];
+                let seq = ob.next_seq;
+                ob.next_seq += 1;
+                let m = self.messaging.messages.get_mut(msg);
+                m.in_outbox = true;
+                m.seq = seq;
                 self.messaging.outboxes[service as usize]
                     .queue
                     .push_back(msg);
@@ -658,6 +675,8 @@ impl World<'_> {
                 op,
                 handled: false,
                 counted,
+                running: 0,
+                ended: false,
             });
             self.messaging.messages.get_mut(msg).refs += 1;
             self.messaging.subs[sub as usize].backlog.push_back(d);
@@ -682,10 +701,17 @@ impl World<'_> {
         self.messaging.messages.next_tag(msg);
         let m = *self.messaging.messages.get(msg);
         if let Origin::Outbox { service } = m.origin {
-            self.messaging.messages.get_mut(msg).in_outbox = true;
-            let ob = &mut self.messaging.outboxes[service as usize];
+            let MessagingState {
+                messages, outboxes, ..
+            } = &mut self.messaging;
+            messages.get_mut(msg).in_outbox = true;
+            let ob = &mut outboxes[service as usize];
             ob.in_flight -= 1;
-            ob.queue.push_front(msg);
+            // Back in its place: rows failing in any order (a refusal
+            // overtaking an earlier row's timeout) keep the outbox in
+            // written order, so the relay sends it in order.
+            let at = ob.queue.partition_point(|&x| messages.get(x).seq < m.seq);
+            ob.queue.insert(at, msg);
             return self.pause_relay(service, m.topic);
         }
         if m.counted {
@@ -813,7 +839,10 @@ impl World<'_> {
         let broker = self.broker_service(spec.topic);
         if let Some(mode) = self.partition(broker, spec.service) {
             if mode == crate::model::FailMode::Reject {
+                // The consumer slot this delivery held is free again.
+                self.messaging.subs[sub as usize].in_flight -= 1;
                 self.delivery_failed(delivery);
+                self.dispatch(sub);
             }
             // Drop: the ack timeout ends the attempt.
             return;
@@ -823,6 +852,7 @@ impl World<'_> {
         let mut inv = Invocation::new(spec.handler, Parent::Delivery { delivery, tag, op });
         inv.retry = attempt > 1;
         let inv = self.invs.alloc(inv);
+        self.messaging.deliveries.get_mut(delivery).running += 1;
         self.admit(inv);
     }
 
@@ -841,8 +871,9 @@ impl World<'_> {
             self.apply_delivery(delivery);
         }
         if !current {
-            return;
+            return self.handler_gone(delivery);
         }
+        self.messaging.deliveries.get_mut(delivery).running -= 1;
         let sub = self.messaging.deliveries.get(delivery).sub;
         self.messaging.subs[sub as usize].in_flight -= 1;
         let broker = self.broker_service(self.model.messaging.subscriptions[sub as usize].topic);
@@ -897,13 +928,37 @@ impl World<'_> {
         }
     }
 
-    /// Frees a delivery record, and its message with the last one.
+    /// The event ended for its subscription: frees the delivery record
+    /// (and its message with the last one), or, while handlers of it still
+    /// run, marks it ended for the last of them to free.
     fn free_delivery(&mut self, delivery: u32) {
         let d = *self.messaging.deliveries.get(delivery);
         self.release_op(d.op);
+        if d.running > 0 {
+            // Its pending timeout or redelivery is stale from now on.
+            self.messaging.deliveries.next_tag(delivery);
+            self.messaging.deliveries.get_mut(delivery).ended = true;
+            return;
+        }
+        self.release_delivery(delivery);
+    }
+
+    fn release_delivery(&mut self, delivery: u32) {
+        let msg = self.messaging.deliveries.get(delivery).msg;
         self.messaging.deliveries.release(delivery);
-        self.messaging.messages.get_mut(d.msg).refs -= 1;
-        self.maybe_free_message(d.msg);
+        self.messaging.messages.get_mut(msg).refs -= 1;
+        self.maybe_free_message(msg);
+    }
+
+    /// A handler invocation of `delivery` that no longer decides the
+    /// event's fate ended (finished late, or was lost in a crash without
+    /// answering): the last one frees an ended record.
+    pub(super) fn handler_gone(&mut self, delivery: u32) {
+        let d = self.messaging.deliveries.get_mut(delivery);
+        d.running -= 1;
+        if d.ended && d.running == 0 {
+            self.release_delivery(delivery);
+        }
     }
 
     /// A successful handler of `delivery` ran: the first time per event,
@@ -1424,6 +1479,41 @@ mod tests {
             world.now = t;
             world.handle(ev);
         }
+    }
+
+    #[test]
+    fn an_outbox_stays_in_written_order_after_failed_sends() {
+        // Publishes dropped by a partition time out 5s later, oldest
+        // first: put back one by one, they must not end up reversed.
+        let m = model(
+            r#"
+            [[faults]]
+            kind = "partition"
+            from = "user"
+            to = "events"
+            mode = "drop"
+            at = "8s"
+            duration = "10s"
+            "#,
+            PublishSite {
+                outbox: true,
+                ..ACKED
+            },
+        );
+        let mut w = World::new(&m);
+        drive(&mut w, 13_500_000_000);
+        let ob = &w.messaging.outboxes[0];
+        assert!(
+            ob.queue.len() > 2 * RELAY_WINDOW as usize,
+            "{}",
+            ob.queue.len()
+        );
+        let seqs: Vec<u64> = ob
+            .queue
+            .iter()
+            .map(|&x| w.messaging.messages.get(x).seq)
+            .collect();
+        assert!(seqs.windows(2).all(|p| p[0] < p[1]), "{seqs:?}");
     }
 
     #[test]

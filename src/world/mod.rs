@@ -704,6 +704,10 @@ impl<'m> World<'m> {
         if drop && !matches!(parent, Parent::Root { .. }) {
             self.invs.release(id);
             self.release_parent_op(parent);
+            if let Parent::Delivery { delivery, .. } = parent {
+                // Its delivery's ack timeout ends the attempt.
+                self.handler_gone(delivery);
+            }
         } else {
             self.respond(id, Outcome::Failed(Cause::ConnectionFailed));
         }

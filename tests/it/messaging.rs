@@ -313,3 +313,97 @@ duration = "3s"
     check_invariants(t);
     assert!(t.lost > 0, "{t:?}");
 }
+
+#[test]
+fn a_reject_partition_from_the_broker_to_consumers_frees_their_slots() {
+    // Deliveries refused by a 3s partition from the broker to the
+    // subscriber are redelivered after it; the subscription's consumer
+    // slots must not leak (it used to stall for good: every event stored
+    // after the partition stayed pending).
+    let toml = format!(
+        r#"{EVENTS}
+[[faults]]
+name = "consumers cut off"
+kind = "partition"
+from = "events"
+to = "order"
+mode = "reject"
+at = "8s"
+duration = "3s"
+"#
+    );
+    let r = run_with(&toml, &["faults.0.at=1h", "faults.1.at=1h"]);
+    let t = topic(&r);
+    check_invariants(t);
+    let s = &t.subscriptions["order"];
+    assert!(s.redelivered > 0, "{s:?}");
+    // Events refused 5 times within the 3s are dead-lettered; the rest,
+    // before and after, are delivered, and nothing is stuck.
+    assert!(s.pending < 10, "{s:?}");
+    assert!(s.delivered > 2500, "{s:?}");
+    // The partition has an effect: no "it has no effect" warning, nor for
+    // one from a publisher to its broker.
+    for (from, to) in [("events", "order"), ("user", "events")] {
+        let text = toml
+            .replace("from = \"events\"", &format!("from = \"{from}\""))
+            .replace("to = \"order\"", &format!("to = \"{to}\""));
+        let w = microsim::model::lint::lint(&model(&text));
+        assert!(w.iter().all(|l| !l.contains("no effect")), "{w:?}");
+    }
+}
+
+#[test]
+fn a_handler_finishing_after_its_event_was_dead_lettered_still_updates_the_copy() {
+    // One delivery per event and a 10ms ack timeout for a 20ms handler:
+    // every event is dead-lettered at its timeout, but every handler runs
+    // to its end and commits, so the copy does converge (it used to stay
+    // at version 0 for good: every read stale).
+    let toml = r#"
+name = "late"
+[simulation]
+duration = "30s"
+warmup = "5s"
+seed = 1
+[brokers.events]
+topics = ["t"]
+[services.user.endpoints.w]
+steps = [ { publish = "t" } ]
+[services.order]
+concurrency = 64
+[services.order.endpoints.h]
+work = "20ms"
+[services.order.endpoints.get]
+steps = [ { read = "d" } ]
+[services.order.subscriptions.t]
+handler = "h"
+concurrency = 8
+max_attempts = 1
+ack_timeout = "10ms"
+[data.d]
+owner = "user"
+topic = "t"
+copies = ["order"]
+keys = 100000
+[[workloads]]
+name = "w"
+target = "user.w"
+arrival = { process = "poisson", rate = 50 }
+[[workloads]]
+name = "r"
+target = "order.get"
+arrival = { process = "poisson", rate = 50 }
+"#;
+    let r = run_with(toml, &[]);
+    let m = r.summary.messaging.as_ref().unwrap();
+    let t = &m.topics["t"];
+    check_invariants(t);
+    let s = &t.subscriptions["order"];
+    assert_eq!(s.delivered, 0, "{s:?}");
+    assert!(s.dead_lettered > 1000, "{s:?}");
+    let c = &m.copies["d@order"].all;
+    // Every write but the last few of the run converged, a little over
+    // the handler's 20ms after it.
+    assert!(c.converged + 5 >= c.writes, "{c:?}");
+    let w = c.window_ms.as_ref().unwrap();
+    assert!(w.p50 > 20.0 && w.max < 40.0, "{w:?}");
+}
