@@ -106,15 +106,17 @@ pub struct CopySummary {
 pub struct ConsistencyPeriod {
     /// Writes of the owner after the warm-up.
     pub writes: u64,
-    /// Of those, writes the copy caught up with (it applied that version
-    /// or a newer one) before the end.
+    /// Of those, writes whose own event reached the copy before the end
+    /// (applied, or found already superseded by a newer version).
     pub converged: u64,
-    /// Writes the copy never caught up with before the end (their events
-    /// lost, dead-lettered, dropped or still pending).
+    /// Writes whose own event never reached the copy before the end (lost,
+    /// dead-lettered, dropped or still pending), even if a newer write of
+    /// the same item did.
     pub unconverged: u64,
     /// Inconsistency window of the converged writes: from the owner's
-    /// write to the copy holding that version or a newer one; `null` when
-    /// none.
+    /// write to the copy holding that version or a newer one (for an event
+    /// that arrives after a newer one was applied, to the latest such
+    /// apply: an upper bound); `null` when none.
     pub window_ms: Option<LatencySummary>,
     /// Reads of the copy.
     pub reads: u64,

@@ -106,8 +106,9 @@ pub struct Subscription {
     pub handler: EndpointId,
     /// Handlers in flight at once (consumer concurrency).
     pub concurrency: u32,
-    /// Events waiting for this consumer (its lag) beyond which new events
-    /// are dropped and counted; `None`: unbounded.
+    /// Lag (events stored and not yet acknowledged, dead-lettered or
+    /// dropped: waiting, in a handler or waiting for redelivery) beyond
+    /// which new events are dropped and counted; `None`: unbounded.
     pub queue_capacity: Option<u32>,
     /// Deliveries of one event before it is dead-lettered (the first
     /// included; at least 1).

@@ -749,6 +749,12 @@ arrival = {{ process = "poisson", rate = 10 }}
                 "only a `call`",
             ),
             (
+                "compensate = \"pay.refund\"",
+                "compensate = \"pay.refund\", optional = true",
+                "services.order.endpoints.place.steps[1].compensate",
+                "must not be optional",
+            ),
+            (
                 "[services.pay.endpoints.refund]",
                 "[services.events.endpoints.x]\nwork = \"1ms\"\n[services.pay.endpoints.refund]",
                 "brokers.events",

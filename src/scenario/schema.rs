@@ -114,8 +114,8 @@ pub struct RawSubscription {
     pub handler: Option<String>,
     /// `concurrency`: handlers in flight at once; default 1.
     pub concurrency: Option<i64>,
-    /// `queue_capacity`: events waiting for this consumer before new ones
-    /// are dropped; default unbounded.
+    /// `queue_capacity`: the subscription's lag (events stored and not yet
+    /// acknowledged) beyond which new events are dropped; default unbounded.
     pub queue_capacity: Option<i64>,
     /// `max_attempts`: deliveries of an event before it is dead-lettered;
     /// default 5.

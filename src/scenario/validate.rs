@@ -490,6 +490,12 @@ fn steps(
                 let compensation =
                     match (&s.compensate, &step) {
                         (None, _) => None,
+                        (Some(_), Step::Call(site)) if site.optional => {
+                            return Err(Invalid::new(
+                                &sp.key("compensate"),
+                                "an optional call can fail without failing the saga, so whether it took effect is unknown and its compensation could undo nothing: a compensated step must not be optional",
+                            ))
+                        }
                         (Some(c), Step::Call(_)) => {
                             let cp = sp.key("compensate");
                             super::discovery::check_not_registry(
