@@ -194,6 +194,17 @@ pub fn capacity_report(sc: &Scenario) -> (Vec<CapacityRow>, Vec<String>) {
             )
         })
         .collect();
+    warnings.extend(
+        crate::model::capacity::subscription_loads(model)
+            .into_iter()
+            .filter(|l| l.in_flight >= f64::from(l.concurrency))
+            .map(|l| {
+                format!(
+                    "warning: subscription {} is overloaded: {:.1} events/s with a {:.2} ms handler need {:.1} handlers in flight but its concurrency is {}: its lag grows without bound; raise its concurrency or make the handler faster",
+                    l.name, l.events_per_s, l.handler_ms, l.in_flight, l.concurrency
+                )
+            }),
+    );
     warnings.extend(crate::model::lint::lint(model));
     warnings.extend(sc.warnings.iter().cloned());
     (rows, warnings)

@@ -31,34 +31,11 @@ pub struct CapacityRow {
 /// queues without bound, but utilisation >= 1 still means its bottleneck is
 /// saturated and response times grow with the number of users.
 pub fn capacity(model: &Model) -> Vec<CapacityRow> {
-    let n = model.endpoints.len();
     // Every endpoint after all it calls; computed once, walked both ways.
     let adjacency = graph::adjacency(&model.endpoints, &model.messaging);
     let order = graph::callees_first(&model.endpoints, &model.messaging);
     let response = responses(model, &order);
-    // Calls per second reaching each endpoint.
-    let mut visits = vec![0.0f64; n];
-    for w in &model.workloads {
-        let rate = match &w.arrival {
-            Arrival::Open { rate, schedule, .. } => schedule
-                .iter()
-                .filter(|(at, _)| *at < model.duration)
-                .map(|(_, r)| *r)
-                .fold(*rate, f64::max),
-            Arrival::Closed { users, think } => {
-                let t = (think.mean() + response[w.target as usize]) / 1e9;
-                if t > 0.0 {
-                    *users as f64 / t
-                } else {
-                    f64::INFINITY
-                }
-            }
-        };
-        visits[w.target as usize] += rate;
-    }
-    // Workload requests enter their endpoint; so do calls over the network.
-    let mut entered = visits.clone();
-    propagate(&adjacency, &order, &mut visits);
+    let (mut visits, mut entered) = visits(model, &adjacency, &order, &response);
     if let Some(r) = &model.registry {
         visits[r.lookup as usize] += lookups(model, &visits);
     }
@@ -117,6 +94,89 @@ pub fn capacity(model: &Model) -> Vec<CapacityRow> {
                 busy_workers: busy,
                 workers,
                 utilization: busy / workers as f64,
+            }
+        })
+        .collect()
+}
+
+/// Calls per second reaching each endpoint (entry requests, calls and
+/// events, at peak rates), and the entry requests alone (what enters an
+/// endpoint before the calls over the network are added).
+fn visits(
+    model: &Model,
+    adjacency: &[Vec<usize>],
+    order: &[usize],
+    response: &[f64],
+) -> (Vec<f64>, Vec<f64>) {
+    let mut visits = vec![0.0f64; model.endpoints.len()];
+    for w in &model.workloads {
+        let rate = match &w.arrival {
+            Arrival::Open { rate, schedule, .. } => schedule
+                .iter()
+                .filter(|(at, _)| *at < model.duration)
+                .map(|(_, r)| *r)
+                .fold(*rate, f64::max),
+            Arrival::Closed { users, think } => {
+                let t = (think.mean() + response[w.target as usize]) / 1e9;
+                if t > 0.0 {
+                    *users as f64 / t
+                } else {
+                    f64::INFINITY
+                }
+            }
+        };
+        visits[w.target as usize] += rate;
+    }
+    // Workload requests enter their endpoint; so do calls over the network.
+    let entered = visits.clone();
+    propagate(adjacency, order, &mut visits);
+    (visits, entered)
+}
+
+/// One subscription's load: its events per second (at peak rates) and how
+/// many handlers they keep in flight (rate x the handler's response time
+/// without queueing), against its `concurrency`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubscriptionLoad {
+    /// `TOPIC->SERVICE`.
+    pub name: String,
+    /// Events per second stored on the topic.
+    pub events_per_s: f64,
+    /// Mean response time of the handler, in ms.
+    pub handler_ms: f64,
+    /// Handlers kept in flight on average: events_per_s x handler time.
+    pub in_flight: f64,
+    /// The subscription's concurrency.
+    pub concurrency: u32,
+}
+
+/// Every subscription's load, in subscription order: those whose
+/// `in_flight` reaches their `concurrency` can never keep up, and their
+/// lag grows without bound whatever the subscriber's replicas.
+pub fn subscription_loads(model: &Model) -> Vec<SubscriptionLoad> {
+    let m = &model.messaging;
+    if m.subscriptions.is_empty() {
+        return Vec::new();
+    }
+    let adjacency = graph::adjacency(&model.endpoints, m);
+    let order = graph::callees_first(&model.endpoints, m);
+    let response = responses(model, &order);
+    let (visits, _) = visits(model, &adjacency, &order, &response);
+    m.subscriptions
+        .iter()
+        .map(|s| {
+            let topic = &m.topics[s.topic as usize];
+            let rate = visits[topic.endpoint as usize];
+            let handler = response[s.handler as usize];
+            SubscriptionLoad {
+                name: format!(
+                    "{}->{}",
+                    topic.name, model.services[s.service as usize].name
+                ),
+                events_per_s: rate,
+                handler_ms: handler / 1e6,
+                in_flight: rate * handler / 1e9,
+                concurrency: s.concurrency,
             }
         })
         .collect()

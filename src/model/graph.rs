@@ -125,6 +125,27 @@ pub fn find_cycle(endpoints: &[Endpoint], messaging: &Messaging) -> Option<Vec<u
     dfs(&adjacency(endpoints, messaging)).err()
 }
 
+/// A cycle through a saga's compensating calls (which `adjacency` leaves
+/// out: they are no load edges), if any: a compensation that leads back
+/// to its saga would start the saga again from its own failure path.
+pub fn find_compensation_cycle(
+    endpoints: &[Endpoint],
+    messaging: &Messaging,
+) -> Option<Vec<usize>> {
+    let mut adj = adjacency(endpoints, messaging);
+    for (e, ep) in endpoints.iter().enumerate() {
+        if let Some(saga) = &ep.saga {
+            adj[e].extend(
+                saga.compensations
+                    .iter()
+                    .flatten()
+                    .map(|c| c.target as usize),
+            );
+        }
+    }
+    dfs(&adj).err()
+}
+
 /// Every endpoint after all the endpoints it leads to (calls, and with
 /// messaging, events). The model is acyclic (validated), so this always
 /// exists.

@@ -378,7 +378,7 @@ pub const COPY_METRICS: &[Metric] = &[
         get: |s, c| copy(s, c)?.window_ms.as_ref().map(|l| l.p99),
     },
     Metric {
-        name: "stale reads",
+        name: "stale rate",
         unit: Unit::Fraction,
         better: Better::Lower,
         get: |s, c| copy(s, c)?.stale_read_rate,

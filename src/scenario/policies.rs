@@ -245,6 +245,10 @@ enum Key {
     /// The built-in policy of saga compensations
     /// ([`compensation_policy`]).
     Compensation,
+    /// A saga's `compensation_policy = "NAME"`: a client of its own, so
+    /// the compensating calls keep their own dependency row even when a
+    /// forward call to the same service uses the same policy.
+    NamedCompensation(String),
 }
 
 /// The policy of a saga's compensating calls when its endpoint names no
@@ -344,7 +348,7 @@ impl Clients {
         let (key, policy) = match policy {
             None => (Key::Compensation, compensation_policy()),
             Some(name) => (
-                Key::Named(name.clone()),
+                Key::NamedCompensation(name.clone()),
                 named_policy(name, named, p)?.policy.clone(),
             ),
         };
@@ -375,7 +379,7 @@ impl Clients {
                     caller,
                     callee,
                     policy_name: match &k.2 {
-                        Key::Named(n) => Some(n.clone()),
+                        Key::Named(n) | Key::NamedCompensation(n) => Some(n.clone()),
                         _ => None,
                     },
                     policy,
@@ -407,6 +411,7 @@ impl Clients {
                     Key::Named(n) => format!("{edge} (policy {n})"),
                     Key::Inline(at) => format!("{edge} (policy at {at})"),
                     Key::Compensation => format!("{edge} (compensation)"),
+                    Key::NamedCompensation(n) => format!("{edge} (compensation, policy {n})"),
                 }
             };
         }

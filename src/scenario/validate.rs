@@ -689,11 +689,17 @@ fn resolve(target: &str, p: &FieldPath, names: &Names) -> R<EndpointId> {
     })
 }
 
-/// Refuses call cycles (a request would recurse forever) and event
-/// cycles (every event would publish another, forever), printing one.
+/// Refuses call cycles (a request would recurse forever), event cycles
+/// (every event would publish another, forever) and cycles through a
+/// saga's compensating calls, printing one.
 fn check_cycles(endpoints: &[Endpoint], messaging: &Messaging, services_path: &FieldPath) -> R<()> {
-    let Some(mut cycle) = crate::model::graph::find_cycle(endpoints, messaging) else {
-        return Ok(());
+    use crate::model::graph;
+    let (mut cycle, compensation) = match graph::find_cycle(endpoints, messaging) {
+        Some(c) => (c, false),
+        None => match graph::find_compensation_cycle(endpoints, messaging) {
+            Some(c) => (c, true),
+            None => return Ok(()),
+        },
     };
     let topics: Vec<usize> = messaging
         .topics
@@ -709,7 +715,9 @@ fn check_cycles(endpoints: &[Endpoint], messaging: &Messaging, services_path: &F
     let text: Vec<&str> = cycle.iter().map(|&i| endpoints[i].name.as_str()).collect();
     let first = &endpoints[cycle[0]].name;
     let (s, e) = first.split_once('.').expect("names are service.endpoint");
-    let what = if events {
+    let what = if compensation {
+        "call cycle through a saga's compensation: {} (a failed saga's compensation would start it again)"
+    } else if events {
         "event cycle: {} (every event would lead to another, forever)"
     } else {
         "call cycle: {} (a request would never finish)"

@@ -2637,3 +2637,23 @@ fn a_compensation_on_a_work_step_is_refused() {
     );
     assert_says(&f.stderr, &["only a `call` step can have a compensation"]);
 }
+
+#[test]
+fn a_compensation_leading_back_to_its_saga_is_a_cycle() {
+    let text = replaced(
+        &fs::read_to_string(scenario("saga-checkout.toml")).unwrap(),
+        "compensate = \"order.cancel\"",
+        "compensate = \"order.checkout\"",
+    );
+    let f = run_bad("compensation-cycle.toml", &text, &[]);
+    assert_located(
+        &f.stderr,
+        "compensation-cycle.toml",
+        &at(&text, "checkout]"),
+        "services.order.endpoints.checkout",
+    );
+    assert_says(
+        &f.stderr,
+        &["call cycle through a saga's compensation: order.checkout -> order.checkout"],
+    );
+}

@@ -417,3 +417,56 @@ fn an_answer_past_saturation_is_warned_about() {
     let stderr = stderr_of("requests.mean < 50ms");
     assert!(!stderr.contains("overloads"), "{stderr}");
 }
+
+/// The answer table shows the messaging and consistency metrics in their
+/// units, like the workload ones: a stale-read rate as a percentage and
+/// a window in ms, not as bare fractions and numbers.
+#[test]
+fn find_table_shows_messaging_metrics_in_their_units() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ed = scenario("event-driven.toml");
+    let out = microsim(
+        tmp.path(),
+        &[
+            "sweep",
+            ed.to_str().unwrap(),
+            "-q",
+            "-j",
+            "1",
+            "--set",
+            "simulation.duration=150s",
+            "--param",
+            "brokers.events.replicas=2..3",
+            "--find",
+            "min brokers.events.replicas where user-email@order.stale_rate < 50% and user-email@order.window_p99 < 10s",
+        ],
+    );
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // Every probe shown: `NAME VALUE UNIT` (a fraction would be bare).
+    let shown = |name: &str| -> Vec<String> {
+        stdout
+            .split(&format!("{name} "))
+            .skip(1)
+            .map(|rest| {
+                let end = rest
+                    .find([',', '\u{2502}', '\u{2506}', '\n'])
+                    .unwrap_or(rest.len());
+                rest[..end].trim().to_string()
+            })
+            .filter(|v| !v.starts_with('<')) // the query echoed
+            .collect()
+    };
+    let rates = shown("user-email@order.stale_rate");
+    assert!(!rates.is_empty(), "{stdout}");
+    assert!(
+        rates.iter().all(|v| v.ends_with('%')),
+        "{rates:?}\n{stdout}"
+    );
+    let windows = shown("user-email@order.window_p99");
+    assert!(!windows.is_empty(), "{stdout}");
+    assert!(
+        windows.iter().all(|v| v.ends_with(" ms")),
+        "{windows:?}\n{stdout}"
+    );
+}

@@ -407,3 +407,38 @@ arrival = { process = "poisson", rate = 50 }
     let w = c.window_ms.as_ref().unwrap();
     assert!(w.p50 > 20.0 && w.max < 40.0, "{w:?}");
 }
+
+/// A subscription whose handlers cannot keep up with its topic (events/s x
+/// handler time >= concurrency) is warned about before the run, like an
+/// overloaded service, although its service has workers to spare; the
+/// bundled scenario's subscription is not.
+#[test]
+fn an_overloaded_subscription_is_warned_about_before_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = crate::common::scenario("event-driven.toml");
+    let check = |sets: &[&str]| {
+        let mut args = vec!["check", file.to_str().unwrap()];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        let out = microsim(dir.path(), &args);
+        let (_, stderr) = texts(&out);
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        stderr
+    };
+    assert!(!check(&[]).contains("overloaded"));
+    // 10 events/s x 2 s = 20 handlers in flight against 1.
+    let stderr = check(&[
+        "services.order.endpoints.on_user_updated.work.mean=2s",
+        "services.order.subscriptions.user-updated.concurrency=1",
+    ]);
+    assert!(
+        stderr.contains("warning: subscription user-updated->order is overloaded")
+            && stderr.contains("need 20.0 handlers in flight but its concurrency is 1"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("service `order` is overloaded"),
+        "{stderr}"
+    );
+}

@@ -712,6 +712,11 @@ fn compare_shows_lost_events_and_duplicates_side_by_side() {
     assert_eq!(dup.cells[1].verdict.as_deref(), Some("better"));
     let same = row(Scope::Copy, "user-email@order", "window p99");
     assert_eq!(same.cells[1].verdict.as_deref(), Some("same"));
+    // The copy's stale-read row is a rate (a fraction shown in %), and is
+    // named so, not "stale reads" like the count in the run's table.
+    let stale = row(Scope::Copy, "user-email@order", "stale rate");
+    assert_eq!(stale.unit, compare::Unit::Fraction);
+    assert!(!c.rows.iter().any(|r| r.metric == "stale reads"));
     assert_eq!(
         row(Scope::Saga, "order.create", "inconsistent").cells[0].value,
         Some(5.0)

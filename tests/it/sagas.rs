@@ -251,3 +251,46 @@ fn the_cli_shows_sagas_the_same_every_run() {
         "{g}"
     );
 }
+
+/// A `compensation_policy` that a forward call to the same service also
+/// uses still gives the compensating calls a dependency row of their own:
+/// the refunds are not counted among the charges.
+#[test]
+fn compensations_under_a_shared_named_policy_keep_their_own_row() {
+    let toml = CHECKOUT
+        .replace(
+            "{ call = \"payment.charge\", compensate = \"payment.refund\" },",
+            "{ call = \"payment.charge\", compensate = \"payment.refund\", policy = \"pay\" },",
+        )
+        .replace(
+            "[[workloads]]",
+            "[policies.pay]\ntimeout = \"1s\"\n\n[[workloads]]",
+        )
+        .replace(
+            "  { call = \"shipping.ship\" },\n]\n",
+            "  { call = \"shipping.ship\" },\n]\ncompensation_policy = \"pay\"\n",
+        );
+    assert!(toml.contains("compensation_policy = \"pay\""));
+    let s = run(&format!("{toml}{SHIP_FAILS}"), &[]);
+    let g = saga(&s);
+    assert!(g.compensated > 0, "{g:?}");
+    let names: Vec<&String> = s.dependencies.keys().collect();
+    let charges = s
+        .dependencies
+        .get("order->payment (policy pay)")
+        .unwrap_or_else(|| panic!("{names:?}"));
+    let refunds = s
+        .dependencies
+        .get("order->payment (compensation, policy pay)")
+        .unwrap_or_else(|| panic!("{names:?}"));
+    // Every saga charged once; only the compensated (or compensating)
+    // ones refunded.
+    assert!(
+        charges.calls >= g.started - g.in_flight,
+        "{charges:?} {g:?}"
+    );
+    assert!(
+        refunds.calls >= g.compensated && refunds.calls <= g.compensated + g.in_flight,
+        "{refunds:?} {g:?}"
+    );
+}
