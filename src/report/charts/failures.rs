@@ -2,7 +2,7 @@
 //! requests failed, so a reader sees at once which workload failed, how
 //! much, and whether it was timeouts, rejections or a fault's errors.
 
-use super::kit::{self, Ticked, DESC_PX, LABEL_PX};
+use super::kit::{self, Ticked, LABEL_PX};
 use super::render::{plot_err, render};
 use super::{palette, ChartFile, Draw, Formats};
 use crate::metrics::Summary;
@@ -121,16 +121,8 @@ impl Draw for Failures {
         let max = self.max_failed();
 
         // The y axis names the workloads: wide enough for the longest.
-        let name_style = kit::text(DESC_PX);
-        let mut name_w = 0;
-        for b in &self.bars {
-            name_w = name_w.max(
-                area.estimate_text_size(&b.workload, &name_style)
-                    .map_err(plot_err)?
-                    .0,
-            );
-        }
-        let y_area = (name_w + 24).clamp(80, 320);
+        let names: Vec<&str> = self.bars.iter().map(|b| b.workload.as_str()).collect();
+        let y_area = kit::row_names_width(&area, &names)?;
         // Room right of the longest bar for its label: scale the x axis so
         // the bars take what the labels leave.
         let label_style = kit::text(LABEL_PX).pos(Pos::new(HPos::Left, VPos::Center));
@@ -159,41 +151,16 @@ impl Draw for Failures {
                 .filter(|t| t.fract() == 0.0)
                 .collect()
         };
-        let names: Vec<&str> = self.bars.iter().map(|b| b.workload.as_str()).collect();
         // Row i (workload i) spans n-1-i .. n-i: the first workload on top.
-        let y_fmt = |y: &f64| {
-            let row = n as f64 - 1.0 - y.floor();
-            names
-                .get(row.max(0.0) as usize)
-                .map(|s| s.to_string())
-                .unwrap_or_default()
-        };
-        let centres: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
-        let mut chart = ChartBuilder::on(&area)
-            .margin_left(10)
-            .margin_right(24)
-            .margin_bottom(6)
-            .x_label_area_size(48)
-            .y_label_area_size(y_area)
-            .build_cartesian_2d(
-                Ticked::new(0.0, x_hi, x_ticks),
-                Ticked::new(0.0, n as f64, centres),
-            )
-            .map_err(plot_err)?;
         let x_fmt = |x: &f64| kit::count(x.round() as u64);
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .bold_line_style(palette::GREY.mix(0.25))
-            .light_line_style(WHITE)
-            .x_label_formatter(&x_fmt)
-            .y_label_formatter(&y_fmt)
-            .x_label_style(kit::text(LABEL_PX))
-            .y_label_style(name_style.clone())
-            .x_desc("failed requests (after the warm-up)")
-            .axis_desc_style(kit::text(DESC_PX))
-            .draw()
-            .map_err(plot_err)?;
+        let mut chart = kit::bar_rows(
+            &area,
+            &names,
+            y_area,
+            Ticked::new(0.0, x_hi, x_ticks),
+            &x_fmt,
+            "failed requests (after the warm-up)",
+        )?;
 
         let (pw, _) = chart.plotting_area().dim_in_pixel();
         let px_per = pw as f64 / x_hi;

@@ -123,6 +123,71 @@ impl Ranged for Ticked {
     }
 }
 
+/// The width of a horizontal-bar chart's y label area: wide enough for
+/// the longest of `names` (each written in the row-name style), within
+/// 80..=320 pixels.
+pub(crate) fn row_names_width<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    names: &[&str],
+) -> Result<u32> {
+    let name_style = text(DESC_PX);
+    let mut name_w = 0;
+    for name in names {
+        name_w = name_w.max(
+            area.estimate_text_size(name, &name_style)
+                .map_err(plot_err)?
+                .0,
+        );
+    }
+    Ok((name_w + 24).clamp(80, 320))
+}
+
+/// A horizontal-bar chart's frame, its mesh drawn: one row per name, row
+/// i spanning n-1-i .. n-i so the first name is on top (at least one
+/// row, blank when there are no names), named on the y axis in a label
+/// area `y_area` wide (see [`row_names_width`]); the x axis `x`, its
+/// labels by `x_fmt`, described by `x_desc`.
+pub(crate) fn bar_rows<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    names: &[&str],
+    y_area: u32,
+    x: Ticked,
+    x_fmt: &dyn Fn(&f64) -> String,
+    x_desc: &str,
+) -> Result<ChartContext<'a, DB, Cartesian2d<Ticked, Ticked>>> {
+    let n = names.len().max(1);
+    let y_fmt = |y: &f64| {
+        let row = n as f64 - 1.0 - y.floor();
+        names
+            .get(row.max(0.0) as usize)
+            .map(|s| s.to_string())
+            .unwrap_or_default()
+    };
+    let centres: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
+    let mut chart = ChartBuilder::on(area)
+        .margin_left(10)
+        .margin_right(24)
+        .margin_bottom(6)
+        .x_label_area_size(48)
+        .y_label_area_size(y_area)
+        .build_cartesian_2d(x, Ticked::new(0.0, n as f64, centres))
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .bold_line_style(palette::GREY.mix(0.25))
+        .light_line_style(WHITE)
+        .x_label_formatter(x_fmt)
+        .y_label_formatter(&y_fmt)
+        .x_label_style(text(LABEL_PX))
+        .y_label_style(text(DESC_PX))
+        .x_desc(x_desc)
+        .axis_desc_style(text(DESC_PX))
+        .draw()
+        .map_err(plot_err)?;
+    Ok(chart)
+}
+
 /// A "nice" step (1, 2 or 5 times a power of ten) dividing `span` into
 /// about `target` parts.
 pub(crate) fn nice_step(span: f64, target: usize) -> f64 {

@@ -349,49 +349,16 @@ impl Draw for Sagas<'_> {
             OUTCOMES.iter().map(|(l, c)| (l.to_string(), *c)).collect();
         let area = kit::legend_row(&area, &legend)?;
         let n = sagas.len().max(1);
-        let name_style = kit::text(DESC_PX);
-        let mut name_w = 0;
-        for name in sagas.keys() {
-            name_w = name_w.max(
-                area.estimate_text_size(name, &name_style)
-                    .map_err(plot_err)?
-                    .0,
-            );
-        }
         let names: Vec<&str> = sagas.keys().map(String::as_str).collect();
         // Row i (saga endpoint i) spans n-1-i .. n-i: the first on top.
-        let y_fmt = |y: &f64| {
-            let row = n as f64 - 1.0 - y.floor();
-            names
-                .get(row.max(0.0) as usize)
-                .map(|s| s.to_string())
-                .unwrap_or_default()
-        };
-        let centres: Vec<f64> = (0..n).map(|i| i as f64 + 0.5).collect();
-        let mut chart = ChartBuilder::on(&area)
-            .margin_left(10)
-            .margin_right(24)
-            .margin_bottom(6)
-            .x_label_area_size(48)
-            .y_label_area_size((name_w + 24).clamp(80, 320))
-            .build_cartesian_2d(
-                Ticked::new(0.0, 100.0, vec![0.0, 25.0, 50.0, 75.0, 100.0]),
-                Ticked::new(0.0, n as f64, centres),
-            )
-            .map_err(plot_err)?;
-        chart
-            .configure_mesh()
-            .disable_y_mesh()
-            .bold_line_style(palette::GREY.mix(0.25))
-            .light_line_style(WHITE)
-            .x_label_formatter(&|x| format!("{}%", kit::tick(*x)))
-            .y_label_formatter(&y_fmt)
-            .x_label_style(kit::text(LABEL_PX))
-            .y_label_style(name_style.clone())
-            .x_desc("share of the sagas started after the warm-up")
-            .axis_desc_style(kit::text(DESC_PX))
-            .draw()
-            .map_err(plot_err)?;
+        let mut chart = kit::bar_rows(
+            &area,
+            &names,
+            kit::row_names_width(&area, &names)?,
+            Ticked::new(0.0, 100.0, vec![0.0, 25.0, 50.0, 75.0, 100.0]),
+            &|x| format!("{}%", kit::tick(*x)),
+            "share of the sagas started after the warm-up",
+        )?;
         let (pw, _) = chart.plotting_area().dim_in_pixel();
         let px_per = pw as f64 / 100.0;
         for (i, g) in sagas.values().enumerate() {
