@@ -1,5 +1,6 @@
 //! CSV files: one row per workload, per service, and per window.
 
+use crate::metrics::latency::LatencySummary;
 use crate::metrics::messaging::{ConsistencyPeriod, CopySummary};
 use crate::metrics::{BlastRow, Summary, TimeSeries};
 use crate::world::outcome::Cause;
@@ -18,6 +19,19 @@ type Result<T> = std::result::Result<T, csv::Error>;
 
 fn opt(v: Option<f64>) -> String {
     v.map_or_else(String::new, |v| v.to_string())
+}
+
+/// The six `_mean_ms`, `_p50_ms`, `_p90_ms`, `_p99_ms`, `_p999_ms` and
+/// `_max_ms` cells of a latency summary, empty when there is none.
+fn latency_cells(l: Option<&LatencySummary>) -> [String; 6] {
+    [
+        opt(l.map(|l| l.mean)),
+        opt(l.map(|l| l.p50)),
+        opt(l.map(|l| l.p90)),
+        opt(l.map(|l| l.p99)),
+        opt(l.map(|l| l.p999)),
+        opt(l.map(|l| l.max)),
+    ]
 }
 
 fn finish(w: Writer<Vec<u8>>) -> Result<Vec<u8>> {
@@ -58,7 +72,6 @@ pub fn workloads_csv(s: &Summary) -> Result<Vec<u8>> {
     );
     w.write_record(&header)?;
     for (name, r) in &s.workloads {
-        let l = r.latency_ms.as_ref();
         let mut row = vec![
             name.clone(),
             r.target.clone(),
@@ -69,13 +82,8 @@ pub fn workloads_csv(s: &Summary) -> Result<Vec<u8>> {
             r.in_flight.to_string(),
             opt(r.availability),
             r.throughput_rps.to_string(),
-            opt(l.map(|l| l.mean)),
-            opt(l.map(|l| l.p50)),
-            opt(l.map(|l| l.p90)),
-            opt(l.map(|l| l.p99)),
-            opt(l.map(|l| l.p999)),
-            opt(l.map(|l| l.max)),
         ];
+        row.extend(latency_cells(r.latency_ms.as_ref()));
         row.extend(
             causes(s)
                 .iter()
@@ -613,8 +621,7 @@ pub fn subscriptions_csv(s: &Summary) -> Option<Result<Vec<u8>>> {
         ])?;
         for (topic, t) in &m.topics {
             for (sub, r) in &t.subscriptions {
-                let l = r.delivery_latency_ms.as_ref();
-                w.write_record([
+                let mut row = vec![
                     format!("{topic}->{sub}"),
                     topic.clone(),
                     sub.clone(),
@@ -627,13 +634,9 @@ pub fn subscriptions_csv(s: &Summary) -> Option<Result<Vec<u8>>> {
                     r.pending.to_string(),
                     r.max_lag.to_string(),
                     r.mean_lag.to_string(),
-                    opt(l.map(|l| l.mean)),
-                    opt(l.map(|l| l.p50)),
-                    opt(l.map(|l| l.p90)),
-                    opt(l.map(|l| l.p99)),
-                    opt(l.map(|l| l.p999)),
-                    opt(l.map(|l| l.max)),
-                ])?;
+                ];
+                row.extend(latency_cells(r.delivery_latency_ms.as_ref()));
+                w.write_record(&row)?;
             }
         }
         finish(w)
@@ -673,8 +676,7 @@ pub fn copies_csv(s: &Summary) -> Option<Result<Vec<u8>>> {
         ])?;
         for (name, c) in &m.copies {
             for (period, p) in copy_periods(c) {
-                let l = p.window_ms.as_ref();
-                w.write_record([
+                let mut row = vec![
                     name.clone(),
                     c.data.clone(),
                     c.owner.clone(),
@@ -685,17 +687,15 @@ pub fn copies_csv(s: &Summary) -> Option<Result<Vec<u8>>> {
                     p.writes.to_string(),
                     p.converged.to_string(),
                     p.unconverged.to_string(),
-                    opt(l.map(|l| l.mean)),
-                    opt(l.map(|l| l.p50)),
-                    opt(l.map(|l| l.p90)),
-                    opt(l.map(|l| l.p99)),
-                    opt(l.map(|l| l.p999)),
-                    opt(l.map(|l| l.max)),
+                ];
+                row.extend(latency_cells(p.window_ms.as_ref()));
+                row.extend([
                     p.reads.to_string(),
                     p.stale_reads.to_string(),
                     opt(p.stale_read_rate),
                     c.stale_keys_at_end.to_string(),
-                ])?;
+                ]);
+                w.write_record(&row)?;
             }
         }
         finish(w)
