@@ -367,11 +367,7 @@ impl Extra {
                     (t.name.clone(), subs)
                 })
                 .collect(),
-            copies: m
-                .copies
-                .iter()
-                .map(|c| format!("{}@{}", m.data[c.data as usize].name, service(c.holder)))
-                .collect(),
+            copies: m.copies.iter().map(|c| model.copy_name(c)).collect(),
             sagas: model
                 .endpoints
                 .iter()

@@ -54,6 +54,16 @@ impl Messaging {
     }
 }
 
+impl super::Model {
+    /// Data copy `c`'s name in results: `DATA@HOLDER`.
+    pub fn copy_name(&self, c: &Copy) -> String {
+        format!(
+            "{}@{}",
+            self.messaging.data[c.data as usize].name, self.services[c.holder as usize].name
+        )
+    }
+}
+
 /// A message broker (`[brokers.NAME]`).
 #[derive(Debug, Clone)]
 pub struct Broker {

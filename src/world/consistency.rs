@@ -127,11 +127,10 @@ impl ConsistencyState {
                 .iter()
                 .map(|c| {
                     let d = &m.data[c.data as usize];
-                    let holder = &model.services[c.holder as usize].name;
                     CopyState {
                         applied: vec![0; d.keys as usize],
                         applied_at: vec![0; d.keys as usize],
-                        rng: rng::stream(model.seed, &format!("data/{}@{holder}/reads", d.name)),
+                        rng: rng::stream(model.seed, &format!("data/{}/reads", model.copy_name(c))),
                         all: PeriodCounts::default(),
                         outside: PeriodCounts::default(),
                         during: PeriodCounts::default(),
@@ -246,7 +245,7 @@ impl World<'_> {
             self.windows.series.copies.push(CopyWindow {
                 start_s,
                 end_s,
-                copy: copy_name(model, c),
+                copy: model.copy_name(c),
                 converged: cs.win_converged,
                 window_p50_ms: ms(cs.win_window.quantile(0.5)),
                 window_p99_ms: ms(cs.win_window.quantile(0.99)),
@@ -274,7 +273,7 @@ impl World<'_> {
                 let d = &m.data[c.data as usize];
                 let versions = &self.consistency.data[c.data as usize].versions;
                 (
-                    copy_name(model, c),
+                    model.copy_name(c),
                     CopySummary {
                         data: d.name.clone(),
                         owner: model.services[d.owner as usize].name.clone(),
@@ -295,12 +294,4 @@ impl World<'_> {
             })
             .collect()
     }
-}
-
-/// A copy's name in results: `DATA@HOLDER`.
-fn copy_name(model: &Model, c: &crate::model::messaging::Copy) -> String {
-    format!(
-        "{}@{}",
-        model.messaging.data[c.data as usize].name, model.services[c.holder as usize].name
-    )
 }
