@@ -287,3 +287,66 @@ fn a_long_call_chain_validates_and_runs() {
     assert_eq!(r.summary.workloads["w"].ok, 9);
     assert_eq!(r.summary.services["s4999"].requests, 9);
 }
+
+/// saga-checkout.toml: failed reservations and charges are compensated,
+/// failing refunds leave some sagas inconsistent (each with its
+/// compensation given up after its retries, shown in the compensation
+/// client's row), and a policy with more attempts leaves fewer.
+#[test]
+fn saga_checkout_claims() {
+    let s = run("saga-checkout.toml", &[]);
+    let g = &s.sagas["order.checkout"];
+    assert_eq!(
+        g.started,
+        g.completed + g.compensated + g.inconsistent + g.interrupted + g.in_flight,
+        "{g:?}"
+    );
+    assert!(
+        g.compensated > 500 && g.completed > 10 * g.compensated / 2,
+        "{g:?}"
+    );
+    assert!(g.inconsistent > 0, "{g:?}");
+    assert_eq!(g.compensation_failures, g.inconsistent, "{g:?}");
+    let refunds = &s.dependencies["order->payment (compensation)"];
+    assert!(
+        refunds.retries > 0 && refunds.failed == g.inconsistent,
+        "{refunds:?}"
+    );
+    // The workload sees every saga that did not complete as failed.
+    assert_eq!(
+        s.workloads["checkout"].failed,
+        g.compensated + g.inconsistent,
+        "{:?}",
+        s.workloads["checkout"]
+    );
+    let stronger = run(
+        "saga-checkout.toml",
+        &[
+            "policies.undo.retries.attempts=10",
+            "services.order.endpoints.checkout.compensation_policy=undo",
+        ],
+    );
+    let h = &stronger.sagas["order.checkout"];
+    assert!(h.inconsistent < g.inconsistent, "{h:?} vs {g:?}");
+}
+
+/// duplicate-charges.toml: retries past the timeout charge twice;
+/// idempotency keys absorb exactly those repeats (same draws); a timeout
+/// longer than any charge makes none.
+#[test]
+fn duplicate_charges_claims() {
+    let plain = run("duplicate-charges.toml", &[]);
+    let e = &plain.executions["payment.charge"];
+    assert!(!e.idempotent && e.duplicates > e.logical_calls / 4, "{e:?}");
+    let keyed = run(
+        "duplicate-charges.toml",
+        &["services.payment.endpoints.charge.idempotent=true"],
+    );
+    let k = &keyed.executions["payment.charge"];
+    assert_eq!((k.duplicates, k.deduplicated), (0, e.duplicates), "{k:?}");
+    let patient = run(
+        "duplicate-charges.toml",
+        &["services.order.endpoints.checkout.steps.0.timeout=10s"],
+    );
+    assert_eq!(patient.executions["payment.charge"].duplicates, 0);
+}
