@@ -44,4 +44,5 @@ pub mod report;
 pub mod scenario;
 pub mod simulation;
 pub mod sweep;
+pub mod trace;
 pub mod world;

@@ -129,6 +129,20 @@ impl<'m> Simulation<'m> {
         Ok(true)
     }
 
+    /// Records spans of the requests from now on and hands finished
+    /// traces to `recorder` (see [`crate::trace`]). Tracing changes no
+    /// result: it draws no random numbers and schedules no events.
+    pub fn set_tracer(&mut self, recorder: crate::trace::recorder::Recorder) {
+        self.world.tracer = Some(Box::new(recorder));
+    }
+
+    /// Like [`Simulation::finish`], also giving back the recorder set with
+    /// [`Simulation::set_tracer`], for the caller to complete its output.
+    pub fn finish_traced(mut self) -> (RunResult, Option<crate::trace::recorder::Recorder>) {
+        let tracer = self.world.tracer.take().map(|t| *t);
+        (self.finish(), tracer)
+    }
+
     /// Closes the run at the model's duration and collects the results.
     pub fn finish(mut self) -> RunResult {
         let model = self.world.model;
@@ -261,6 +275,7 @@ impl<'m> Simulation<'m> {
                 messaging: self.world.messaging_summary(end),
                 sagas: self.world.saga_summaries(end),
                 executions: self.world.execution_summaries(),
+                attribution: self.world.attribution_summary(),
             },
             percentiles: model
                 .workloads
@@ -528,7 +543,21 @@ pub fn run_with_progress(
     model: &Model,
     progress: &mut dyn FnMut(SimTime, u64),
 ) -> Result<RunResult, SimError> {
+    run_traced(model, progress, None).map(|(r, _)| r)
+}
+
+/// Like [`run_with_progress`], recording traces into `tracer` when given;
+/// gives the recorder back for the caller to complete its output. The
+/// result is identical with or without a tracer.
+pub fn run_traced(
+    model: &Model,
+    progress: &mut dyn FnMut(SimTime, u64),
+    tracer: Option<crate::trace::recorder::Recorder>,
+) -> Result<(RunResult, Option<crate::trace::recorder::Recorder>), SimError> {
     let mut sim = Simulation::new(model);
+    if let Some(t) = tracer {
+        sim.set_tracer(t);
+    }
     let last = model.duration - 1;
     let slice = (model.duration / 1000).max(1);
     let mut until: SimTime = 0;
@@ -540,7 +569,7 @@ pub fn run_with_progress(
             break;
         }
     }
-    Ok(sim.finish())
+    Ok(sim.finish_traced())
 }
 
 /// Discovery's registry and pairs, if the scenario uses discovery.

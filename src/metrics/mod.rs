@@ -2,6 +2,7 @@
 //! constant memory per workload, service and time window, then turned into
 //! a plain-data [`RunResult`].
 
+pub mod attribution;
 pub mod catalog;
 pub mod cost;
 pub mod discovery;

@@ -71,6 +71,11 @@ pub struct Summary {
     /// call.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub executions: IndexMap<String, super::saga::ExecutionSummary>,
+    /// Per workload with measured successful requests, in scenario order:
+    /// where its latency goes, along each request's critical path, for
+    /// all requests and the slowest 1%.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub attribution: IndexMap<String, super::attribution::WorkloadAttribution>,
 }
 
 /// Service discovery over the measured period.

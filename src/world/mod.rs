@@ -8,6 +8,7 @@
 //! -> the call record (retry or answer) -> caller's next step. Faults
 //! ([`faults`]) and policies ([`resilience`]) live in their own files.
 
+pub mod attribution;
 pub mod autoscale;
 pub mod balancer;
 pub mod breaker;
@@ -296,6 +297,11 @@ pub struct World<'m> {
     pub sagas: saga::SagaState,
     /// Logical calls' execution records and per-endpoint meters.
     pub ops: idempotency::Ops,
+    /// Critical-path accumulators of everything in flight, and the
+    /// per-workload attribution meters.
+    pub attribution: attribution::AttributionState,
+    /// Span recording, when the run writes traces.
+    pub tracer: Option<Box<crate::trace::recorder::Recorder>>,
     /// Some fault or deploy has a blast radius to measure.
     with_periods: bool,
     /// Some autoscaler scales on p99 (else response times are not kept).
@@ -420,6 +426,8 @@ impl<'m> World<'m> {
             consistency: consistency::ConsistencyState::new(model),
             sagas: saga::SagaState::new(model),
             ops: idempotency::Ops::new(model),
+            attribution: attribution::AttributionState::new(model),
+            tracer: None,
             with_periods,
             any_p99: model.services.iter().any(|s| {
                 s.autoscale
