@@ -29,6 +29,9 @@ pub const NO_ACC: u32 = u32::MAX;
 pub struct Acc {
     /// Arena slot, or [`NO_ACC`] (an empty accumulator).
     pub slot: u32,
+    /// For an invocation, its service (where its queueing and work go);
+    /// kept here, in what would be padding, to spare the look-up.
+    pub service: u32,
     /// When the holder's time began (arrival at a service, a call's start).
     pub origin: SimTime,
     /// Critical sum of the accumulator so far.
@@ -39,6 +42,7 @@ impl Acc {
     /// Nothing allocated, nothing charged.
     pub const EMPTY: Acc = Acc {
         slot: NO_ACC,
+        service: 0,
         origin: NOT_STARTED,
         sum: 0,
     };
@@ -64,7 +68,7 @@ impl Arena {
     }
 
     /// A zeroed slot.
-    #[inline]
+    #[inline(always)]
     pub fn alloc(&mut self) -> u32 {
         match self.free.pop() {
             Some(s) => {
@@ -96,17 +100,28 @@ impl Arena {
     }
 
     /// Adds `v` ns to component `c` of slot `s`.
-    #[inline]
+    #[inline(always)]
     fn add(&mut self, s: u32, c: usize, v: u64) {
         self.data[s as usize * self.stride + c] += v;
     }
 
     /// Adds every component of `src` into `dst`.
-    #[inline]
+    #[inline(always)]
     fn merge(&mut self, dst: u32, src: u32) {
-        let (d, s) = (dst as usize * self.stride, src as usize * self.stride);
-        for i in 0..self.stride {
-            self.data[d + i] += self.data[s + i];
+        debug_assert_ne!(dst, src);
+        let n = self.stride;
+        let (d, s) = (dst as usize * n, src as usize * n);
+        // Two disjoint slices, so the loop has no bounds checks and
+        // vectorises.
+        let (to, from) = if d < s {
+            let (lo, hi) = self.data.split_at_mut(s);
+            (&mut lo[d..d + n], &hi[..n])
+        } else {
+            let (lo, hi) = self.data.split_at_mut(d);
+            (&mut hi[..n], &lo[s..s + n])
+        };
+        for (t, f) in to.iter_mut().zip(from) {
+            *t += *f;
         }
     }
 
@@ -193,7 +208,7 @@ impl AttributionState {
     }
 
     /// Adds `child` (every component) into `a`; `child` is used up.
-    #[inline]
+    #[inline(always)]
     fn merge(&mut self, mut a: Acc, child: Acc) -> Acc {
         if child.slot != NO_ACC {
             if a.slot == NO_ACC {
@@ -209,7 +224,7 @@ impl AttributionState {
 
     /// Puts `child`'s critical sum and its own off-path time into `a`'s
     /// parallel component (off the critical path); `child` is used up.
-    #[inline]
+    #[inline(always)]
     fn sideline(&mut self, mut a: Acc, child: Acc) -> Acc {
         let p = self.comps.parallel();
         let mut v = child.sum;
@@ -277,10 +292,13 @@ impl World<'_> {
     #[inline]
     pub(super) fn attr_start_inv(&mut self, id: InvId) {
         let now = self.now;
+        let ep = self.invs.get(id).endpoint as usize;
+        let service = self.model.endpoints[ep].service;
         let a = entry(&mut self.attribution.invs, id);
         debug_assert_eq!(a.slot, NO_ACC, "invocation {id} kept an accumulator");
         *a = Acc {
             slot: NO_ACC,
+            service,
             origin: now,
             sum: 0,
         };
@@ -290,11 +308,9 @@ impl World<'_> {
     /// lost) of its own service.
     #[inline]
     pub(super) fn attr_charge_inv(&mut self, id: InvId, kind: Kind) {
-        let ep = self.invs.get(id).endpoint as usize;
-        let sid = self.model.endpoints[ep].service as usize;
         let st = &mut self.attribution;
-        let c = st.comps.service(kind, sid);
         if let Some(a) = st.invs.get(id as usize).copied() {
+            let c = st.comps.service(kind, a.service as usize);
             st.invs[id as usize] = st.charge(a, c, self.now);
         }
     }
@@ -358,6 +374,7 @@ impl World<'_> {
         debug_assert_eq!(a.slot, NO_ACC, "call {call} kept an accumulator");
         *a = Acc {
             slot: NO_ACC,
+            service: 0,
             origin: now,
             sum: 0,
         };
@@ -432,6 +449,7 @@ impl World<'_> {
         debug_assert_eq!(a.slot, NO_ACC, "message {msg} kept an accumulator");
         *a = Acc {
             slot: NO_ACC,
+            service: 0,
             origin: now,
             sum: 0,
         };
