@@ -2,7 +2,9 @@
 //! reused across requests, and the decision, when a request ends, to emit
 //! its trace, keep it for the end, or drop it.
 
-use super::{Span, SpanKind, SpanOutcome, Trace, TraceConfig, TraceSink, NO_PARENT, NO_REPLICA};
+use super::{
+    Reason, Span, SpanKind, SpanOutcome, Trace, TraceConfig, TraceSink, NO_PARENT, NO_REPLICA,
+};
 use crate::engine::SimTime;
 use crate::model::{EndpointId, Model, WorkloadId};
 
@@ -49,10 +51,94 @@ struct Buffer {
     dropped: u32,
 }
 
+/// A trace kept for the end of the run, with its rank among its
+/// workload's candidates for the same reason (smaller is better).
+#[derive(Debug)]
+struct Kept {
+    rank: (u64, u128),
+    trace: Trace,
+}
+
+/// Per workload and reason, the best `keep` candidates so far. Small (a
+/// few dozen at most), so a linear scan for the worst one is cheap; it
+/// runs only when a candidate beats it, which becomes rare as the run
+/// goes (about `keep * ln(n / keep)` times over `n` candidates).
+#[derive(Debug, Default)]
+struct KeptSet {
+    items: Vec<Kept>,
+    /// Index of the worst item (meaningful when full).
+    worst: usize,
+}
+
+impl KeptSet {
+    /// Whether a candidate of rank `rank` would be kept.
+    #[inline]
+    fn admits(&self, rank: (u64, u128), keep: usize) -> bool {
+        keep > 0 && (self.items.len() < keep || rank < self.items[self.worst].rank)
+    }
+
+    /// Keeps `trace` (which [`KeptSet::admits`]); gives back the span list
+    /// of the trace it evicts, for reuse.
+    fn insert(&mut self, rank: (u64, u128), trace: Trace, keep: usize) -> Option<Vec<Span>> {
+        let out = if self.items.len() < keep {
+            self.items.push(Kept { rank, trace });
+            None
+        } else {
+            let old = std::mem::replace(&mut self.items[self.worst], Kept { rank, trace });
+            Some(old.trace.spans)
+        };
+        if self.items.len() == keep {
+            self.worst = (0..self.items.len())
+                .max_by_key(|&i| self.items[i].rank)
+                .unwrap_or(0);
+        }
+        out
+    }
+
+    /// The kept traces, best first.
+    fn into_sorted(mut self) -> Vec<Trace> {
+        self.items.sort_by_key(|k| k.rank);
+        self.items.into_iter().map(|k| k.trace).collect()
+    }
+}
+
+/// How many traces [`Recorder::finish`] wrote, by reason.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Written {
+    /// Head-sampled at the configured rate (streamed during the run).
+    pub sampled: u64,
+    /// Kept failed requests.
+    pub failed: u64,
+    /// Kept slowest successful requests.
+    pub slowest: u64,
+}
+
+impl Written {
+    /// All traces written.
+    pub fn total(&self) -> u64 {
+        self.sampled + self.failed + self.slowest
+    }
+}
+
 /// Records the spans of every request in flight and hands finished traces
 /// to the sink (see the module docs of [`crate::trace`]).
+///
+/// Retention, when a request ends: a head-sampled trace
+/// ([`sampled`]) is written to the sink at once, so memory does not grow
+/// with the run's length. Any other is a candidate, per workload, for the
+/// `keep` failed requests with the lowest trace ids (a uniform,
+/// deterministic sample over the run: ids are hashes) or, if it
+/// succeeded (degraded included), for the `keep` slowest (longest root
+/// span; ties to the lower id). The two sets cannot overlap (a request
+/// either failed or not) and never hold a sampled trace. They are
+/// written by [`Recorder::finish`]. A kept trace's span list is moved,
+/// not copied, and the evicted one's list goes back to the buffer, so
+/// steady state allocates nothing.
 pub struct Recorder {
     config: TraceConfig,
+    /// The model, for the sink's names (the in-flight API does not carry
+    /// it).
+    model: Box<Model>,
     /// Per workload, the high half of its trace ids.
     keys: Vec<u64>,
     sink: Box<dyn TraceSink>,
@@ -63,14 +149,20 @@ pub struct Recorder {
     /// The first write error, reported by [`Recorder::finish`].
     error: Option<std::io::Error>,
     /// Traces written so far.
-    written: u64,
+    written: Written,
+    /// Per workload: the kept failed requests.
+    failed: Vec<KeptSet>,
+    /// Per workload: the kept slowest successful requests.
+    slowest: Vec<KeptSet>,
 }
 
 impl Recorder {
     /// A recorder for `model` writing to `sink`.
     pub fn new(model: &Model, config: TraceConfig, sink: Box<dyn TraceSink>) -> Self {
+        let n = model.workloads.len();
         Recorder {
             config,
+            model: Box::new(model.clone()),
             keys: (0..model.workloads.len() as u32)
                 .map(|w| workload_key(model.seed, w))
                 .collect(),
@@ -79,7 +171,9 @@ impl Recorder {
             free: Vec::new(),
             issued: vec![0; model.workloads.len()],
             error: None,
-            written: 0,
+            written: Written::default(),
+            failed: (0..n).map(|_| KeptSet::default()).collect(),
+            slowest: (0..n).map(|_| KeptSet::default()).collect(),
         }
     }
 
@@ -214,19 +308,41 @@ impl Recorder {
         r.end = end;
         r.outcome = outcome;
         let id = trace_id(keys[b.workload as usize], b.seq);
-        if sampled(id, rate) {
+        let w = b.workload as usize;
+        let keep = self.config.keep;
+        let (reason, rank) = if sampled(id, rate) {
+            (Reason::Sampled, (0, id))
+        } else if matches!(outcome, SpanOutcome::Failed(_)) {
+            (Reason::Failed, (0, id))
+        } else {
+            let latency = end.saturating_sub(b.spans[0].start);
+            (Reason::Slowest, (u64::MAX - latency, id))
+        };
+        let set = match reason {
+            Reason::Sampled => None,
+            Reason::Failed => Some(&self.failed[w]),
+            Reason::Slowest => Some(&self.slowest[w]),
+        };
+        if set.is_none_or(|set| set.admits(rank, keep)) {
             let trace = Trace {
                 id,
                 workload: b.workload,
                 seq: b.seq,
                 spans: std::mem::take(&mut b.spans),
                 dropped: b.dropped,
-                reason: super::Reason::Sampled,
+                reason,
             };
-            self.emit(&trace);
-            // Give the buffer its capacity back.
-            let b = &mut self.buffers[root.trace as usize];
-            b.spans = trace.spans;
+            let back = match reason {
+                Reason::Sampled => {
+                    self.emit(&trace);
+                    self.written.sampled += 1;
+                    // Give the buffer its capacity back.
+                    Some(trace.spans)
+                }
+                Reason::Failed => self.failed[w].insert(rank, trace, keep),
+                Reason::Slowest => self.slowest[w].insert(rank, trace, keep),
+            };
+            self.buffers[root.trace as usize].spans = back.unwrap_or_default();
         }
         let b = &mut self.buffers[root.trace as usize];
         b.live = false;
@@ -235,14 +351,34 @@ impl Recorder {
         self.free.push(root.trace);
     }
 
-    fn emit(&mut self, _trace: &Trace) {
-        // Filled in by the writer side: needs the model (see `finish`).
-        self.written += 1;
+    /// Writes `trace` to the sink, unless an earlier write failed (the
+    /// first error is kept for [`Recorder::finish`]).
+    fn emit(&mut self, trace: &Trace) {
+        if self.error.is_some() {
+            return;
+        }
+        if let Err(e) = self.sink.write(&self.model, trace) {
+            self.error = Some(e);
+        }
     }
 
-    /// Writes what was kept and completes the sink. Returns the number of
-    /// traces written, or the first write error.
-    pub fn finish(mut self, model: &Model) -> std::io::Result<u64> {
+    /// Writes the kept traces (per workload in model order: the failed
+    /// ones by trace id, then the slowest, slowest first) and completes
+    /// the sink. Returns how many traces were written, or the first write
+    /// error.
+    pub fn finish(mut self, model: &Model) -> std::io::Result<Written> {
+        let failed = std::mem::take(&mut self.failed);
+        let slowest = std::mem::take(&mut self.slowest);
+        for (f, s) in failed.into_iter().zip(slowest) {
+            for t in f.into_sorted() {
+                self.emit(&t);
+                self.written.failed += 1;
+            }
+            for t in s.into_sorted() {
+                self.emit(&t);
+                self.written.slowest += 1;
+            }
+        }
         if let Some(e) = self.error.take() {
             return Err(e);
         }
