@@ -424,3 +424,249 @@ fn splitmix(mut z: u64) -> u64 {
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Cause;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// Collects what the recorder writes; `fail_after` makes writes fail
+    /// from the n-th on.
+    #[derive(Clone, Default)]
+    struct Capture {
+        traces: Rc<RefCell<Vec<Trace>>>,
+        finished: Rc<RefCell<bool>>,
+        fail_after: Option<usize>,
+    }
+
+    impl TraceSink for Capture {
+        fn write(&mut self, _: &Model, t: &Trace) -> std::io::Result<()> {
+            let mut v = self.traces.borrow_mut();
+            if self.fail_after.is_some_and(|n| v.len() >= n) {
+                return Err(std::io::Error::other(format!("full after {}", v.len())));
+            }
+            v.push(t.clone());
+            Ok(())
+        }
+        fn finish(&mut self, _: &Model) -> std::io::Result<()> {
+            *self.finished.borrow_mut() = true;
+            Ok(())
+        }
+    }
+
+    fn model() -> Model {
+        crate::scenario::test_model(
+            r#"
+            [simulation]
+            duration = "10s"
+            [services.s.endpoints.e]
+            work = "1ms"
+            [[workloads]]
+            name = "a"
+            target = "s.e"
+            arrival = { process = "constant", rate = 10 }
+            [[workloads]]
+            name = "b"
+            target = "s.e"
+            arrival = { process = "constant", rate = 10 }
+            "#,
+        )
+    }
+
+    /// Runs `n` requests per workload one after the other, request `i`
+    /// lasting `latency(i)` and failing when `fails(i)`; each has one
+    /// child span.
+    fn drive(
+        rec: &mut Recorder,
+        n: u64,
+        latency: impl Fn(u64) -> u64,
+        fails: impl Fn(u64) -> bool,
+    ) {
+        let mut now = 0;
+        for i in 0..n {
+            for w in 0..2 {
+                let root = rec.open_root(w, 0, now, true);
+                let child = rec.open(root, SpanKind::Call, 0, 1, now + 1);
+                rec.close(child, now + 2, SpanOutcome::Ok);
+                now += latency(i);
+                let outcome = if fails(i) {
+                    SpanOutcome::Failed(Cause::Timeout)
+                } else {
+                    SpanOutcome::Ok
+                };
+                rec.finish_root(root, now, outcome);
+            }
+        }
+    }
+
+    fn latency(t: &Trace) -> u64 {
+        t.spans[0].end - t.spans[0].start
+    }
+
+    #[test]
+    fn keeps_the_sample_and_a_bounded_number_of_failed_and_slowest() {
+        let m = model();
+        let cap = Capture::default();
+        let keep = 5;
+        let mut rec = Recorder::new(
+            &m,
+            TraceConfig { sample: 0.01, keep },
+            Box::new(cap.clone()),
+        );
+        let n = 2000;
+        // Latencies are a hash of i: distinct, in no order.
+        let lat = |i: u64| 1000 + splitmix(i) % 1_000_000;
+        let fails = |i: u64| i % 7 == 3;
+        drive(&mut rec, n, lat, fails);
+        // Sequential requests: one buffer whatever the run's length.
+        assert_eq!(rec.buffers(), 1);
+        let sampled_during_run = cap.traces.borrow().len();
+        let written = rec.finish(&m).unwrap();
+        assert!(*cap.finished.borrow());
+        let all = cap.traces.borrow();
+        assert_eq!(written.total() as usize, all.len());
+        assert_eq!(written.sampled as usize, sampled_during_run);
+        // Sampled ones were streamed during the run, the rest at the end.
+        assert!(all[..sampled_during_run]
+            .iter()
+            .all(|t| t.reason == Reason::Sampled));
+        // The head sample: exactly the requests whose ids fall under the
+        // rate, in the order they ended.
+        let keys: Vec<u64> = (0..2).map(|w| workload_key(m.seed, w)).collect();
+        let expected: Vec<u128> = (0..n)
+            .flat_map(|i| (0..2).map(move |w| (w, i)))
+            .map(|(w, i)| trace_id(keys[w], i))
+            .filter(|&id| sampled(id, 0.01))
+            .collect();
+        let got: Vec<u128> = all[..sampled_during_run].iter().map(|t| t.id).collect();
+        assert_eq!(got, expected);
+        for w in 0..2u32 {
+            let of = |r: Reason| -> Vec<&Trace> {
+                all.iter()
+                    .filter(|t| t.workload == w && t.reason == r)
+                    .collect()
+            };
+            let (failed, slowest) = (of(Reason::Failed), of(Reason::Slowest));
+            assert_eq!(failed.len(), keep);
+            assert_eq!(slowest.len(), keep);
+            // Failed: the lowest ids among the unsampled failed requests,
+            // in id order.
+            let mut want: Vec<u128> = (0..n)
+                .filter(|&i| fails(i))
+                .map(|i| trace_id(keys[w as usize], i))
+                .filter(|&id| !sampled(id, 0.01))
+                .collect();
+            want.sort_unstable();
+            want.truncate(keep);
+            assert_eq!(failed.iter().map(|t| t.id).collect::<Vec<_>>(), want);
+            assert!(failed
+                .iter()
+                .all(|t| matches!(t.spans[0].outcome, SpanOutcome::Failed(_))));
+            // Slowest: the longest unsampled successful requests, slowest
+            // first.
+            let mut want: Vec<u64> = (0..n)
+                .filter(|&i| !fails(i) && !sampled(trace_id(keys[w as usize], i), 0.01))
+                .map(lat)
+                .collect();
+            want.sort_unstable_by(|a, b| b.cmp(a));
+            want.truncate(keep);
+            assert_eq!(slowest.iter().map(|t| latency(t)).collect::<Vec<_>>(), want);
+            // Every kept trace has its child span, closed.
+            assert!(failed.iter().chain(&slowest).all(|t| t.spans.len() == 2
+                && t.spans[1].parent == 0
+                && t.spans[1].outcome == SpanOutcome::Ok));
+        }
+        // No trace twice.
+        let mut ids: Vec<u128> = all.iter().map(|t| t.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), all.len());
+    }
+
+    #[test]
+    fn keep_zero_keeps_only_the_sample_and_rate_one_keeps_everything() {
+        let m = model();
+        let cap = Capture::default();
+        let mut rec = Recorder::new(
+            &m,
+            TraceConfig {
+                sample: 0.0,
+                keep: 0,
+            },
+            Box::new(cap.clone()),
+        );
+        drive(&mut rec, 100, |_| 10, |i| i % 2 == 0);
+        assert_eq!(rec.finish(&m).unwrap(), Written::default());
+        assert!(cap.traces.borrow().is_empty() && *cap.finished.borrow());
+
+        let cap = Capture::default();
+        let mut rec = Recorder::new(
+            &m,
+            TraceConfig {
+                sample: 1.0,
+                keep: 10,
+            },
+            Box::new(cap.clone()),
+        );
+        drive(&mut rec, 100, |_| 10, |i| i % 2 == 0);
+        let w = rec.finish(&m).unwrap();
+        assert_eq!((w.sampled, w.failed, w.slowest), (200, 0, 0));
+    }
+
+    #[test]
+    fn open_spans_end_unfinished_with_their_request_and_stale_refs_do_nothing() {
+        let m = model();
+        let cap = Capture::default();
+        let mut rec = Recorder::new(
+            &m,
+            TraceConfig {
+                sample: 1.0,
+                keep: 0,
+            },
+            Box::new(cap.clone()),
+        );
+        let root = rec.open_root(0, 0, 5, true);
+        let child = rec.open(root, SpanKind::Call, 0, 2, 6);
+        rec.finish_root(root, 9, SpanOutcome::Failed(Cause::Timeout));
+        // The request ended: its refs are stale, even once the slot is
+        // reused.
+        let again = rec.open_root(0, 0, 10, true);
+        assert_eq!(again.trace, root.trace);
+        rec.close(child, 100, SpanOutcome::Ok);
+        assert!(rec.span_mut(child).is_none());
+        assert!(rec.open(root, SpanKind::Call, 0, 1, 11).is_none());
+        // Warm-up requests are numbered but not recorded.
+        assert!(rec.open_root(0, 0, 10, false).is_none());
+        rec.finish_root(again, 12, SpanOutcome::Ok);
+        rec.finish(&m).unwrap();
+        let t = cap.traces.borrow();
+        assert_eq!(t.len(), 2);
+        assert_eq!(t[0].spans[1].outcome, SpanOutcome::Unfinished);
+        assert_eq!((t[0].spans[1].end, t[0].spans[1].attempt), (9, 2));
+        assert_eq!(t[1].spans.len(), 1);
+        assert_eq!((t[0].seq, t[1].seq), (0, 1));
+    }
+
+    #[test]
+    fn the_first_write_error_is_reported_at_the_end() {
+        let m = model();
+        let cap = Capture {
+            fail_after: Some(3),
+            ..Capture::default()
+        };
+        let mut rec = Recorder::new(
+            &m,
+            TraceConfig {
+                sample: 1.0,
+                keep: 0,
+            },
+            Box::new(cap.clone()),
+        );
+        drive(&mut rec, 10, |_| 10, |_| false);
+        let err = rec.finish(&m).unwrap_err();
+        assert_eq!(err.to_string(), "full after 3");
+        assert!(!*cap.finished.borrow());
+    }
+}
