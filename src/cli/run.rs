@@ -46,7 +46,7 @@ pub struct RunArgs {
     /// Fraction of measured requests traced, 0 to 1 [default: 0.001].
     /// Decided from the trace id: the same seed gives the same traces, and
     /// a lower rate's traces are a subset of a higher rate's.
-    #[arg(long, value_name = "RATE", requires = "traces", value_parser = parse_rate)]
+    #[arg(long, value_name = "RATE", requires = "traces", value_parser = parse_rate, allow_hyphen_values = true)]
     pub trace_sample: Option<f64>,
     /// Format of the `--traces` file: OpenTelemetry OTLP/JSON, or Chrome
     /// trace-event JSON (opens in ui.perfetto.dev) [default: otlp].

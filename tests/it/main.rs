@@ -27,3 +27,4 @@ mod sagas;
 mod scaling;
 mod scenarios;
 mod sweep;
+mod traces;
