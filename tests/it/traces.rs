@@ -116,11 +116,13 @@ fn ns_of(v: &Value) -> u64 {
         .unwrap()
 }
 
+/// An OTLP span's parent id, start and end.
+type OtlpSpan = (Option<String>, u64, u64);
+
 /// Checks an OTLP/JSON document; returns its spans per trace id (count).
 fn check_otlp(doc: &Value, duration: u64) -> BTreeMap<String, usize> {
     // Per trace: span id -> (parent id, start, end).
-    let mut traces: BTreeMap<String, BTreeMap<String, (Option<String>, u64, u64)>> =
-        BTreeMap::new();
+    let mut traces: BTreeMap<String, BTreeMap<String, OtlpSpan>> = BTreeMap::new();
     for rs in doc["resourceSpans"].as_array().expect("resourceSpans") {
         let attrs = rs["resource"]["attributes"].as_array().unwrap();
         assert_eq!(attrs[0]["key"], "service.name");
