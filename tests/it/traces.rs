@@ -395,3 +395,259 @@ fn rate_zero_with_keep_zero_writes_a_valid_empty_file() {
         assert!(empty, "{doc}");
     }
 }
+
+/// Runs `microsim run SCENARIO --set simulation.duration=DURATION ARGS`
+/// in `dir`, expecting success; returns stderr.
+fn run_ok(dir: &Path, name: &str, duration: &str, args: &[&str]) -> String {
+    let path = scenario(name);
+    let set = format!("simulation.duration={duration}");
+    let mut all = vec!["run", path.to_str().unwrap(), "--set", &set];
+    all.extend(args);
+    let o = microsim(dir, &all);
+    let (_, err) = texts(&o);
+    assert!(o.status.success(), "{args:?}: {err}");
+    err
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+/// The root spans of an OTLP document: (trace id, workload, sampled_by,
+/// start ns).
+fn otlp_roots(doc: &Value) -> Vec<(String, String, String, u64)> {
+    let mut roots = Vec::new();
+    for rs in doc["resourceSpans"].as_array().unwrap() {
+        for s in rs["scopeSpans"][0]["spans"].as_array().unwrap() {
+            if s.get("parentSpanId").is_some() {
+                continue;
+            }
+            let attr = |k: &str| -> String {
+                let a = s["attributes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|a| a["key"] == k)
+                    .unwrap_or_else(|| panic!("{k} in {s}"));
+                a["value"]["stringValue"].as_str().unwrap().to_string()
+            };
+            roots.push((
+                s["traceId"].as_str().unwrap().to_string(),
+                attr("microsim.workload"),
+                attr("microsim.sampled_by"),
+                ns_of(&s["startTimeUnixNano"]),
+            ));
+        }
+    }
+    roots
+}
+
+/// "wrote N traces (S sampled, F failed, K slowest)" from stderr.
+fn wrote(err: &str) -> [u64; 4] {
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("wrote ") && l.contains(" traces ("))
+        .unwrap_or_else(|| panic!("no traces line in {err}"));
+    let nums: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().unwrap())
+        .collect();
+    [nums[0], nums[1], nums[2], nums[3]]
+}
+
+#[test]
+fn real_runs_write_valid_traces_in_both_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    // 60 s with a 30 s warm-up: about 6,000 measured requests, 5% of
+    // them sampled.
+    let args = ["--trace-sample", "0.05", "--trace-keep", "3", "-q"];
+    run_ok(
+        dir.path(),
+        "checkout.toml",
+        "60s",
+        &[&args[..], &["--traces", "o.json"]].concat(),
+    );
+    let err = run_ok(
+        dir.path(),
+        "checkout.toml",
+        "60s",
+        &[
+            "--trace-sample",
+            "0.05",
+            "--trace-keep",
+            "3",
+            "--traces",
+            "c.json",
+            "--trace-format",
+            "chrome",
+        ],
+    );
+    let [n, sampled, failed, slowest] = wrote(&err);
+    assert_eq!(n, sampled + failed + slowest);
+    // Sampled: binomial(6000, 0.05), mean 300, sd 17: 200..400 is more
+    // than 5 sd either side. Slowest: 3 per workload, 2 workloads.
+    assert!((200..400).contains(&sampled), "{err}");
+    assert_eq!(slowest, 6, "{err}");
+    assert!(failed <= 6);
+    let duration = 60_000_000_000;
+    let otlp = read_json(&dir.path().join("o.json"));
+    let traces = check_otlp(&otlp, duration);
+    assert_eq!(traces.len() as u64, n);
+    // Calls happen: most traces have more than their root span.
+    let deep = traces.values().filter(|&&spans| spans > 1).count();
+    assert!(deep * 2 > traces.len(), "{deep} of {}", traces.len());
+    // Only requests that start after the warm-up are traced.
+    let roots = otlp_roots(&otlp);
+    assert!(roots.iter().all(|r| r.3 >= 30_000_000_000));
+    let (ids, spans) = check_chrome(&read_json(&dir.path().join("c.json")), duration);
+    // The same traces and spans whatever the format.
+    assert_eq!(ids, traces.keys().cloned().collect());
+    assert_eq!(spans, traces.values().sum::<usize>());
+}
+
+#[test]
+fn traces_are_deterministic_and_change_no_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let traced = |out: &str, file: &str| {
+        run_ok(
+            dir.path(),
+            "checkout.toml",
+            "45s",
+            &[
+                "-q",
+                "--out",
+                out,
+                "--traces",
+                file,
+                "--trace-sample",
+                "0.1",
+                "--no-charts",
+            ],
+        )
+    };
+    traced("a", "a.json");
+    traced("b", "b.json");
+    run_ok(
+        dir.path(),
+        "checkout.toml",
+        "45s",
+        &["-q", "--out", "plain", "--no-charts"],
+    );
+    let read = |p: &str| std::fs::read(dir.path().join(p)).unwrap();
+    assert!(read("a.json").len() > 1000);
+    assert!(read("a.json") == read("b.json"), "same seed, same traces");
+    assert!(read("a/summary.json") == read("plain/summary.json"));
+    assert!(read("a/percentiles.csv") == read("plain/percentiles.csv"));
+}
+
+#[test]
+fn keep_bounds_the_failed_and_slowest_traces_per_workload() {
+    let dir = tempfile::tempdir().unwrap();
+    // The retry storm fails many requests; none sampled, 2 of each kept.
+    let err = run_ok(
+        dir.path(),
+        "retry-storm.toml",
+        "90s",
+        &[
+            "--traces",
+            "t.json",
+            "--trace-sample",
+            "0",
+            "--trace-keep",
+            "2",
+        ],
+    );
+    let [n, sampled, failed, slowest] = wrote(&err);
+    let roots = otlp_roots(&read_json(&dir.path().join("t.json")));
+    assert_eq!(roots.len() as u64, n);
+    assert_eq!(sampled, 0);
+    let mut per: BTreeMap<(String, String), u64> = BTreeMap::new();
+    for (_, w, why, _) in &roots {
+        *per.entry((w.clone(), why.clone())).or_default() += 1;
+    }
+    assert!(per.values().all(|&c| c <= 2), "{per:?}");
+    assert_eq!(
+        per.get(&("search".into(), "failed".into())),
+        Some(&2),
+        "{per:?}"
+    );
+    assert_eq!(
+        failed,
+        per.iter()
+            .filter(|(k, _)| k.1 == "failed")
+            .map(|(_, c)| c)
+            .sum::<u64>()
+    );
+    assert_eq!(
+        slowest,
+        per.iter()
+            .filter(|(k, _)| k.1 == "slowest")
+            .map(|(_, c)| c)
+            .sum::<u64>()
+    );
+}
+
+#[test]
+fn a_lower_rate_traces_a_subset_of_a_higher_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids = |rate: &str, file: &str| -> BTreeSet<String> {
+        let args = [
+            "-q",
+            "--traces",
+            file,
+            "--trace-sample",
+            rate,
+            "--trace-keep",
+            "0",
+        ];
+        run_ok(dir.path(), "checkout.toml", "50s", &args);
+        otlp_roots(&read_json(&dir.path().join(file)))
+            .into_iter()
+            .map(|r| r.0)
+            .collect()
+    };
+    let low = ids("0.01", "low.json");
+    let high = ids("0.05", "high.json");
+    assert!(
+        !low.is_empty() && low.len() * 2 < high.len(),
+        "{} vs {}",
+        low.len(),
+        high.len()
+    );
+    assert!(low.is_subset(&high));
+}
+
+#[test]
+fn the_recorder_holds_only_the_requests_in_flight() {
+    // Buffers are reused: their number is the peak of requests in flight
+    // at once, which does not grow with the run's length (a tenfold
+    // longer run may reach a somewhat higher peak, not a tenfold one).
+    let buffers = |duration: &str| {
+        let model = bundled_model(
+            "checkout.toml",
+            &[&format!("simulation.duration={duration}")],
+        );
+        let config = TraceConfig {
+            sample: 0.001,
+            keep: 10,
+        };
+        let sink = microsim::trace::otlp::OtlpWriter::new(std::io::sink(), &model).unwrap();
+        let rec = Recorder::new(&model, config, Box::new(sink));
+        let (r, rec) = microsim::simulation::run_traced(&model, &mut |_, _| {}, Some(rec)).unwrap();
+        let rec = rec.unwrap();
+        let buffers = rec.buffers();
+        let written = rec.finish(&model).unwrap();
+        let requests: u64 = r.summary.workloads.values().map(|w| w.requests).sum();
+        assert!(written.total() > 0);
+        (buffers, requests)
+    };
+    let (short, short_requests) = buffers("60s");
+    let (long, long_requests) = buffers("600s");
+    assert!(long_requests > 9 * short_requests);
+    assert!(
+        short > 0 && long <= 2 * short + 16,
+        "{short} then {long} buffers"
+    );
+    assert!((long as u64) * 1000 < long_requests);
+}
