@@ -38,8 +38,8 @@ pub const SCOPE: &str = "microsim";
 pub struct OtlpWriter<W: Write> {
     w: W,
     names: Names,
-    /// Traces written so far (a comma goes before every one but the
-    /// first).
+    /// No `ResourceSpans` written yet (a comma goes before every one but
+    /// the first).
     first: bool,
     /// Reused: (service index, span index) of the trace being written.
     order: Vec<(u32, u32)>,
