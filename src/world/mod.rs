@@ -26,10 +26,12 @@ pub mod resilience;
 pub mod saga;
 pub mod scaling;
 pub mod service;
+pub mod spans;
 pub mod workload;
 
 use crate::dist::Dist;
 use crate::engine::{rng, EventQueue, SimTime, Stream};
+use crate::metrics::attribution::Kind;
 use crate::metrics::discovery::DiscoveryMeter;
 use crate::metrics::resilience::{ClientMeter, FaultMeter, PeriodMeter};
 use crate::metrics::timeseries::{ServiceMeter, Windows, WorkloadMeter};
@@ -302,6 +304,8 @@ pub struct World<'m> {
     pub attribution: attribution::AttributionState,
     /// Span recording, when the run writes traces.
     pub tracer: Option<Box<crate::trace::recorder::Recorder>>,
+    /// Span refs per slot, used only with a tracer.
+    spans: spans::SpanTables,
     /// Some fault or deploy has a blast radius to measure.
     with_periods: bool,
     /// Some autoscaler scales on p99 (else response times are not kept).
@@ -313,7 +317,7 @@ pub struct World<'m> {
     /// (caller, its generation, outcome): queued like `ready`, so a
     /// failure travelling up a deep chain never recurses, and an answer to
     /// a caller lost in the same crash is dropped, not delivered.
-    local_replies: VecDeque<(InvId, u32, Outcome)>,
+    local_replies: VecDeque<(InvId, u32, Outcome, attribution::Acc)>,
     /// Some service has outlier ejection (else outcomes per replica need
     /// no bookkeeping).
     any_outlier: bool,
@@ -428,6 +432,7 @@ impl<'m> World<'m> {
             ops: idempotency::Ops::new(model),
             attribution: attribution::AttributionState::new(model),
             tracer: None,
+            spans: spans::SpanTables::default(),
             with_periods,
             any_p99: model.services.iter().any(|s| {
                 s.autoscale
@@ -487,18 +492,21 @@ impl<'m> World<'m> {
             Event::Deliver { inv } => self.admit(inv),
             Event::WorkDone { inv, gen } => {
                 if self.invs.is_current(inv, gen) {
+                    self.attr_charge_inv(inv, Kind::Work);
                     self.invs.get_mut(inv).step += 1;
                     self.ready.push_back(inv);
                 }
             }
             Event::Reply { call, tag, outcome } => {
                 if self.calls.is_current(call, tag) {
+                    self.attr_reply_call(call);
                     self.end_attempt(call, outcome, false);
                 }
             }
             Event::Timeout { call, tag } => self.on_timeout(call, tag),
             Event::Retry { call, tag } => {
                 if self.calls.is_current(call, tag) {
+                    self.attr_charge_call(call, Kind::Backoff);
                     self.attempt(call);
                 }
             }
@@ -519,6 +527,7 @@ impl<'m> World<'m> {
                 if self.lookup_current(lookup, tag) {
                     // The registry may still work on it, for nobody.
                     self.given_up = true;
+                    self.span_lookup_done(lookup, false, true);
                     self.lookup_done(lookup, false);
                 }
             }
@@ -539,9 +548,11 @@ impl<'m> World<'m> {
         loop {
             if let Some(inv) = self.ready.pop_front() {
                 self.advance(inv);
-            } else if let Some((inv, gen, outcome)) = self.local_replies.pop_front() {
+            } else if let Some((inv, gen, outcome, acc)) = self.local_replies.pop_front() {
                 if self.invs.is_current(inv, gen) {
-                    self.on_reply(inv, outcome);
+                    self.on_reply(inv, outcome, acc);
+                } else {
+                    self.attr_free(acc);
                 }
             } else {
                 break;
@@ -593,12 +604,16 @@ impl<'m> World<'m> {
                 start: self.now,
             },
         ));
+        if self.tracer.is_some() {
+            self.span_root(id, workload, w.target);
+        }
         self.admit(id);
     }
 
     /// A call arrives at its service: pick a running replica, then take a
     /// worker, wait in the queue, or be rejected.
     fn admit(&mut self, id: InvId) {
+        self.attr_start_inv(id);
         let now = self.now;
         let measuring = self.measuring();
         let ep = self.invs.get(id).endpoint;
@@ -701,6 +716,12 @@ impl<'m> World<'m> {
         if self.sagas.on && self.model.endpoints[ep as usize].saga.is_some() {
             self.saga_admitted(id);
         }
+        if self.tracer.is_some() {
+            self.span_admitted(id, global);
+            if self.invs.get(id).holds_worker {
+                self.span_worker(id, now);
+            }
+        }
     }
 
     /// Ends an invocation that met no running replica or whose replica
@@ -710,6 +731,8 @@ impl<'m> World<'m> {
     fn lose(&mut self, id: InvId, drop: bool) {
         let parent = self.invs.get(id).parent;
         if drop && !matches!(parent, Parent::Root { .. }) {
+            self.attr_drop_inv(id);
+            self.span_take_inv(id);
             self.invs.release(id);
             self.release_parent_op(parent);
             if let Parent::Delivery { delivery, .. } = parent {
@@ -750,6 +773,8 @@ impl<'m> World<'m> {
                     {
                         return; // Queued to resume when a worker frees up.
                     }
+                    // Any wait before the step was for a worker.
+                    self.attr_charge_inv(id, Kind::Queue);
                     let mut dt = dist.sample(&mut self.services[sid].work_rng);
                     if self.any_slow {
                         let slow = self.replicas[inv.replica as usize].slow;
@@ -824,7 +849,9 @@ impl<'m> World<'m> {
     }
 
     /// The final answer of one of `id`'s calls (after any retries).
-    fn on_reply(&mut self, id: InvId, outcome: Outcome) {
+    fn on_reply(&mut self, id: InvId, outcome: Outcome, acc: attribution::Acc) {
+        let last = self.invs.get(id).pending <= 1;
+        self.attr_join(id, acc, last);
         if self.invs.get(id).saga != 0 {
             return self.on_compensation_reply(id, outcome);
         }
@@ -866,6 +893,10 @@ impl<'m> World<'m> {
             rep.busy += 1;
             self.service_meters[sid].busy.add(self.now, 1);
             self.invs.get_mut(id).holds_worker = true;
+            if self.tracer.is_some() {
+                let arrived = self.attr_arrived(id);
+                self.span_worker(id, arrived);
+            }
             true
         } else {
             rep.resume.push_back(id);
@@ -906,6 +937,11 @@ impl<'m> World<'m> {
                 meter.queued.add(now, -1);
                 self.invs.get_mut(n).holds_worker = true;
                 self.ready.push_back(n);
+                self.attr_charge_inv(n, Kind::Queue);
+                if self.tracer.is_some() {
+                    let arrived = self.attr_arrived(n);
+                    self.span_worker(n, arrived);
+                }
             }
             None => {
                 rep.busy -= 1;
@@ -1048,6 +1084,11 @@ impl<'m> World<'m> {
             let i = self.invs.get(id);
             (i.parent, i.replica, i.endpoint)
         };
+        // Time not charged yet was spent waiting for a worker (shed from
+        // the queue); a crash charged its loss before.
+        self.attr_charge_inv(id, Kind::Queue);
+        let acc = self.attr_take_inv(id);
+        let span = self.span_take_inv(id);
         self.invs.release(id);
         self.release_parent_op(parent);
         match parent {
@@ -1055,14 +1096,18 @@ impl<'m> World<'m> {
                 if replica != NOT_ADMITTED && self.any_outlier {
                     self.note_replica_outcome(replica, outcome.succeeded());
                 }
+                self.attr_complete(workload, start, outcome.succeeded(), acc);
+                self.span_finish_root(span, outcome);
                 self.complete(workload, start, outcome)
             }
             Parent::Call { call, tag, .. } => {
                 // Nobody listens any more (the attempt timed out or the
                 // caller died): no reply travels.
                 if !self.calls.is_current(call, tag) {
+                    self.attr_free(acc);
                     return;
                 }
+                self.attr_stash_call(call, acc);
                 let hop = hop(&self.model.network, &mut self.net_from[endpoint as usize]);
                 self.queue.push(
                     self.now.saturating_add(hop),
@@ -1070,14 +1115,16 @@ impl<'m> World<'m> {
                 );
             }
             Parent::Local { inv, gen, optional } => {
+                self.span_close(span, outcome);
                 // No hop: the caller has it at once (if it still lives).
                 let outcome = match outcome {
                     Outcome::Failed(_) if optional => Outcome::Degraded,
                     o => o,
                 };
-                self.local_replies.push_back((inv, gen, outcome));
+                self.local_replies.push_back((inv, gen, outcome, acc));
             }
             Parent::Lookup { lookup, tag } => {
+                self.attr_free(acc);
                 if !self.lookup_current(lookup, tag) {
                     return;
                 }
@@ -1088,8 +1135,18 @@ impl<'m> World<'m> {
                     Event::LookupReply { lookup, tag, ok },
                 );
             }
-            Parent::Publish { msg, tag } => self.publish_done(msg, tag, endpoint, outcome),
-            Parent::Delivery { delivery, tag, .. } => self.handler_done(delivery, tag, outcome),
+            Parent::Publish { msg, tag } => {
+                if self.publish_current(msg, tag) && self.messaging.acked(msg) {
+                    self.attr_stash_msg(msg, acc);
+                } else {
+                    self.attr_free(acc);
+                }
+                self.publish_done(msg, tag, endpoint, outcome)
+            }
+            Parent::Delivery { delivery, tag, .. } => {
+                self.attr_free(acc);
+                self.handler_done(delivery, tag, outcome)
+            }
         }
     }
 
