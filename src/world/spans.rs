@@ -292,3 +292,187 @@ impl World<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Model;
+    use crate::trace::recorder::Recorder;
+    use crate::trace::{Span, Trace, TraceConfig, TraceSink, NO_PARENT};
+
+    /// A sink that drops everything: these tests look at spans in flight.
+    struct Null;
+
+    impl TraceSink for Null {
+        fn write(&mut self, _: &Model, _: &Trace) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn finish(&mut self, _: &Model) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn recorder(m: &Model) -> Recorder {
+        let config = TraceConfig {
+            sample: 1.0,
+            keep: 5,
+        };
+        Recorder::new(m, config, Box::new(Null))
+    }
+
+    fn bundled(name: &str, sets: &[&str]) -> Model {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("scenarios")
+            .join(name);
+        let sets: Vec<_> = sets
+            .iter()
+            .map(|s| crate::scenario::Override::parse(s).unwrap())
+            .collect();
+        crate::scenario::load(&path, &sets).unwrap().model
+    }
+
+    /// The span `s` refers to and its parent (if recorded).
+    fn with_parent(w: &mut World, s: SpanRef) -> Option<(Span, Option<Span>)> {
+        let t = w.tracer.as_mut().unwrap();
+        let span = *t.span_mut(s)?;
+        let parent = (span.parent != NO_PARENT).then(|| {
+            *t.span_mut(SpanRef {
+                span: span.parent,
+                ..s
+            })
+            .expect("a recorded span's parent is recorded")
+        });
+        Some((span, parent))
+    }
+
+    /// Checks the spans of everything in flight: attempts are open
+    /// children of their caller's span with the call's attempt number,
+    /// started no earlier than it; invocations serve spans that started
+    /// by now, on the replica they were admitted to.
+    /// Returns how many spans it checked.
+    fn check(w: &mut World) -> usize {
+        let now = w.now;
+        let mut checked = 0;
+        for c in 0..w.spans.calls.len() as u32 {
+            let s = w.spans.calls[c as usize];
+            if s.is_none() {
+                continue;
+            }
+            let rec = *w.calls.get(c);
+            assert!(rec.live, "call {c} is over but keeps a span");
+            let Some((span, parent)) = with_parent(w, s) else {
+                continue;
+            };
+            let parent = parent.expect("an attempt has a parent");
+            assert!(span.parent < s.span);
+            assert!(matches!(span.kind, SpanKind::Call | SpanKind::Compensation));
+            assert_eq!(span.attempt, rec.attempt);
+            assert_eq!(span.endpoint, rec.site.target);
+            assert_eq!(span.outcome, SpanOutcome::Open);
+            assert!(parent.start <= span.start && span.start <= now);
+            let caller = w.spans.invs[rec.caller as usize];
+            assert_eq!(
+                (caller.trace, caller.gen, caller.span),
+                (s.trace, s.gen, span.parent)
+            );
+            checked += 1;
+        }
+        for m in 0..w.spans.msgs.len() {
+            let s = w.spans.msgs[m];
+            let Some((span, parent)) = with_parent(w, s) else {
+                continue;
+            };
+            assert_eq!(span.kind, SpanKind::Publish);
+            assert_eq!(span.outcome, SpanOutcome::Open);
+            assert!(span.parent < s.span);
+            assert!(parent.expect("a publish has a parent").start <= span.start);
+            checked += 1;
+        }
+        for i in 0..w.spans.invs.len() as u32 {
+            let s = w.spans.invs[i as usize];
+            if s.is_none() {
+                continue;
+            }
+            let inv = *w.invs.get(i);
+            assert!(inv.live, "invocation {i} is over but keeps a span");
+            let Some((span, _)) = with_parent(w, s) else {
+                continue;
+            };
+            assert!(span.start <= now);
+            if inv.replica != crate::world::request::NOT_ADMITTED
+                && span.kind != SpanKind::Lookup
+                && span.kind != SpanKind::Publish
+            {
+                // An abandoned attempt's span may be closed (timed out)
+                // while its callee runs on, but it still names the callee.
+                assert_eq!(span.replica, inv.replica);
+            }
+            if let (SpanKind::Local, crate::world::request::Parent::Local { inv: caller, .. }) =
+                (span.kind, inv.parent)
+            {
+                let c = w.spans.invs[caller as usize];
+                assert_eq!((c.trace, c.gen, c.span), (s.trace, s.gen, span.parent));
+            }
+            checked += 1;
+        }
+        checked
+    }
+
+    /// Runs `m` with a recorder, checking the spans in flight every 13
+    /// events; returns the attempt spans checked.
+    fn run_checked(m: &Model) -> usize {
+        let mut w = World::new(m);
+        w.tracer = Some(Box::new(recorder(m)));
+        let mut n = 0usize;
+        let mut checked = 0;
+        while let Some(t) = w.queue.peek_time() {
+            if t >= m.duration {
+                break;
+            }
+            let (t, ev) = w.queue.pop().unwrap();
+            w.now = t;
+            w.handle(ev);
+            n += 1;
+            if n.is_multiple_of(13) {
+                checked += check(&mut w);
+            }
+        }
+        checked
+    }
+
+    #[test]
+    fn spans_in_flight_are_consistent() {
+        for (name, sets) in [
+            ("retry-storm.toml", &["simulation.duration=90s"][..]),
+            ("saga-checkout.toml", &["simulation.duration=70s"][..]),
+            ("registry-outage.toml", &["simulation.duration=150s"][..]),
+            ("event-driven.toml", &["simulation.duration=40s"][..]),
+            (
+                "fault-isolation.toml",
+                &["simulation.duration=40s", "deployment.mode=monolith"][..],
+            ),
+        ] {
+            let m = bundled(name, sets);
+            let checked = run_checked(&m);
+            assert!(checked > 20, "{name}: {checked} spans checked");
+        }
+    }
+
+    /// Tracing records and changes nothing: the traced run's result is
+    /// identical to the untraced one's.
+    #[test]
+    fn tracing_leaves_the_results_unchanged() {
+        for name in [
+            "retry-storm.toml",
+            "saga-checkout.toml",
+            "event-driven.toml",
+        ] {
+            let m = bundled(name, &["simulation.duration=60s"]);
+            let plain = crate::simulation::run(&m).unwrap();
+            let (traced, rec) =
+                crate::simulation::run_traced(&m, &mut |_, _| {}, Some(recorder(&m))).unwrap();
+            assert!(rec.is_some());
+            assert!(plain == traced, "{name}: tracing changed the results");
+        }
+    }
+}
