@@ -11,7 +11,12 @@
 //!   (retries past timeouts, every charge's executions counted), each
 //!   stretched to 1,000,000 requests of their main workload, to show what
 //!   messaging, consistency and execution tracking cost per event next to
-//!   checkout.
+//!   checkout;
+//! - checkout 1M traced at `--trace-sample 0.001` (and the default
+//!   `--trace-keep 10`), writing OTLP/JSON into `io::sink()`: what the
+//!   span recorder and the writer cost (goal: under 10% over untraced).
+//!   Before criterion, untraced and traced runs are timed interleaved and
+//!   the overhead ratio of their fastest runs is printed.
 //!
 //! Run with `cargo bench --bench engine`. Criterion reports time per run
 //! and requests/s (its "elements"); each bench also prints events/s.
@@ -19,6 +24,10 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use microsim::model::Model;
 use microsim::scenario::{self, Override};
+use microsim::simulation::run_traced;
+use microsim::trace::otlp::OtlpWriter;
+use microsim::trace::recorder::Recorder;
+use microsim::trace::TraceConfig;
 use std::path::Path;
 use std::time::Instant;
 
@@ -79,9 +88,69 @@ fn report(name: &str, model: &Model, requests_of: &str) {
     );
 }
 
+/// A recorder at `--trace-sample 0.001 --trace-keep 10` writing OTLP/JSON
+/// into `io::sink()`.
+fn tracer(model: &Model) -> Recorder {
+    let config = TraceConfig {
+        sample: 0.001,
+        keep: 10,
+    };
+    let sink = OtlpWriter::new(std::io::sink(), model).expect("io::sink never fails");
+    Recorder::new(model, config, Box::new(sink))
+}
+
+/// One run of `model`, traced or not; returns the wall time, events and
+/// traces written.
+fn timed(model: &Model, traced: bool) -> (f64, u64, u64) {
+    let t = Instant::now();
+    let (r, rec) = run_traced(model, &mut |_, _| {}, traced.then(|| tracer(model))).unwrap();
+    let written = rec
+        .map(|rec| rec.finish(model).unwrap().total())
+        .unwrap_or(0);
+    (t.elapsed().as_secs_f64(), r.summary.events, written)
+}
+
+/// Times untraced and traced runs of `model` interleaved (so that a slow
+/// moment of the machine hits both) and prints the overhead ratio of the
+/// fastest of each.
+fn tracing_overhead(name: &str, model: &Model) {
+    let (mut plain, mut traced) = (f64::MAX, f64::MAX);
+    let (mut events, mut written) = (0, 0);
+    for _ in 0..5 {
+        let (t, e, _) = timed(model, false);
+        plain = plain.min(t);
+        let (t, e2, w) = timed(model, true);
+        traced = traced.min(t);
+        assert_eq!(e, e2, "tracing must not change the run");
+        (events, written) = (e, w);
+    }
+    eprintln!(
+        "{name}: untraced {plain:.3}s ({:.2}M events/s), traced {traced:.3}s ({:.2}M events/s, {written} traces): overhead {:+.1}%",
+        events as f64 / plain / 1e6,
+        events as f64 / traced / 1e6,
+        (traced / plain - 1.0) * 100.0
+    );
+}
+
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("engine");
     g.sample_size(10);
+    let model = checkout(&[]);
+    tracing_overhead("checkout_1M_traced_0.001", &model);
+    g.throughput(Throughput::Elements(1_000_000));
+    g.bench_function("checkout_1M_traced_0.001", |b| {
+        b.iter_batched(
+            || tracer(&model),
+            |rec| {
+                run_traced(&model, &mut |_, _| {}, Some(rec))
+                    .unwrap()
+                    .0
+                    .summary
+                    .events
+            },
+            BatchSize::PerIteration,
+        )
+    });
     for (name, model, wl) in [
         ("mm10_rho0.9_1M", mm10(), "requests"),
         ("checkout_1M", checkout(&[]), "checkout"),

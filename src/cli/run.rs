@@ -5,6 +5,9 @@ use super::{capacity_report, ChartArgs, CliError, ScenarioArgs};
 use crate::report::saved::{RunMeta, SavedRun};
 use crate::report::{json, output, table};
 use crate::simulation;
+use crate::trace::file::{Format, TraceFile};
+use crate::trace::recorder::Recorder;
+use crate::trace::TraceConfig;
 use clap::Args;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -34,6 +37,45 @@ pub struct RunArgs {
     /// Thresholds the results must meet.
     #[command(flatten)]
     pub asserts: super::AssertArgs,
+    /// Write simulated request traces to FILE: a head sample of the
+    /// measured requests (`--trace-sample`) plus, per workload, up to
+    /// `--trace-keep` failed and as many slowest requests. Written to a
+    /// temporary file beside FILE while the run goes, renamed at the end.
+    #[arg(long, value_name = "FILE")]
+    pub traces: Option<PathBuf>,
+    /// Fraction of measured requests traced, 0 to 1 [default: 0.001].
+    /// Decided from the trace id: the same seed gives the same traces, and
+    /// a lower rate's traces are a subset of a higher rate's.
+    #[arg(long, value_name = "RATE", requires = "traces", value_parser = parse_rate, allow_hyphen_values = true)]
+    pub trace_sample: Option<f64>,
+    /// Format of the `--traces` file: OpenTelemetry OTLP/JSON, or Chrome
+    /// trace-event JSON (opens in ui.perfetto.dev) [default: otlp].
+    #[arg(long, value_enum, value_name = "FORMAT", requires = "traces")]
+    pub trace_format: Option<Format>,
+    /// Per workload, how many failed requests and how many of the slowest
+    /// successful ones are traced besides the sample (each; 0: only the
+    /// sample) [default: 10].
+    #[arg(long, value_name = "N", requires = "traces")]
+    pub trace_keep: Option<usize>,
+}
+
+/// Default `--trace-sample`: one request in a thousand, a few hundred
+/// traces for a typical run of a few minutes at a few hundred requests per
+/// second, without making the file the run's main output.
+pub const DEFAULT_TRACE_SAMPLE: f64 = 0.001;
+
+/// Default `--trace-keep`.
+pub const DEFAULT_TRACE_KEEP: usize = 10;
+
+/// Parses `--trace-sample`: a number from 0 to 1.
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let r: f64 = s
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number (expected a fraction from 0 to 1)"))?;
+    if !(0.0..=1.0).contains(&r) {
+        return Err(format!("{s} is not between 0 and 1"));
+    }
+    Ok(r)
 }
 
 /// Runs the scenario and writes the requested outputs.
@@ -44,6 +86,15 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     if let Some(dir) = &args.out {
         // Refuse an unusable output path before spending time simulating.
         super::check_writable_dir("--out", dir)?;
+    }
+    if let Some(file) = &args.traces {
+        super::check_parents("--traces", file)?;
+        if file.is_dir() {
+            return Err(CliError::Input(format!(
+                "--traces {}: is a directory, not a file",
+                file.display()
+            )));
+        }
     }
     let model = &sc.model;
     // Thresholds are checked against the model's metrics before running.
@@ -64,11 +115,31 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         eprintln!("{w}");
     }
 
+    // The trace file is created before running: an unwritable place is
+    // refused before spending time simulating.
+    let recorder = match &args.traces {
+        Some(file) => {
+            let format = args.trace_format.unwrap_or(Format::Otlp);
+            let sink = TraceFile::create(file, format, model).map_err(|e| {
+                CliError::Input(format!(
+                    "--traces {}: cannot create the file: {e}",
+                    file.display()
+                ))
+            })?;
+            let config = TraceConfig {
+                sample: args.trace_sample.unwrap_or(DEFAULT_TRACE_SAMPLE),
+                keep: args.trace_keep.unwrap_or(DEFAULT_TRACE_KEEP),
+            };
+            Some(Recorder::new(model, config, Box::new(sink)))
+        }
+        None => None,
+    };
+
     let started = Instant::now();
     let progress = Progress::new(model.duration, 1, args.quiet);
-    let result = simulation::run_with_progress(model, &mut progress.tracker());
+    let result = simulation::run_traced(model, &mut progress.tracker(), recorder);
     progress.finish();
-    let result = result.map_err(|e| CliError::Failed(format!("{}: {e}", sc.file)))?;
+    let (result, recorder) = result.map_err(|e| CliError::Failed(format!("{}: {e}", sc.file)))?;
     let wall = started.elapsed().as_secs_f64();
     let saved = SavedRun {
         meta: RunMeta {
@@ -91,6 +162,21 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             s.events,
             s.events as f64 / wall.max(1e-9) / 1e6
         );
+    }
+    if let (Some(recorder), Some(file)) = (recorder, &args.traces) {
+        let written = recorder
+            .finish(model)
+            .map_err(|e| CliError::Failed(format!("writing traces to {}: {e}", file.display())))?;
+        if !args.quiet {
+            eprintln!(
+                "wrote {} traces ({} sampled, {} failed, {} slowest) to {}",
+                written.total(),
+                written.sampled,
+                written.failed,
+                written.slowest,
+                file.display()
+            );
+        }
     }
 
     if let Some(dir) = &args.out {

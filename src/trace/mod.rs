@@ -13,6 +13,10 @@
 //! events, so a traced run's results are identical to an untraced one's.
 //! Memory is bounded by the requests in flight plus the kept traces.
 
+pub mod chrome;
+pub mod file;
+pub mod labels;
+pub mod otlp;
 pub mod recorder;
 
 use crate::engine::SimTime;

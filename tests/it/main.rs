@@ -28,3 +28,4 @@ mod sagas;
 mod scaling;
 mod scenarios;
 mod sweep;
+mod traces;
