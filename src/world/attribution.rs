@@ -10,10 +10,116 @@
 //! Accumulators live in one flat arena with reused slots, so memory is
 //! bounded by what is in flight and the steady state allocates nothing.
 
+use super::call::CallId;
+use super::request::InvId;
 use super::World;
-use crate::metrics::attribution::{AttributionMeter, Components, WorkloadAttribution};
-use crate::model::Model;
+use crate::engine::SimTime;
+use crate::metrics::attribution::{AttributionMeter, Components, Kind, WorkloadAttribution};
+use crate::model::{Model, WorkloadId};
 use indexmap::IndexMap;
+
+/// "No accumulator": a holder with nothing allocated yet, or handed on.
+pub const NO_ACC: u32 = u32::MAX;
+
+/// One holder's accumulator: which arena slot, since when it runs, and
+/// how much of that time is already charged (its critical sum so far).
+/// Everything between `origin + sum` and now is still to be charged, to
+/// whatever the holder was doing meanwhile.
+#[derive(Debug, Clone, Copy)]
+pub struct Acc {
+    /// Arena slot, or [`NO_ACC`] (an empty accumulator).
+    pub slot: u32,
+    /// When the holder's time began (arrival at a service, a call's start).
+    pub origin: SimTime,
+    /// Critical sum of the accumulator so far.
+    pub sum: u64,
+}
+
+impl Acc {
+    /// Nothing allocated, nothing charged.
+    pub const EMPTY: Acc = Acc {
+        slot: NO_ACC,
+        origin: NOT_STARTED,
+        sum: 0,
+    };
+}
+
+/// Flat storage of accumulators: slot `s` is `data[s * stride..][..stride]`,
+/// freed slots are reused (LIFO), so memory follows what is in flight.
+#[derive(Debug)]
+pub struct Arena {
+    data: Vec<u64>,
+    free: Vec<u32>,
+    stride: usize,
+}
+
+impl Arena {
+    /// An empty arena of accumulators of `stride` components.
+    pub fn new(stride: usize) -> Self {
+        Arena {
+            data: Vec::new(),
+            free: Vec::new(),
+            stride,
+        }
+    }
+
+    /// A zeroed slot.
+    #[inline]
+    pub fn alloc(&mut self) -> u32 {
+        match self.free.pop() {
+            Some(s) => {
+                let at = s as usize * self.stride;
+                self.data[at..at + self.stride].fill(0);
+                s
+            }
+            None => {
+                let s = self.data.len() / self.stride;
+                self.data.resize(self.data.len() + self.stride, 0);
+                s as u32
+            }
+        }
+    }
+
+    /// Gives slot `s` back ([`NO_ACC`] is ignored).
+    #[inline]
+    pub fn free(&mut self, s: u32) {
+        if s != NO_ACC {
+            self.free.push(s);
+        }
+    }
+
+    /// The components of slot `s`.
+    #[inline]
+    pub fn get(&self, s: u32) -> &[u64] {
+        let at = s as usize * self.stride;
+        &self.data[at..at + self.stride]
+    }
+
+    /// Adds `v` ns to component `c` of slot `s`.
+    #[inline]
+    fn add(&mut self, s: u32, c: usize, v: u64) {
+        self.data[s as usize * self.stride + c] += v;
+    }
+
+    /// Adds every component of `src` into `dst`.
+    #[inline]
+    fn merge(&mut self, dst: u32, src: u32) {
+        let (d, s) = (dst as usize * self.stride, src as usize * self.stride);
+        for i in 0..self.stride {
+            self.data[d + i] += self.data[s + i];
+        }
+    }
+
+    /// Slots in use (allocated, not freed).
+    pub fn live(&self) -> usize {
+        self.data.len() / self.stride - self.free.len()
+    }
+
+    /// Slots ever allocated (the arena's high-water mark).
+    pub fn capacity(&self) -> usize {
+        self.data.len() / self.stride
+    }
+}
 
 /// Attribution state of a run.
 pub struct AttributionState {
@@ -21,6 +127,24 @@ pub struct AttributionState {
     pub comps: Components,
     /// Per workload, its meter.
     pub meters: Vec<AttributionMeter>,
+    /// The accumulators of everything in flight.
+    pub arena: Arena,
+    /// Per invocation slot, its accumulator (from its arrival at its
+    /// service to its answer).
+    invs: Vec<Acc>,
+    /// Per call slot, the call's accumulator (from the call to its final
+    /// answer, across attempts and backoff waits).
+    calls: Vec<Acc>,
+    /// Per call slot, the current attempt's callee accumulator, handed
+    /// over when the callee answered (merged when the reply arrives,
+    /// dropped if the attempt times out first).
+    stashed: Vec<Acc>,
+    /// Per message slot, an acked publish's accumulator (a single-attempt
+    /// call to the broker).
+    msgs: Vec<Acc>,
+    /// Per message slot, the broker invocation's accumulator, handed over
+    /// when it answered.
+    msg_stashed: Vec<Acc>,
 }
 
 impl AttributionState {
@@ -30,11 +154,338 @@ impl AttributionState {
         AttributionState {
             comps,
             meters: vec![AttributionMeter::new(comps); model.workloads.len()],
+            arena: Arena::new(comps.len()),
+            invs: Vec::new(),
+            calls: Vec::new(),
+            stashed: Vec::new(),
+            msgs: Vec::new(),
+            msg_stashed: Vec::new(),
         }
+    }
+
+    /// Accumulator slots in use: what is in flight (plus nothing else, or
+    /// a slot leaked).
+    pub fn live(&self) -> usize {
+        self.arena.live()
+    }
+
+    /// Charges everything of `a` not charged yet (up to `now`) to
+    /// component `c`.
+    #[inline]
+    fn charge(&mut self, a: Acc, c: usize, now: SimTime) -> Acc {
+        charge(&mut self.arena, a, c, now)
+    }
+
+    /// Adds `child` (every component) into `a`; `child` is used up.
+    #[inline]
+    fn merge(&mut self, mut a: Acc, child: Acc) -> Acc {
+        if child.slot != NO_ACC {
+            if a.slot == NO_ACC {
+                a.slot = child.slot;
+            } else {
+                self.arena.merge(a.slot, child.slot);
+                self.arena.free(child.slot);
+            }
+        }
+        a.sum += child.sum;
+        a
+    }
+
+    /// Puts `child`'s critical sum and its own off-path time into `a`'s
+    /// parallel component (off the critical path); `child` is used up.
+    #[inline]
+    fn sideline(&mut self, mut a: Acc, child: Acc) -> Acc {
+        let p = self.comps.parallel();
+        let mut v = child.sum;
+        if child.slot != NO_ACC {
+            v += self.arena.get(child.slot)[p];
+            self.arena.free(child.slot);
+        }
+        if v > 0 {
+            if a.slot == NO_ACC {
+                a.slot = self.arena.alloc();
+            }
+            self.arena.add(a.slot, p, v);
+        }
+        a
+    }
+}
+
+/// `origin` of an accumulator whose holder's time has not started (an
+/// invocation not admitted yet): charging it does nothing.
+const NOT_STARTED: SimTime = SimTime::MAX;
+
+/// See [`AttributionState::charge`].
+#[inline]
+fn charge(arena: &mut Arena, mut a: Acc, c: usize, now: SimTime) -> Acc {
+    if a.origin == NOT_STARTED {
+        return a;
+    }
+    let charged = a.origin + a.sum;
+    debug_assert!(
+        charged <= now,
+        "attribution charged ahead of time: {charged} > {now}"
+    );
+    let d = now.saturating_sub(charged);
+    if d > 0 {
+        if a.slot == NO_ACC {
+            a.slot = arena.alloc();
+        }
+        arena.add(a.slot, c, d);
+        a.sum += d;
+    }
+    a
+}
+
+/// Entry `id` of side table `t`, growing it (with empty entries) as the
+/// slab it follows grows.
+#[inline]
+fn entry(t: &mut Vec<Acc>, id: u32) -> &mut Acc {
+    let i = id as usize;
+    if i >= t.len() {
+        t.resize(i + 1, Acc::EMPTY);
+    }
+    &mut t[i]
+}
+
+/// Takes entry `id` of `t` out, leaving it empty.
+#[inline]
+fn take(t: &mut [Acc], id: u32) -> Acc {
+    match t.get_mut(id as usize) {
+        Some(a) => std::mem::replace(a, Acc::EMPTY),
+        None => Acc::EMPTY,
     }
 }
 
 impl World<'_> {
+    /// Invocation `id` arrived at its service (admission, or an in-process
+    /// call): its time starts now.
+    #[inline]
+    pub(super) fn attr_start_inv(&mut self, id: InvId) {
+        let now = self.now;
+        let a = entry(&mut self.attribution.invs, id);
+        debug_assert_eq!(a.slot, NO_ACC, "invocation {id} kept an accumulator");
+        *a = Acc {
+            slot: NO_ACC,
+            origin: now,
+            sum: 0,
+        };
+    }
+
+    /// Charges invocation `id`'s time up to now to `kind` (queue, work or
+    /// lost) of its own service.
+    #[inline]
+    pub(super) fn attr_charge_inv(&mut self, id: InvId, kind: Kind) {
+        let ep = self.invs.get(id).endpoint as usize;
+        let sid = self.model.endpoints[ep].service as usize;
+        let st = &mut self.attribution;
+        let c = st.comps.service(kind, sid);
+        if let Some(a) = st.invs.get(id as usize).copied() {
+            st.invs[id as usize] = st.charge(a, c, self.now);
+        }
+    }
+
+    /// Takes invocation `id`'s accumulator (it answers now).
+    #[inline]
+    pub(super) fn attr_take_inv(&mut self, id: InvId) -> Acc {
+        take(&mut self.attribution.invs, id)
+    }
+
+    /// Frees invocation `id`'s accumulator (it ends without an answer).
+    #[inline]
+    pub(super) fn attr_drop_inv(&mut self, id: InvId) {
+        let a = self.attr_take_inv(id);
+        self.attr_free(a);
+    }
+
+    /// Frees an accumulator nobody merges.
+    #[inline]
+    pub(super) fn attr_free(&mut self, a: Acc) {
+        self.attribution.arena.free(a.slot);
+    }
+
+    /// A call, parallel branch or acked publish of invocation `id` ended
+    /// with accumulator `child`: merged if it ended the step (`last`), else
+    /// off the critical path.
+    #[inline]
+    pub(super) fn attr_join(&mut self, id: InvId, child: Acc, last: bool) {
+        let st = &mut self.attribution;
+        let a = entry(&mut st.invs, id);
+        let a0 = *a;
+        let a = if last {
+            st.merge(a0, child)
+        } else {
+            st.sideline(a0, child)
+        };
+        debug_assert!(
+            !last || a.origin == NOT_STARTED || a.origin + a.sum == self.now,
+            "a step's end left a gap: {} + {} != {}",
+            a.origin,
+            a.sum,
+            self.now
+        );
+        st.invs[id as usize] = a;
+    }
+
+    /// Call `call` starts now.
+    #[inline]
+    pub(super) fn attr_start_call(&mut self, call: CallId) {
+        let now = self.now;
+        let a = entry(&mut self.attribution.calls, call);
+        debug_assert_eq!(a.slot, NO_ACC, "call {call} kept an accumulator");
+        *a = Acc {
+            slot: NO_ACC,
+            origin: now,
+            sum: 0,
+        };
+    }
+
+    /// Charges call `call`'s time up to now to global component `kind`
+    /// (lookup before a send, backoff before a retry).
+    #[inline]
+    pub(super) fn attr_charge_call(&mut self, call: CallId, kind: Kind) {
+        let st = &mut self.attribution;
+        let c = st.comps.global(kind);
+        let a = st.calls[call as usize];
+        st.calls[call as usize] = st.charge(a, c, self.now);
+    }
+
+    /// The callee of call `call`'s current attempt answered with `callee`:
+    /// kept until the reply arrives.
+    #[inline]
+    pub(super) fn attr_stash_call(&mut self, call: CallId, callee: Acc) {
+        let old = std::mem::replace(entry(&mut self.attribution.stashed, call), callee);
+        self.attr_free(old);
+    }
+
+    /// The reply of call `call`'s current attempt arrived: the callee's
+    /// time (if it answered) is merged, the rest of the attempt was
+    /// network.
+    #[inline]
+    pub(super) fn attr_reply_call(&mut self, call: CallId) {
+        let st = &mut self.attribution;
+        let child = take(&mut st.stashed, call);
+        let a = st.calls[call as usize];
+        let a = st.merge(a, child);
+        let c = st.comps.global(Kind::Network);
+        st.calls[call as usize] = st.charge(a, c, self.now);
+    }
+
+    /// Call `call`'s current attempt timed out: its time is lost at the
+    /// callee's service, whatever the callee did meanwhile.
+    #[inline]
+    pub(super) fn attr_lose_call(&mut self, call: CallId) {
+        let target = self.calls.get(call).site.target as usize;
+        let sid = self.model.endpoints[target].service as usize;
+        let st = &mut self.attribution;
+        let child = take(&mut st.stashed, call);
+        st.arena.free(child.slot);
+        let c = st.comps.service(Kind::Lost, sid);
+        let a = st.calls[call as usize];
+        st.calls[call as usize] = st.charge(a, c, self.now);
+    }
+
+    /// Takes call `call`'s accumulator (the call is over).
+    #[inline]
+    pub(super) fn attr_take_call(&mut self, call: CallId) -> Acc {
+        let st = &mut self.attribution;
+        let stale = take(&mut st.stashed, call);
+        st.arena.free(stale.slot);
+        take(&mut st.calls, call)
+    }
+
+    /// Frees call `call`'s accumulators (its caller died).
+    #[inline]
+    pub(super) fn attr_drop_call(&mut self, call: CallId) {
+        let a = self.attr_take_call(call);
+        self.attr_free(a);
+    }
+
+    /// Acked publish `msg` starts now.
+    #[inline]
+    pub(super) fn attr_start_msg(&mut self, msg: u32) {
+        let now = self.now;
+        let a = entry(&mut self.attribution.msgs, msg);
+        debug_assert_eq!(a.slot, NO_ACC, "message {msg} kept an accumulator");
+        *a = Acc {
+            slot: NO_ACC,
+            origin: now,
+            sum: 0,
+        };
+    }
+
+    /// The broker's invocation for acked publish `msg` answered with
+    /// `broker`.
+    #[inline]
+    pub(super) fn attr_stash_msg(&mut self, msg: u32, broker: Acc) {
+        let old = std::mem::replace(entry(&mut self.attribution.msg_stashed, msg), broker);
+        self.attr_free(old);
+    }
+
+    /// The broker's answer to acked publish `msg` arrived: the broker's
+    /// time is merged, the rest was network.
+    #[inline]
+    pub(super) fn attr_reply_msg(&mut self, msg: u32) {
+        let st = &mut self.attribution;
+        let child = take(&mut st.msg_stashed, msg);
+        let a = *entry(&mut st.msgs, msg);
+        let a = st.merge(a, child);
+        let c = st.comps.global(Kind::Network);
+        st.msgs[msg as usize] = st.charge(a, c, self.now);
+    }
+
+    /// Acked publish `msg` timed out: its time is lost at broker service
+    /// `sid`.
+    #[inline]
+    pub(super) fn attr_lose_msg(&mut self, msg: u32, sid: usize) {
+        let st = &mut self.attribution;
+        let child = take(&mut st.msg_stashed, msg);
+        st.arena.free(child.slot);
+        let c = st.comps.service(Kind::Lost, sid);
+        let a = *entry(&mut st.msgs, msg);
+        st.msgs[msg as usize] = st.charge(a, c, self.now);
+    }
+
+    /// Takes acked publish `msg`'s accumulator (the publish is over).
+    #[inline]
+    pub(super) fn attr_take_msg(&mut self, msg: u32) -> Acc {
+        let st = &mut self.attribution;
+        let stale = take(&mut st.msg_stashed, msg);
+        st.arena.free(stale.slot);
+        take(&mut st.msgs, msg)
+    }
+
+    /// A request of `workload` issued at `start` ended now with
+    /// accumulator `acc`: measured successful ones are recorded.
+    #[inline]
+    pub(super) fn attr_complete(
+        &mut self,
+        workload: WorkloadId,
+        start: SimTime,
+        succeeded: bool,
+        acc: Acc,
+    ) {
+        let latency = self.now - start;
+        let st = &mut self.attribution;
+        if succeeded && start >= self.model.warmup {
+            let acc_sum = match acc.slot {
+                NO_ACC => 0,
+                s => st.comps.critical_sum(st.arena.get(s)),
+            };
+            debug_assert_eq!(acc.sum, acc_sum, "running sum != components");
+            debug_assert_eq!(acc_sum, latency, "attribution != latency");
+            // A zero-latency request has no slot: record zeros.
+            let s = match acc.slot {
+                NO_ACC => st.arena.alloc(),
+                s => s,
+            };
+            st.meters[workload as usize].record(latency, st.arena.get(s));
+            st.arena.free(s);
+        } else {
+            st.arena.free(acc.slot);
+        }
+    }
+
     /// Per workload with measured successful requests, its attribution.
     pub fn attribution_summary(&self) -> IndexMap<String, WorkloadAttribution> {
         let model = self.model;

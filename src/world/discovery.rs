@@ -329,6 +329,7 @@ impl World<'_> {
         }
         // The call never left the caller: its breaker does not count it
         // (a registry outage says nothing about the callee's health).
+        self.attr_charge_call(id, crate::metrics::attribution::Kind::Lookup);
         self.end_attempt(id, Outcome::Failed(Cause::NoInstance), true);
     }
 

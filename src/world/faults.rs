@@ -365,6 +365,8 @@ impl World<'_> {
             }
             // It no longer holds a worker: the replica's are gone.
             self.invs.get_mut(id).holds_worker = false;
+            // Whatever it was waiting for is lost with it.
+            self.attr_charge_inv(id, crate::metrics::attribution::Kind::Lost);
             self.lose(id, drop);
         }
         lost.clear();
@@ -398,6 +400,7 @@ impl World<'_> {
                     }
                 }
             }
+            self.attr_drop_call(c);
             self.calls.release(c);
             self.release_op(rec.op);
         }

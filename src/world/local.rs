@@ -31,6 +31,7 @@ impl World<'_> {
         );
         inv.replica = replica;
         let callee = self.invs.alloc(inv);
+        self.attr_start_inv(callee);
         if self.sagas.on && self.model.endpoints[site.target as usize].saga.is_some() {
             self.saga_admitted(callee);
         }

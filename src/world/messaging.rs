@@ -351,6 +351,13 @@ pub struct MessagingState {
 }
 
 impl MessagingState {
+    /// Whether live message `msg` is an acked publish (someone waits for
+    /// it: its time is part of a request's).
+    #[inline]
+    pub fn acked(&self, msg: u32) -> bool {
+        matches!(self.messages.get(msg).origin, Origin::Ack { .. })
+    }
+
     /// Empty state for `model`.
     pub fn new(model: &Model) -> Self {
         let m = &model.messaging;
@@ -495,6 +502,7 @@ impl World<'_> {
             }
             Origin::Ack { .. } => {
                 self.before_calls(id, sid, 1);
+                self.attr_start_msg(msg);
                 self.send_publish(msg);
                 true
             }
@@ -720,13 +728,16 @@ impl World<'_> {
         self.messaging.messages.get_mut(msg).publishing = false;
         self.maybe_free_message(msg);
         if let Origin::Ack { inv, gen, optional } = m.origin {
+            let acc = self.attr_take_msg(msg);
             if self.invs.is_current(inv, gen) {
                 let outcome = if optional {
                     Outcome::Degraded
                 } else {
                     Outcome::Failed(m.cause)
                 };
-                self.on_reply(inv, outcome);
+                self.on_reply(inv, outcome, acc);
+            } else {
+                self.attr_free(acc);
             }
         }
     }
@@ -736,6 +747,9 @@ impl World<'_> {
     pub(super) fn on_publish_reply(&mut self, msg: u32, tag: u32, ok: bool) {
         if !self.publish_current(msg, tag) {
             return;
+        }
+        if self.messaging.acked(msg) {
+            self.attr_reply_msg(msg);
         }
         if !ok {
             return self.publish_failed(msg);
@@ -747,8 +761,11 @@ impl World<'_> {
         self.maybe_free_message(msg);
         match m.origin {
             Origin::Ack { inv, gen, .. } => {
+                let acc = self.attr_take_msg(msg);
                 if self.invs.is_current(inv, gen) {
-                    self.on_reply(inv, Outcome::Ok);
+                    self.on_reply(inv, Outcome::Ok, acc);
+                } else {
+                    self.attr_free(acc);
                 }
             }
             Origin::Outbox { service } => {
@@ -768,6 +785,11 @@ impl World<'_> {
             return;
         }
         self.given_up = true;
+        if self.messaging.acked(msg) {
+            let topic = self.messaging.messages.get(msg).topic;
+            let sid = self.broker_service(topic) as usize;
+            self.attr_lose_msg(msg, sid);
+        }
         self.messaging.messages.get_mut(msg).cause = Cause::Timeout;
         self.publish_failed(msg);
     }

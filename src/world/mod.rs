@@ -30,6 +30,7 @@ pub mod workload;
 
 use crate::dist::Dist;
 use crate::engine::{rng, EventQueue, SimTime, Stream};
+use crate::metrics::attribution::Kind;
 use crate::metrics::discovery::DiscoveryMeter;
 use crate::metrics::resilience::{ClientMeter, FaultMeter, PeriodMeter};
 use crate::metrics::timeseries::{ServiceMeter, Windows, WorkloadMeter};
@@ -313,7 +314,7 @@ pub struct World<'m> {
     /// (caller, its generation, outcome): queued like `ready`, so a
     /// failure travelling up a deep chain never recurses, and an answer to
     /// a caller lost in the same crash is dropped, not delivered.
-    local_replies: VecDeque<(InvId, u32, Outcome)>,
+    local_replies: VecDeque<(InvId, u32, Outcome, attribution::Acc)>,
     /// Some service has outlier ejection (else outcomes per replica need
     /// no bookkeeping).
     any_outlier: bool,
@@ -487,18 +488,21 @@ impl<'m> World<'m> {
             Event::Deliver { inv } => self.admit(inv),
             Event::WorkDone { inv, gen } => {
                 if self.invs.is_current(inv, gen) {
+                    self.attr_charge_inv(inv, Kind::Work);
                     self.invs.get_mut(inv).step += 1;
                     self.ready.push_back(inv);
                 }
             }
             Event::Reply { call, tag, outcome } => {
                 if self.calls.is_current(call, tag) {
+                    self.attr_reply_call(call);
                     self.end_attempt(call, outcome, false);
                 }
             }
             Event::Timeout { call, tag } => self.on_timeout(call, tag),
             Event::Retry { call, tag } => {
                 if self.calls.is_current(call, tag) {
+                    self.attr_charge_call(call, Kind::Backoff);
                     self.attempt(call);
                 }
             }
@@ -539,9 +543,11 @@ impl<'m> World<'m> {
         loop {
             if let Some(inv) = self.ready.pop_front() {
                 self.advance(inv);
-            } else if let Some((inv, gen, outcome)) = self.local_replies.pop_front() {
+            } else if let Some((inv, gen, outcome, acc)) = self.local_replies.pop_front() {
                 if self.invs.is_current(inv, gen) {
-                    self.on_reply(inv, outcome);
+                    self.on_reply(inv, outcome, acc);
+                } else {
+                    self.attr_free(acc);
                 }
             } else {
                 break;
@@ -599,6 +605,7 @@ impl<'m> World<'m> {
     /// A call arrives at its service: pick a running replica, then take a
     /// worker, wait in the queue, or be rejected.
     fn admit(&mut self, id: InvId) {
+        self.attr_start_inv(id);
         let now = self.now;
         let measuring = self.measuring();
         let ep = self.invs.get(id).endpoint;
@@ -710,6 +717,7 @@ impl<'m> World<'m> {
     fn lose(&mut self, id: InvId, drop: bool) {
         let parent = self.invs.get(id).parent;
         if drop && !matches!(parent, Parent::Root { .. }) {
+            self.attr_drop_inv(id);
             self.invs.release(id);
             self.release_parent_op(parent);
             if let Parent::Delivery { delivery, .. } = parent {
@@ -750,6 +758,8 @@ impl<'m> World<'m> {
                     {
                         return; // Queued to resume when a worker frees up.
                     }
+                    // Any wait before the step was for a worker.
+                    self.attr_charge_inv(id, Kind::Queue);
                     let mut dt = dist.sample(&mut self.services[sid].work_rng);
                     if self.any_slow {
                         let slow = self.replicas[inv.replica as usize].slow;
@@ -824,7 +834,9 @@ impl<'m> World<'m> {
     }
 
     /// The final answer of one of `id`'s calls (after any retries).
-    fn on_reply(&mut self, id: InvId, outcome: Outcome) {
+    fn on_reply(&mut self, id: InvId, outcome: Outcome, acc: attribution::Acc) {
+        let last = self.invs.get(id).pending <= 1;
+        self.attr_join(id, acc, last);
         if self.invs.get(id).saga != 0 {
             return self.on_compensation_reply(id, outcome);
         }
@@ -906,6 +918,7 @@ impl<'m> World<'m> {
                 meter.queued.add(now, -1);
                 self.invs.get_mut(n).holds_worker = true;
                 self.ready.push_back(n);
+                self.attr_charge_inv(n, Kind::Queue);
             }
             None => {
                 rep.busy -= 1;
@@ -1048,6 +1061,10 @@ impl<'m> World<'m> {
             let i = self.invs.get(id);
             (i.parent, i.replica, i.endpoint)
         };
+        // Time not charged yet was spent waiting for a worker (shed from
+        // the queue); a crash charged its loss before.
+        self.attr_charge_inv(id, Kind::Queue);
+        let acc = self.attr_take_inv(id);
         self.invs.release(id);
         self.release_parent_op(parent);
         match parent {
@@ -1055,14 +1072,17 @@ impl<'m> World<'m> {
                 if replica != NOT_ADMITTED && self.any_outlier {
                     self.note_replica_outcome(replica, outcome.succeeded());
                 }
+                self.attr_complete(workload, start, outcome.succeeded(), acc);
                 self.complete(workload, start, outcome)
             }
             Parent::Call { call, tag, .. } => {
                 // Nobody listens any more (the attempt timed out or the
                 // caller died): no reply travels.
                 if !self.calls.is_current(call, tag) {
+                    self.attr_free(acc);
                     return;
                 }
+                self.attr_stash_call(call, acc);
                 let hop = hop(&self.model.network, &mut self.net_from[endpoint as usize]);
                 self.queue.push(
                     self.now.saturating_add(hop),
@@ -1075,9 +1095,10 @@ impl<'m> World<'m> {
                     Outcome::Failed(_) if optional => Outcome::Degraded,
                     o => o,
                 };
-                self.local_replies.push_back((inv, gen, outcome));
+                self.local_replies.push_back((inv, gen, outcome, acc));
             }
             Parent::Lookup { lookup, tag } => {
+                self.attr_free(acc);
                 if !self.lookup_current(lookup, tag) {
                     return;
                 }
@@ -1088,8 +1109,18 @@ impl<'m> World<'m> {
                     Event::LookupReply { lookup, tag, ok },
                 );
             }
-            Parent::Publish { msg, tag } => self.publish_done(msg, tag, endpoint, outcome),
-            Parent::Delivery { delivery, tag, .. } => self.handler_done(delivery, tag, outcome),
+            Parent::Publish { msg, tag } => {
+                if self.publish_current(msg, tag) && self.messaging.acked(msg) {
+                    self.attr_stash_msg(msg, acc);
+                } else {
+                    self.attr_free(acc);
+                }
+                self.publish_done(msg, tag, endpoint, outcome)
+            }
+            Parent::Delivery { delivery, tag, .. } => {
+                self.attr_free(acc);
+                self.handler_done(delivery, tag, outcome)
+            }
         }
     }
 

@@ -15,6 +15,7 @@ use super::registry::Instance;
 use super::request::{InvId, Invocation, Parent};
 use super::{hop, Event, World};
 use crate::engine::{rng, SimTime, Stream};
+use crate::metrics::attribution::Kind;
 use crate::model::policy::BUDGET_BURST;
 use crate::model::{CallSite, Client, Jitter};
 use rand::RngExt;
@@ -58,6 +59,7 @@ impl World<'_> {
         let id = self
             .calls
             .alloc(CallRec::new(caller, gen, site, plain, counted));
+        self.attr_start_call(id);
         if self.model.endpoints[site.target as usize].tracked {
             let op = self.new_op(site.target, counted);
             self.calls.get_mut(id).op = op;
@@ -120,6 +122,8 @@ impl World<'_> {
     /// Sends the current attempt of call `id` over the network: to the
     /// instance the caller chose (discovery), or to the callee's balancer.
     pub(super) fn send(&mut self, id: CallId, target: Option<Instance>) {
+        // Time since the attempt began went to finding an instance.
+        self.attr_charge_call(id, Kind::Lookup);
         let rec = self.calls.get(id);
         let (site, tag, attempt) = (rec.site, rec.tag, rec.attempt);
         let op = self.attempt_op(id);
@@ -195,6 +199,7 @@ impl World<'_> {
         }
         // The callee keeps working, for nobody: its work is wasted.
         self.given_up = true;
+        self.attr_lose_call(id);
         self.end_attempt(id, Outcome::Failed(Cause::Timeout), false);
     }
 
@@ -290,6 +295,7 @@ impl World<'_> {
             (r.caller, r.site, r.counted)
         };
         let op = self.calls.get(id).op;
+        let acc = self.attr_take_call(id);
         self.calls.release(id);
         self.release_op(op);
         let ci = site.client as usize;
@@ -315,7 +321,7 @@ impl World<'_> {
                 ok
             }
         };
-        self.on_reply(caller, outcome);
+        self.on_reply(caller, outcome, acc);
     }
 
     /// Counts a breaker state change of client `ci`.
