@@ -198,7 +198,8 @@ pub fn headline(workload: &str, a: &WorkloadAttribution) -> String {
         .zip(&pct)
         .map(|((_, k), p)| format!("{p}% {}", k.phrase()))
         .collect();
-    if !rest.is_empty() {
+    // "0% other" says nothing.
+    if !rest.is_empty() && pct[named.len()] > 0 {
         words.push(format!("{}% other", pct[named.len()]));
     }
     let what = if is_tail {

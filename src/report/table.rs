@@ -197,7 +197,10 @@ pub fn attribution_tables(s: &Summary) -> String {
         return String::new();
     }
     let mut out = String::from("Latency attribution (critical path):\n");
-    for (name, a) in &s.attribution {
+    for (i, (name, a)) in s.attribution.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
         out.push_str(&headline(name, a));
         out.push('\n');
         let mut t = table(&[
