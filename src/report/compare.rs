@@ -1041,6 +1041,12 @@ mod tests {
         }
     }
 
+    fn plain_summary() -> Summary {
+        let mut s = summary(1.0, 1.0, 1);
+        s.attribution.clear();
+        s
+    }
+
     #[test]
     fn attribution_rows_show_where_the_tail_went_in_ms() {
         use crate::report::attribution::tests::{attribution_with, model};
@@ -1052,7 +1058,7 @@ mod tests {
         // Payment queueing of the slow requests down from 90 ms to 10 ms.
         b.attribution
             .insert("w".into(), attribution_with(&m, 10_000_000));
-        let plain = summary(1.0, 1.0, 1);
+        let plain = plain_summary();
         let c = compare(vec![variant("a", a), variant("b", b), variant("c", plain)]);
         let metrics: Vec<&str> = c
             .rows
@@ -1084,7 +1090,7 @@ mod tests {
         let at = |m: &str| c.rows.iter().position(|r| r.metric == m).unwrap();
         assert_eq!(at("slowest 1%: mean"), at("p99.9") + 1);
         // Without attribution anywhere, no such rows.
-        let c = compare(vec![variant("a", summary(1.0, 1.0, 1))]);
+        let c = compare(vec![variant("a", plain_summary())]);
         assert!(c.rows.iter().all(|r| !r.metric.starts_with("slowest")));
     }
 
