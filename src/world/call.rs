@@ -142,6 +142,11 @@ impl Calls {
         &mut self.slots[id as usize]
     }
 
+    /// Number of live records.
+    pub fn live(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
     /// Ids of the live records, in slot order, appended to `out` (crashes
     /// only: a scan of the slab).
     pub fn live_ids(&self, out: &mut Vec<CallId>) {

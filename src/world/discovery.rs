@@ -417,6 +417,9 @@ impl World<'_> {
             Event::LookupTimeout { lookup: id, tag },
         );
         if let Some(mode) = self.partition(caller, reg.service) {
+            if call != NONE {
+                self.span_lookup(id, call, None, reg.lookup);
+            }
             return match mode {
                 crate::model::FailMode::Reject => self.lookup_done(id, false),
                 crate::model::FailMode::Drop => {}
@@ -426,6 +429,9 @@ impl World<'_> {
             reg.lookup,
             Parent::Lookup { lookup: id, tag },
         ));
+        if call != NONE {
+            self.span_lookup(id, call, Some(inv), reg.lookup);
+        }
         self.note_network_call(reg.service);
         let hop = hop(&model.network, &mut self.net_to[reg.lookup as usize]);
         self.queue
@@ -441,6 +447,7 @@ impl World<'_> {
     /// Lookup `id` got its answer (`ok`) or gave up: refresh the cache,
     /// then go on with the attempt waiting for it, if it still does.
     pub(super) fn lookup_done(&mut self, id: u32, ok: bool) {
+        self.span_lookup_done(id, ok, false);
         let now = self.now;
         let l = self.discovery.lookups[id as usize];
         {

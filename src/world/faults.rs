@@ -401,6 +401,7 @@ impl World<'_> {
                 }
             }
             self.attr_drop_call(c);
+            self.span_forget_call(c);
             self.calls.release(c);
             self.release_op(rec.op);
         }

@@ -32,6 +32,7 @@ impl World<'_> {
         inv.replica = replica;
         let callee = self.invs.alloc(inv);
         self.attr_start_inv(callee);
+        self.span_local(caller, callee, site.target);
         if self.sagas.on && self.model.endpoints[site.target as usize].saga.is_some() {
             self.saga_admitted(callee);
         }

@@ -503,6 +503,8 @@ impl World<'_> {
             Origin::Ack { .. } => {
                 self.before_calls(id, sid, 1);
                 self.attr_start_msg(msg);
+                let ep = self.model.messaging.topics[site.topic as usize].endpoint;
+                self.span_publish(id, msg, ep);
                 self.send_publish(msg);
                 true
             }
@@ -587,6 +589,9 @@ impl World<'_> {
         let inv = self
             .invs
             .alloc(Invocation::new(t.endpoint, Parent::Publish { msg, tag }));
+        if self.tracer.is_some() && self.messaging.acked(msg) {
+            self.span_publish_sent(msg, inv);
+        }
         let hop = hop(&model.network, &mut self.net_to[t.endpoint as usize]);
         if hop == 0 {
             self.admit(inv);
@@ -729,6 +734,7 @@ impl World<'_> {
         self.maybe_free_message(msg);
         if let Origin::Ack { inv, gen, optional } = m.origin {
             let acc = self.attr_take_msg(msg);
+            self.span_publish_done(msg, Outcome::Failed(m.cause));
             if self.invs.is_current(inv, gen) {
                 let outcome = if optional {
                     Outcome::Degraded
@@ -762,6 +768,7 @@ impl World<'_> {
         match m.origin {
             Origin::Ack { inv, gen, .. } => {
                 let acc = self.attr_take_msg(msg);
+                self.span_publish_done(msg, Outcome::Ok);
                 if self.invs.is_current(inv, gen) {
                     self.on_reply(inv, Outcome::Ok, acc);
                 } else {

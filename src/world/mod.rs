@@ -26,6 +26,7 @@ pub mod resilience;
 pub mod saga;
 pub mod scaling;
 pub mod service;
+pub mod spans;
 pub mod workload;
 
 use crate::dist::Dist;
@@ -303,6 +304,8 @@ pub struct World<'m> {
     pub attribution: attribution::AttributionState,
     /// Span recording, when the run writes traces.
     pub tracer: Option<Box<crate::trace::recorder::Recorder>>,
+    /// Span refs per slot, used only with a tracer.
+    spans: spans::SpanTables,
     /// Some fault or deploy has a blast radius to measure.
     with_periods: bool,
     /// Some autoscaler scales on p99 (else response times are not kept).
@@ -429,6 +432,7 @@ impl<'m> World<'m> {
             ops: idempotency::Ops::new(model),
             attribution: attribution::AttributionState::new(model),
             tracer: None,
+            spans: spans::SpanTables::default(),
             with_periods,
             any_p99: model.services.iter().any(|s| {
                 s.autoscale
@@ -523,6 +527,7 @@ impl<'m> World<'m> {
                 if self.lookup_current(lookup, tag) {
                     // The registry may still work on it, for nobody.
                     self.given_up = true;
+                    self.span_lookup_done(lookup, false, true);
                     self.lookup_done(lookup, false);
                 }
             }
@@ -599,6 +604,9 @@ impl<'m> World<'m> {
                 start: self.now,
             },
         ));
+        if self.tracer.is_some() {
+            self.span_root(id, workload, w.target);
+        }
         self.admit(id);
     }
 
@@ -708,6 +716,12 @@ impl<'m> World<'m> {
         if self.sagas.on && self.model.endpoints[ep as usize].saga.is_some() {
             self.saga_admitted(id);
         }
+        if self.tracer.is_some() {
+            self.span_admitted(id, global);
+            if self.invs.get(id).holds_worker {
+                self.span_worker(id, now);
+            }
+        }
     }
 
     /// Ends an invocation that met no running replica or whose replica
@@ -718,6 +732,7 @@ impl<'m> World<'m> {
         let parent = self.invs.get(id).parent;
         if drop && !matches!(parent, Parent::Root { .. }) {
             self.attr_drop_inv(id);
+            self.span_take_inv(id);
             self.invs.release(id);
             self.release_parent_op(parent);
             if let Parent::Delivery { delivery, .. } = parent {
@@ -878,6 +893,10 @@ impl<'m> World<'m> {
             rep.busy += 1;
             self.service_meters[sid].busy.add(self.now, 1);
             self.invs.get_mut(id).holds_worker = true;
+            if self.tracer.is_some() {
+                let arrived = self.attr_arrived(id);
+                self.span_worker(id, arrived);
+            }
             true
         } else {
             rep.resume.push_back(id);
@@ -919,6 +938,10 @@ impl<'m> World<'m> {
                 self.invs.get_mut(n).holds_worker = true;
                 self.ready.push_back(n);
                 self.attr_charge_inv(n, Kind::Queue);
+                if self.tracer.is_some() {
+                    let arrived = self.attr_arrived(n);
+                    self.span_worker(n, arrived);
+                }
             }
             None => {
                 rep.busy -= 1;
@@ -1065,6 +1088,7 @@ impl<'m> World<'m> {
         // the queue); a crash charged its loss before.
         self.attr_charge_inv(id, Kind::Queue);
         let acc = self.attr_take_inv(id);
+        let span = self.span_take_inv(id);
         self.invs.release(id);
         self.release_parent_op(parent);
         match parent {
@@ -1073,6 +1097,7 @@ impl<'m> World<'m> {
                     self.note_replica_outcome(replica, outcome.succeeded());
                 }
                 self.attr_complete(workload, start, outcome.succeeded(), acc);
+                self.span_finish_root(span, outcome);
                 self.complete(workload, start, outcome)
             }
             Parent::Call { call, tag, .. } => {
@@ -1090,6 +1115,7 @@ impl<'m> World<'m> {
                 );
             }
             Parent::Local { inv, gen, optional } => {
+                self.span_close(span, outcome);
                 // No hop: the caller has it at once (if it still lives).
                 let outcome = match outcome {
                     Outcome::Failed(_) if optional => Outcome::Degraded,

@@ -97,6 +97,7 @@ impl World<'_> {
                 m.retries += 1;
             }
         }
+        self.span_attempt(id);
         if !plain && !self.guard_attempt(id, ci, tag) {
             return;
         }
@@ -134,6 +135,7 @@ impl World<'_> {
             inv.target_epoch = t.epoch;
         }
         let callee = self.invs.alloc(inv);
+        self.span_sent(id, callee);
         let rec = self.calls.get_mut(id);
         rec.callee = callee;
         rec.callee_gen = self.invs.get(callee).gen;
@@ -209,6 +211,7 @@ impl World<'_> {
     /// attempt), which the breaker does not count; a `circuit_open` that
     /// came back over the network from further down is a real failure.
     pub(super) fn end_attempt(&mut self, id: CallId, outcome: Outcome, local: bool) {
+        self.span_end_attempt(id, outcome);
         let now = self.now;
         let (ci, replica, epoch, plain, measuring) = {
             let r = self.calls.get(id);

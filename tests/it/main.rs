@@ -2,6 +2,7 @@
 
 mod accounting;
 mod assertions;
+mod attribution;
 mod attribution_report;
 mod bad_input;
 mod charts_dist;
