@@ -229,6 +229,9 @@ fn compare_shows_where_the_tail_went() {
             "-q",
             "--variant",
             "x3:services.payment.replicas=3",
+            "--out",
+            "cmp",
+            "--no-charts",
         ],
     );
     let line = |metric: &str| {
@@ -241,6 +244,19 @@ fn compare_shows_where_the_tail_went() {
     assert!(line("slowest 1%: mean ms").ends_with("better │"));
     assert!(line("slowest 1%: payment queue ms").ends_with("better │"));
     line("slowest 1%: payment work ms");
+    // The same rows in compare.csv and the comparison's report, and each
+    // variant's own attribution.csv.
+    let cmp = tmp.path().join("cmp");
+    let csv = std::fs::read_to_string(cmp.join("compare.csv")).unwrap();
+    assert!(
+        csv.contains("workload,checkout,slowest 1%: payment queue,ms,x3,"),
+        "{csv}"
+    );
+    let html = std::fs::read_to_string(cmp.join("report.html")).unwrap();
+    assert!(html.contains("slowest 1%: payment queue"));
+    for v in ["baseline", "x3"] {
+        assert!(cmp.join(v).join("attribution.csv").is_file(), "{v}");
+    }
 }
 
 #[test]
