@@ -12,7 +12,14 @@
 //! subscription: `topic.user-updated.order.delivery_p99`),
 //! `DATA@HOLDER.METRIC` (`user-email@order.stale_rate`),
 //! `saga.SERVICE.ENDPOINT.METRIC` (`saga.order.create.inconsistent`) and
-//! `SERVICE.ENDPOINT.METRIC` (`payment.charge.duplicates`). Names of
+//! `SERVICE.ENDPOINT.METRIC` (`payment.charge.duplicates`). Latency
+//! attribution gives every workload `WORKLOAD.SET.SERVICE.KIND`
+//! (`checkout.p99_share.payment.queue`: payment's queueing as a share of
+//! the slowest 1%'s latency) and `WORKLOAD.SET.KIND`
+//! (`checkout.mean_share.network`), SET `mean_share` (all requests) or
+//! `p99_share` (the slowest 1%): their last words (queue, work, lost;
+//! network, lookup, backoff) are no other kind's metrics, so they too
+//! share no name with anything. Names of
 //! scenario things have no `.` or `@`, and a result's `TOPIC->SERVICE`
 //! is not used because the threshold parser reads `>` as an operator; so
 //! each kind's prefix has its own shape (dots, `@`, first word) and no two
@@ -330,6 +337,52 @@ pub const EXECUTION_METRICS: &[(&str, Unit, &str)] = &[
     ),
 ];
 
+/// The two sets of requests latency attribution describes, as the middle
+/// word of its metrics (`checkout.p99_share.payment.queue`): `mean_share`
+/// for all measured successful requests (a component's share of their
+/// mean latency), `p99_share` for the slowest 1% (at or above the p99).
+pub const ATTRIBUTION_SETS: [&str; 2] = ["mean_share", "p99_share"];
+
+/// Per-service attribution metrics (`WORKLOAD.SET.SERVICE.METRIC`, SET one
+/// of [`ATTRIBUTION_SETS`]): (suffix, unit, description).
+pub const ATTRIBUTION_SERVICE_METRICS: &[(&str, Unit, &str)] = &[
+    (
+        "queue",
+        Unit::Fraction,
+        "share of the latency spent queued for the service's workers",
+    ),
+    (
+        "work",
+        Unit::Fraction,
+        "share of the latency spent in the service's work",
+    ),
+    (
+        "lost",
+        Unit::Fraction,
+        "share of the latency lost on attempts to the service",
+    ),
+];
+
+/// Whole-request attribution metrics (`WORKLOAD.SET.METRIC`): (suffix,
+/// unit, description).
+pub const ATTRIBUTION_METRICS: &[(&str, Unit, &str)] = &[
+    (
+        "network",
+        Unit::Fraction,
+        "share of the latency on the network",
+    ),
+    (
+        "lookup",
+        Unit::Fraction,
+        "share of the latency in registry lookups",
+    ),
+    (
+        "backoff",
+        Unit::Fraction,
+        "share of the latency in retry backoff",
+    ),
+];
+
 /// The prefix of the topic and subscription metrics.
 pub const TOPIC: &str = "topic";
 /// The prefix of the saga metrics.
@@ -409,6 +462,8 @@ fn layout<'a>(
     priced: bool,
     extra: &Extra,
 ) -> Vec<MetricDef> {
+    let workloads: Vec<&str> = workloads.collect();
+    let services: Vec<&str> = services.collect();
     let mut defs = Vec::new();
     let mut add = |prefix: &str, table: &[(&str, Unit, &str)]| {
         for (m, unit, _) in table {
@@ -418,10 +473,10 @@ fn layout<'a>(
             });
         }
     };
-    for w in workloads {
+    for w in &workloads {
         add(w, WORKLOAD_METRICS);
     }
-    for s in services {
+    for s in &services {
         add(s, SERVICE_METRICS);
     }
     if priced {
@@ -441,6 +496,16 @@ fn layout<'a>(
     }
     for e in &extra.executions {
         add(e, EXECUTION_METRICS);
+    }
+    // Latency attribution last, so adding it left every earlier column
+    // where it was.
+    for w in &workloads {
+        for set in ATTRIBUTION_SETS {
+            for s in &services {
+                add(&format!("{w}.{set}.{s}"), ATTRIBUTION_SERVICE_METRICS);
+            }
+            add(&format!("{w}.{set}"), ATTRIBUTION_METRICS);
+        }
     }
     defs
 }
@@ -587,6 +652,40 @@ pub fn values(summary: &Summary) -> Vec<(MetricDef, Option<f64>)> {
         debug_assert_eq!(vals.len(), EXECUTION_METRICS.len());
         push(&vals);
     }
+    // Attribution: a component's share of the set, 0 where the set has
+    // none of it; no value without the set (no successful request, or no
+    // slowest 1%).
+    for w in summary.workloads.keys() {
+        let a = summary.attribution.get(w);
+        let sets = [
+            a.map(|a| &a.all),
+            a.and_then(|a| a.slowest.as_ref())
+                .filter(|b| b.requests > 0),
+        ];
+        debug_assert_eq!(sets.len(), ATTRIBUTION_SETS.len());
+        for set in sets {
+            let share = |kind: &str, service: Option<&str>| {
+                set.map(|b| {
+                    b.components
+                        .iter()
+                        .find(|c| c.kind == kind && c.service.as_deref() == service)
+                        .map_or(0.0, |c| c.share)
+                })
+            };
+            for s in summary.services.keys() {
+                let vals: Vec<Option<f64>> = ATTRIBUTION_SERVICE_METRICS
+                    .iter()
+                    .map(|(k, _, _)| share(k, Some(s)))
+                    .collect();
+                push(&vals);
+            }
+            let vals: Vec<Option<f64>> = ATTRIBUTION_METRICS
+                .iter()
+                .map(|(k, _, _)| share(k, None))
+                .collect();
+            push(&vals);
+        }
+    }
     out
 }
 
@@ -617,7 +716,13 @@ pub fn find<'a>(defs: &'a [MetricDef], name: &str) -> Result<(usize, &'a MetricD
         } else {
             ""
         };
-        let what = if prefix.starts_with("topic.") {
+        let attribution = prefix
+            .split('.')
+            .nth(1)
+            .is_some_and(|set| ATTRIBUTION_SETS.contains(&set));
+        let what = if attribution {
+            "workload (or service in its attribution)"
+        } else if prefix.starts_with("topic.") {
             "topic or subscription"
         } else if prefix.contains('@') {
             "data copy"
@@ -647,6 +752,8 @@ pub fn find<'a>(defs: &'a [MetricDef], name: &str) -> Result<(usize, &'a MetricD
         COPY_METRICS,
         SAGA_METRICS,
         EXECUTION_METRICS,
+        ATTRIBUTION_SERVICE_METRICS,
+        ATTRIBUTION_METRICS,
     ]
     .into_iter()
     .find(|t| has_all(t))
@@ -675,6 +782,83 @@ mod tests {
     "#;
 
     #[test]
+    fn attribution_metrics_are_the_shares_of_each_set() {
+        use crate::metrics::attribution::Kind;
+        // The names' last words are the kinds' own names.
+        let kinds: Vec<&str> = ATTRIBUTION_SERVICE_METRICS
+            .iter()
+            .chain(ATTRIBUTION_METRICS)
+            .map(|(m, _, _)| *m)
+            .collect();
+        let expected: Vec<&str> = Kind::PER_SERVICE
+            .into_iter()
+            .chain(Kind::GLOBAL)
+            .filter(|k| *k != Kind::Parallel)
+            .map(Kind::name)
+            .collect();
+        assert_eq!(kinds, expected);
+
+        let model = crate::report::attribution::tests::model();
+        let mut s = crate::simulation::run(&model).unwrap().summary;
+        let a = crate::report::attribution::tests::attribution(&model);
+        s.attribution.insert("checkout".into(), a.clone());
+        let defs = catalog(&model);
+        let vals = values(&s);
+        assert_eq!(defs.len(), vals.len());
+        for (d, (v, _)) in defs.iter().zip(&vals) {
+            assert_eq!(d, v);
+        }
+        let get = |name: &str| {
+            let (i, d) = find(&defs, name).unwrap();
+            assert_eq!(d.unit, Unit::Fraction);
+            vals[i].1
+        };
+        let tail = a.slowest.as_ref().unwrap();
+        let share = |b: &crate::metrics::attribution::Breakdown, kind: &str, svc: Option<&str>| {
+            b.components
+                .iter()
+                .find(|c| c.kind == kind && c.service.as_deref() == svc)
+                .unwrap()
+                .share
+        };
+        assert_eq!(
+            get("checkout.p99_share.payment.queue"),
+            Some(share(tail, "queue", Some("payment")))
+        );
+        assert_eq!(
+            get("checkout.mean_share.network"),
+            Some(share(&a.all, "network", None))
+        );
+        // No user work among the slowest: 0, not missing.
+        assert_eq!(get("checkout.p99_share.user.work"), Some(0.0));
+        assert_eq!(get("checkout.p99_share.lookup"), Some(0.0));
+        // Per set, the shares add up to 1.
+        for set in ATTRIBUTION_SETS {
+            let sum: f64 = defs
+                .iter()
+                .zip(&vals)
+                .filter(|(d, _)| d.name.starts_with(&format!("checkout.{set}.")))
+                .map(|(_, (_, v))| v.unwrap())
+                .sum();
+            assert!((sum - 1.0).abs() < 1e-9, "{set}: {sum}");
+        }
+        // Without attribution there is no value.
+        s.attribution.clear();
+        let (i, _) = find(&defs, "checkout.mean_share.order.work").unwrap();
+        assert_eq!(values(&s)[i].1, None);
+        // Misspelt names say what the names look like.
+        let e = find(&defs, "checkout.p99_share.paymnt.queue").unwrap_err();
+        assert!(
+            e.contains("no workload (or service in its attribution)"),
+            "{e}"
+        );
+        let e = find(&defs, "checkout.p99_share.payment.wait").unwrap_err();
+        assert!(e.ends_with("it has: queue, work, lost"), "{e}");
+        let e = find(&defs, "checkout.p99_share.cpu").unwrap_err();
+        assert!(e.ends_with("it has: network, lookup, backoff"), "{e}");
+    }
+
+    #[test]
     fn catalog_and_values_agree() {
         let model = crate::scenario::test_model(TOML);
         let r = crate::simulation::run(&model).unwrap();
@@ -684,9 +868,15 @@ mod tests {
         for (d, (v, _)) in defs.iter().zip(&vals) {
             assert_eq!(d, v);
         }
+        // One workload, one service: both attribution sets have api's
+        // three kinds and the three whole-request ones.
         assert_eq!(
             defs.len(),
-            WORKLOAD_METRICS.len() + SERVICE_METRICS.len() + COST_METRICS.len()
+            WORKLOAD_METRICS.len()
+                + SERVICE_METRICS.len()
+                + COST_METRICS.len()
+                + ATTRIBUTION_SETS.len()
+                    * (ATTRIBUTION_SERVICE_METRICS.len() + ATTRIBUTION_METRICS.len())
         );
         let (i, d) = find(&defs, "reads.p99").unwrap();
         assert_eq!(d.unit, Unit::Ms);

@@ -589,6 +589,86 @@ fn rows_for(
     rows
 }
 
+/// Components named in a workload's attribution rows: at most this many,
+/// each at least [`ATTRIBUTION_MIN_SHARE`] of some variant's slowest 1%.
+pub const ATTRIBUTION_TOP: usize = 5;
+/// See [`ATTRIBUTION_TOP`].
+pub const ATTRIBUTION_MIN_SHARE: f64 = 0.05;
+
+/// Where a workload's tail went between variants: the mean latency of
+/// its slowest 1% (`slowest 1%: mean`) and the part of it from each of the
+/// top components (`slowest 1%: payment queue`), in ms, lower better.
+/// Milliseconds rather than shares: the components' differences add up
+/// to the difference of the mean, while a share also moves when another
+/// component grows. The components are those with at least
+/// [`ATTRIBUTION_MIN_SHARE`] of the slowest 1% in some variant, the
+/// [`ATTRIBUTION_TOP`] largest by their largest share (ties in the
+/// order first met); a variant without that component has 0 ms of it,
+/// one without a slowest 1% no value. No rows when no variant has
+/// attribution for the workload.
+fn attribution_rows(variants: &[VariantResult], workload: &str) -> Vec<Row> {
+    use super::attribution::Key;
+    let tails: Vec<Option<&crate::metrics::attribution::Breakdown>> = variants
+        .iter()
+        .map(|v| {
+            v.summary
+                .attribution
+                .get(workload)
+                .and_then(|a| a.slowest.as_ref())
+                .filter(|b| b.requests > 0)
+        })
+        .collect();
+    if tails.iter().all(Option::is_none) {
+        return Vec::new();
+    }
+    let mut top: Vec<(Key, f64)> = Vec::new();
+    for c in tails.iter().flatten().flat_map(|b| &b.components) {
+        let key = Key::of(c);
+        match top.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, s)) => *s = s.max(c.share),
+            None => top.push((key, c.share)),
+        }
+    }
+    top.retain(|(_, s)| *s >= ATTRIBUTION_MIN_SHARE);
+    top.sort_by(|a, b| b.1.total_cmp(&a.1));
+    top.truncate(ATTRIBUTION_TOP);
+    let row = |metric: String, values: Vec<Option<f64>>| {
+        let base = values.first().copied().flatten();
+        Row {
+            scope: Scope::Workload,
+            subject: workload.to_string(),
+            metric,
+            unit: Unit::Ms,
+            better: Better::Lower,
+            cells: variants
+                .iter()
+                .zip(&values)
+                .enumerate()
+                .map(|(i, (v, value))| cell(&v.name, *value, base, Better::Lower, i == 0))
+                .collect(),
+        }
+    };
+    let mut rows = vec![row(
+        "slowest 1%: mean".to_string(),
+        tails.iter().map(|t| t.map(|b| b.mean_ms)).collect(),
+    )];
+    for (key, _) in top {
+        let values = tails
+            .iter()
+            .map(|t| {
+                t.map(|b| {
+                    b.components
+                        .iter()
+                        .find(|c| Key::of(c) == key)
+                        .map_or(0.0, |c| c.mean_ms)
+                })
+            })
+            .collect();
+        rows.push(row(format!("slowest 1%: {}", key.label()), values));
+    }
+    rows
+}
+
 /// Compares `variants` (at least one; the first is the reference).
 /// Workloads and services are those of any variant, in order of first
 /// appearance.
@@ -602,7 +682,12 @@ pub fn compare(variants: Vec<VariantResult>) -> Comparison {
         .flat_map(|v| v.summary.services.keys().cloned())
         .collect();
     let overall: IndexSet<String> = std::iter::once(String::new()).collect();
-    let mut rows = rows_for(&variants, Scope::Workload, &workloads, WORKLOAD_METRICS);
+    let mut rows = Vec::new();
+    for w in &workloads {
+        let one: IndexSet<String> = std::iter::once(w.clone()).collect();
+        rows.extend(rows_for(&variants, Scope::Workload, &one, WORKLOAD_METRICS));
+        rows.extend(attribution_rows(&variants, w));
+    }
     rows.extend(rows_for(
         &variants,
         Scope::Service,
@@ -954,6 +1039,59 @@ mod tests {
             seed: s.seed,
             summary: s,
         }
+    }
+
+    fn plain_summary() -> Summary {
+        let mut s = summary(1.0, 1.0, 1);
+        s.attribution.clear();
+        s
+    }
+
+    #[test]
+    fn attribution_rows_show_where_the_tail_went_in_ms() {
+        use crate::report::attribution::tests::{attribution_with, model};
+        let m = model();
+        let mut a = summary(120.0, 1.0, 1);
+        let mut b = summary(60.0, 1.0, 2);
+        a.attribution
+            .insert("w".into(), attribution_with(&m, 90_000_000));
+        // Payment queueing of the slow requests down from 90 ms to 10 ms.
+        b.attribution
+            .insert("w".into(), attribution_with(&m, 10_000_000));
+        let plain = plain_summary();
+        let c = compare(vec![variant("a", a), variant("b", b), variant("c", plain)]);
+        let metrics: Vec<&str> = c
+            .rows
+            .iter()
+            .filter(|r| r.metric.starts_with("slowest 1%"))
+            .map(|r| r.metric.as_str())
+            .collect();
+        // Shares in a: queue 75%, work 16.7%, network 6.7%, the rest
+        // under 5%; in b (40 ms): work 50%, queue 25%, network 20%.
+        assert_eq!(
+            metrics,
+            [
+                "slowest 1%: mean",
+                "slowest 1%: payment queue",
+                "slowest 1%: payment work",
+                "slowest 1%: network"
+            ]
+        );
+        let q = row(&c, Scope::Workload, "slowest 1%: payment queue");
+        assert_eq!(q.unit, Unit::Ms);
+        assert_eq!(q.cells[0].value, Some(90.0));
+        assert_eq!(q.cells[1].diff, Some(-80.0));
+        assert_eq!(q.cells[1].verdict.as_deref(), Some("better"));
+        // A variant without attribution has no value, not 0.
+        assert_eq!(q.cells[2].value, None);
+        let mean = row(&c, Scope::Workload, "slowest 1%: mean");
+        assert_eq!(mean.cells[1].diff, Some(-80.0));
+        // They follow the workload's own rows.
+        let at = |m: &str| c.rows.iter().position(|r| r.metric == m).unwrap();
+        assert_eq!(at("slowest 1%: mean"), at("p99.9") + 1);
+        // Without attribution anywhere, no such rows.
+        let c = compare(vec![variant("a", plain_summary())]);
+        assert!(c.rows.iter().all(|r| !r.metric.starts_with("slowest")));
     }
 
     fn row<'a>(c: &'a Comparison, scope: Scope, metric: &str) -> &'a Row {

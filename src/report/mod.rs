@@ -1,6 +1,7 @@
 //! Outputs, every one a pure function of a [`crate::metrics::RunResult`]:
 //! a human table, JSON, CSV files, written atomically.
 
+pub mod attribution;
 pub mod charts;
 pub mod compare;
 pub mod cost;

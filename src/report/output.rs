@@ -185,10 +185,10 @@ pub fn write_tree<S: AsRef<str>>(dir: &Path, files: &[(S, Vec<u8>)]) -> std::io:
 
 /// Data files a run writes only when its scenario has what they describe
 /// (prices, changing replica counts, deploys, messaging, data copies,
-/// sagas, tracked executions), and a comparison's own: a
+/// sagas, tracked executions, latency attribution), and a comparison's own: a
 /// `compare.json` left by an earlier `compare --out DIR` made `report DIR`
 /// redraw that old comparison over a later `run --out DIR`'s report.
-const OPTIONAL_DATA: [&str; 10] = [
+const OPTIONAL_DATA: [&str; 11] = [
     "cost.csv",
     "scaling.csv",
     "deploys.csv",
@@ -197,6 +197,7 @@ const OPTIONAL_DATA: [&str; 10] = [
     "copies.csv",
     "sagas.csv",
     "executions.csv",
+    "attribution.csv",
     "compare.json",
     "compare.csv",
 ];

@@ -89,6 +89,7 @@ pub fn data_files(run: &SavedRun) -> Result<Vec<(&'static str, Vec<u8>)>> {
         ("copies.csv", csv_out::copies_csv(s)),
         ("sagas.csv", csv_out::sagas_csv(s)),
         ("executions.csv", csv_out::executions_csv(s)),
+        ("attribution.csv", csv_out::attribution_csv(s)),
     ] {
         if let Some(bytes) = bytes {
             files.push((name, bytes?));

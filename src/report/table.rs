@@ -140,6 +140,7 @@ pub fn summary_tables(s: &Summary) -> String {
         ));
     }
     out.push('\n');
+    out.push_str(&attribution_tables(s));
     let mut t = table(&[
         "service",
         "replicas",
@@ -181,6 +182,68 @@ pub fn summary_tables(s: &Summary) -> String {
     out.push_str(&super::scaling::scaling_tables(s));
     out.push_str(&super::cost::cost_table(s));
     out.push_str(&messaging_tables(s));
+    out
+}
+
+/// "Latency attribution (critical path)": per workload with measured
+/// successful requests, its headline and a table of components (sorted
+/// by their share of the slowest 1%) with their mean ms and share for all
+/// requests and for the slowest 1%, and the mean time parallel siblings
+/// spent off the critical path when there was any. Nothing when no
+/// workload has attribution (no successful request was measured).
+pub fn attribution_tables(s: &Summary) -> String {
+    use super::attribution::{headline, rows, share};
+    if s.attribution.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("Latency attribution (critical path):\n");
+    for (i, (name, a)) in s.attribution.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&headline(name, a));
+        out.push('\n');
+        let mut t = table(&[
+            "component",
+            "all: mean ms",
+            "all: share",
+            "slowest 1%: mean ms",
+            "slowest 1%: share",
+        ]);
+        let cell =
+            |c: Option<&crate::metrics::attribution::ComponentShare>,
+             f: &dyn Fn(&crate::metrics::attribution::ComponentShare) -> String| {
+                c.map_or_else(|| "-".to_string(), f)
+            };
+        let slowest = a.slowest.as_ref();
+        for r in rows(a) {
+            t.add_row(vec![
+                r.key.label(),
+                cell(r.all, &|c| ms(c.mean_ms)),
+                cell(r.all, &|c| share(c.share)),
+                cell(r.slowest, &|c| ms(c.mean_ms)),
+                cell(r.slowest, &|c| share(c.share)),
+            ]);
+        }
+        t.add_row(vec![
+            "end to end".to_string(),
+            ms(a.all.mean_ms),
+            share(1.0),
+            slowest.map_or_else(|| "-".into(), |b| ms(b.mean_ms)),
+            slowest.map_or_else(|| "-".into(), |_| share(1.0)),
+        ]);
+        out.push_str(&t.to_string());
+        out.push('\n');
+        let off = [Some(&a.all), slowest].map(|b| b.map_or(0.0, |b| b.off_critical_path_ms));
+        if off.iter().any(|v| *v > 0.0) {
+            out.push_str(&format!(
+                "  parallel branches off the critical path (hidden by parallelism, not in the sum): mean {} ms all, {} ms slowest 1%\n",
+                ms(off[0]),
+                slowest.map_or_else(|| "-".into(), |_| ms(off[1]))
+            ));
+        }
+    }
+    out.push('\n');
     out
 }
 

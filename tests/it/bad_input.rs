@@ -631,6 +631,7 @@ fn good_run_writes_exactly_the_reports() {
     assert_eq!(
         names,
         [
+            "attribution.csv",
             "charts",
             "dependencies.csv",
             "discovery.csv",

@@ -3,6 +3,7 @@
 mod accounting;
 mod assertions;
 mod attribution;
+mod attribution_report;
 mod bad_input;
 mod charts_dist;
 mod charts_sweep;

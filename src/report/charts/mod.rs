@@ -11,6 +11,7 @@ pub mod render;
 
 pub use render::{render, ChartFile, Draw, Formats};
 
+pub mod attribution;
 pub mod compare;
 pub mod distribution;
 pub mod failures;
@@ -26,7 +27,7 @@ use anyhow::Result;
 
 /// Every chart of a run, in the order the HTML report shows them:
 /// latency, availability and throughput over time, the percentile
-/// distribution, failures by cause, then per-service replicas,
+/// distribution, failures by cause, latency attribution, then per-service replicas,
 /// utilisation and queues, and with messaging the consumer lag and the
 /// data copies' inconsistency windows, and with sagas their outcomes.
 pub fn run_charts(run: &SavedRun, formats: Formats) -> Result<Vec<ChartFile>> {
@@ -36,6 +37,7 @@ pub fn run_charts(run: &SavedRun, formats: Formats) -> Result<Vec<ChartFile>> {
     out.extend(timeline::throughput(run, formats)?);
     out.extend(distribution::percentiles(run, formats)?);
     out.extend(failures::failures(run, formats)?);
+    out.extend(attribution::attribution(run, formats)?);
     out.extend(services::services(run, formats)?);
     out.extend(services::queues(run, formats)?);
     out.extend(messaging::consumer_lag(run, formats)?);

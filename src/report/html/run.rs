@@ -16,6 +16,7 @@ use std::fmt::Write;
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Group {
     Workloads,
+    Attribution,
     Services,
     Messaging,
     Consistency,
@@ -25,13 +26,14 @@ enum Group {
 /// Charts the report knows, in the order a reader wants them, by the
 /// first word of their name (`latency`, `latency-checkout`, ...; a
 /// trailing plural `s` is ignored).
-const KNOWN: [(&str, Group); 14] = [
+const KNOWN: [(&str, Group); 15] = [
     ("latency", Group::Workloads),
     ("availability", Group::Workloads),
     ("throughput", Group::Workloads),
     ("percentile", Group::Workloads),
     ("distribution", Group::Workloads),
     ("failure", Group::Workloads),
+    ("attribution", Group::Attribution),
     ("service", Group::Services),
     ("replica", Group::Services),
     ("utilization", Group::Services),
@@ -58,10 +60,10 @@ fn known(name: &str) -> Option<(Group, usize)> {
 
 /// The charts split into workload charts, service charts (each in the
 /// known order, charts of one kind in the order given), messaging,
-/// data consistency and saga charts, and the rest (in the order given),
-/// each with its position in `charts`.
-fn sort_charts(charts: &[ChartFile]) -> [Vec<(usize, &ChartFile)>; 6] {
-    let mut groups: [Vec<(usize, usize, &ChartFile)>; 6] = Default::default();
+/// data consistency, saga and attribution charts, and the rest (in the
+/// order given), each with its position in `charts`.
+fn sort_charts(charts: &[ChartFile]) -> [Vec<(usize, &ChartFile)>; 7] {
+    let mut groups: [Vec<(usize, usize, &ChartFile)>; 7] = Default::default();
     for (i, c) in charts.iter().enumerate() {
         match known(&c.name) {
             Some((Group::Workloads, rank)) => groups[0].push((rank, i, c)),
@@ -69,7 +71,8 @@ fn sort_charts(charts: &[ChartFile]) -> [Vec<(usize, &ChartFile)>; 6] {
             Some((Group::Messaging, rank)) => groups[2].push((rank, i, c)),
             Some((Group::Consistency, rank)) => groups[3].push((rank, i, c)),
             Some((Group::Sagas, rank)) => groups[4].push((rank, i, c)),
-            None => groups[5].push((0, i, c)),
+            Some((Group::Attribution, rank)) => groups[5].push((rank, i, c)),
+            None => groups[6].push((0, i, c)),
         }
     }
     groups.map(|mut g| {
@@ -118,7 +121,7 @@ fn named(colour: plotters::style::RGBColor, name: &str, sub: &str) -> Cell {
 pub(super) fn report(run: &SavedRun, charts: &[ChartFile]) -> String {
     let s = &run.result.summary;
     let mut page = Page::new(&s.name, header(run));
-    let [workload_charts, service_charts, messaging_charts, consistency_charts, saga_charts, other_charts] =
+    let [workload_charts, service_charts, messaging_charts, consistency_charts, saga_charts, attribution_charts, other_charts] =
         sort_charts(charts);
 
     page.section("workloads", "Workloads", workloads(s));
@@ -127,6 +130,13 @@ pub(super) fn report(run: &SavedRun, charts: &[ChartFile]) -> String {
             "workload-charts",
             "Latency, availability and throughput",
             figures(&workload_charts),
+        );
+    }
+    if !s.attribution.is_empty() || !attribution_charts.is_empty() {
+        page.section(
+            "attribution",
+            "Latency attribution",
+            figures(&attribution_charts) + &attribution(s),
         );
     }
     page.section("services", "Services", services(s));
@@ -303,6 +313,71 @@ fn workloads(s: &Summary) -> String {
             "<p class=\"note\">Still in flight at the end (neither ok nor failed): {}.</p>",
             in_flight.join(", ")
         );
+    }
+    out
+}
+
+/// Per workload with attribution, its headline and the components of its
+/// critical path (as the terminal table: sorted by their share of the
+/// slowest 1%), each with its chart colour.
+fn attribution(s: &Summary) -> String {
+    use crate::report::attribution::{headline, rows, services, share};
+    use crate::report::charts::attribution::colour;
+    let order = services(s);
+    let mut out = String::from(
+        "<p class=\"note\">Where each workload's latency goes along each request's critical \
+         path (a parallel group counts only its slowest branch): queueing for a worker and \
+         working per service, attempts lost to timeouts or crashes, network hops, registry \
+         lookups and retry backoff. The components of a request add up to its latency. \
+         Slowest 1%: the requests at or above the workload's p99.</p>\n",
+    );
+    for (name, a) in &s.attribution {
+        let _ = writeln!(out, "<p><b>{}</b></p>", esc(&headline(name, a)));
+        let mut t = Table::new(vec![
+            Col::l("component"),
+            Col::r("all: mean ms"),
+            Col::r("all: share"),
+            Col::r("slowest 1%: mean ms"),
+            Col::r("slowest 1%: share"),
+        ]);
+        let num =
+            |c: Option<&crate::metrics::attribution::ComponentShare>,
+             f: fn(&crate::metrics::attribution::ComponentShare) -> String| {
+                Cell::num(&c.map_or_else(|| "-".to_string(), f))
+            };
+        for r in rows(a) {
+            t.row(vec![
+                Cell::html(format!(
+                    "{}{}",
+                    swatch(colour(&r.key, &order)),
+                    esc(&r.key.label())
+                )),
+                num(r.all, |c| ms(c.mean_ms)),
+                num(r.all, |c| share(c.share)),
+                num(r.slowest, |c| ms(c.mean_ms)),
+                num(r.slowest, |c| share(c.share)),
+            ]);
+        }
+        let slowest = a.slowest.as_ref();
+        t.row(vec![
+            Cell::html("<b>end to end</b>".to_string()),
+            Cell::num(&ms(a.all.mean_ms)),
+            Cell::num(&share(1.0)),
+            Cell::num(&slowest.map_or_else(|| "-".into(), |b| ms(b.mean_ms))),
+            Cell::num(&slowest.map_or_else(|| "-".into(), |_| share(1.0))),
+        ]);
+        out.push_str(&t.html());
+        let off = [Some(&a.all), slowest].map(|b| b.map_or(0.0, |b| b.off_critical_path_ms));
+        if off.iter().any(|v| *v > 0.0) {
+            let _ = writeln!(
+                out,
+                "<p class=\"note\">Parallel branches off the critical path (hidden by \
+                 parallelism, not in the sum): mean {} ms for all requests, {} ms for the \
+                 slowest 1%.</p>",
+                ms(off[0]),
+                slowest.map_or_else(|| "-".into(), |_| ms(off[1]))
+            );
+        }
     }
     out
 }
@@ -1095,10 +1170,11 @@ mod tests {
             "inconsistency-window",
             "consumer-lag",
             "sagas",
+            "attribution",
         ]
         .map(chart)
         .into();
-        let [w, s, m, c, g, other] = sort_charts(&charts);
+        let [w, s, m, c, g, a, other] = sort_charts(&charts);
         let names = |l: &[(usize, &ChartFile)]| -> Vec<String> {
             l.iter().map(|(_, c)| c.name.clone()).collect()
         };
@@ -1117,6 +1193,7 @@ mod tests {
         assert_eq!(names(&m), ["consumer-lag"]);
         assert_eq!(names(&c), ["inconsistency-window"]);
         assert_eq!(names(&g), ["sagas"]);
+        assert_eq!(names(&a), ["attribution"]);
         assert_eq!(names(&other), ["zebra", "new_chart"]);
     }
 }
