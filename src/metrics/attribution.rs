@@ -184,46 +184,47 @@ pub fn bucket_floor(b: usize) -> u64 {
 
 /// Attribution of one workload's measured successful requests (the ones
 /// its latency percentiles count), in constant memory.
+///
+/// Recording is on the engine's path once per request, so it is one pass of
+/// `u64` additions into the request's latency bucket (which vectorise);
+/// totals for all requests are summed from the buckets at the end. A row
+/// whose latency sum would overflow 64 bits first moves into a 128-bit
+/// spill row: every component of a request is at most its latency, so
+/// checking the latency sum keeps every column exact.
 #[derive(Debug, Clone)]
 pub struct AttributionMeter {
     /// Components (accumulator length).
     len: usize,
     /// Requests recorded.
     count: u64,
-    /// Sum of their latencies.
-    latency: u128,
-    /// Per component, summed over all requests.
-    totals: Vec<u128>,
-    /// Per latency bucket, its slot in `sums` ([`EMPTY`] until hit).
+    /// Per latency bucket, its row in `sums` ([`EMPTY`] until hit).
     /// Allocated on the first request, so a workload that never
     /// completes one costs nothing.
     slots: Vec<u32>,
-    /// Per slot used: count, latency sum, then the components' sums.
-    sums: Vec<u128>,
+    /// Per row: count, latency sum, then the components' sums.
+    sums: Vec<u64>,
+    /// Rows moved out of `sums` before they overflowed (same layout;
+    /// empty until needed).
+    spill: Vec<u128>,
 }
 
 impl AttributionMeter {
     /// An empty meter for accumulators of `components`.
     pub fn new(components: Components) -> Self {
-        let len = components.len();
         AttributionMeter {
-            len,
+            len: components.len(),
             count: 0,
-            latency: 0,
-            totals: vec![0; len],
             slots: Vec::new(),
             sums: Vec::new(),
+            spill: Vec::new(),
         }
     }
 
     /// Records one request of `latency` ns whose components are `acc`.
+    #[inline]
     pub fn record(&mut self, latency: u64, acc: &[u64]) {
         debug_assert_eq!(acc.len(), self.len);
         self.count += 1;
-        self.latency += u128::from(latency);
-        for (t, &v) in self.totals.iter_mut().zip(acc) {
-            *t += u128::from(v);
-        }
         if self.slots.is_empty() {
             self.slots = vec![EMPTY; BUCKETS];
         }
@@ -238,17 +239,54 @@ impl AttributionMeter {
             }
             s => s as usize,
         };
-        let row = &mut self.sums[slot * stride..(slot + 1) * stride];
+        let at = slot * stride;
+        if self.sums[at + 1].checked_add(latency).is_none() {
+            self.spill_row(at);
+        }
+        let row = &mut self.sums[at..at + stride];
         row[0] += 1;
-        row[1] += u128::from(latency);
+        row[1] += latency;
         for (t, &v) in row[2..].iter_mut().zip(acc) {
-            *t += u128::from(v);
+            *t += v;
+        }
+    }
+
+    /// Moves the row at `at` into the spill rows.
+    #[cold]
+    fn spill_row(&mut self, at: usize) {
+        if self.spill.len() < self.sums.len() {
+            self.spill.resize(self.sums.len(), 0);
+        }
+        let stride = self.len + 2;
+        for i in at..at + stride {
+            self.spill[i] += u128::from(std::mem::take(&mut self.sums[i]));
         }
     }
 
     /// Requests recorded.
     pub fn count(&self) -> u64 {
         self.count
+    }
+
+    /// Count, latency sum and component sums of the buckets from `from`
+    /// up.
+    fn totals(&self, from: usize) -> (u64, u128, Vec<u128>) {
+        let stride = self.len + 2;
+        let mut row = vec![0u128; stride];
+        for &slot in &self.slots[from..] {
+            if slot == EMPTY {
+                continue;
+            }
+            let at = slot as usize * stride;
+            for (i, t) in row.iter_mut().enumerate() {
+                *t += u128::from(self.sums[at + i]);
+                if let Some(&v) = self.spill.get(at + i) {
+                    *t += v;
+                }
+            }
+        }
+        let comps = row.split_off(2);
+        (row[0] as u64, row[1], comps)
     }
 
     /// The summary for all requests and, given the workload's p99 in ns,
@@ -258,24 +296,11 @@ impl AttributionMeter {
             return None;
         }
         let comps = Components::new(model);
-        let all = breakdown(model, comps, self.count, self.latency, &self.totals, 0);
+        let (count, latency, totals) = self.totals(0);
+        let all = breakdown(model, comps, count, latency, &totals, 0);
         let slowest = p99.map(|p| {
             let from = bucket(p);
-            let stride = self.len + 2;
-            let mut count = 0u64;
-            let mut latency = 0u128;
-            let mut totals = vec![0u128; self.len];
-            for &slot in &self.slots[from..] {
-                if slot == EMPTY {
-                    continue;
-                }
-                let row = &self.sums[slot as usize * stride..(slot as usize + 1) * stride];
-                count += row[0] as u64;
-                latency += row[1];
-                for (t, &v) in totals.iter_mut().zip(&row[2..]) {
-                    *t += v;
-                }
-            }
+            let (count, latency, totals) = self.totals(from);
             breakdown(model, comps, count, latency, &totals, bucket_floor(from))
         });
         Some(WorkloadAttribution { all, slowest })
@@ -382,6 +407,28 @@ mod tests {
             assert!((next - lo) as f64 <= (lo as f64 / 128.0).max(1.0));
         }
         assert!(bucket(u64::MAX) < BUCKETS);
+    }
+
+    #[test]
+    fn rows_near_overflow_spill_and_stay_exact() {
+        let comps = Components::with_services(1);
+        let mut m = AttributionMeter::new(comps);
+        // Latencies of about 2^62 ns: the fifth overflows a u64 row.
+        let big = 1u64 << 62;
+        let mut acc = vec![0u64; comps.len()];
+        acc[comps.service(Kind::Work, 0)] = big - 10;
+        acc[comps.global(Kind::Network)] = 10;
+        for _ in 0..9 {
+            m.record(big, &acc);
+        }
+        let (count, latency, totals) = m.totals(0);
+        assert_eq!(count, 9);
+        assert_eq!(latency, 9 * u128::from(big));
+        assert_eq!(
+            totals[comps.service(Kind::Work, 0)],
+            9 * u128::from(big - 10)
+        );
+        assert_eq!(totals[comps.global(Kind::Network)], 90);
     }
 
     #[test]
