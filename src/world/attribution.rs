@@ -11,7 +11,7 @@
 //! bounded by what is in flight and the steady state allocates nothing.
 
 use super::call::CallId;
-use super::request::InvId;
+use super::request::{InvId, NOT_ADMITTED};
 use super::World;
 use crate::engine::SimTime;
 use crate::metrics::attribution::{AttributionMeter, Components, Kind, WorkloadAttribution};
@@ -23,14 +23,16 @@ pub const NO_ACC: u32 = u32::MAX;
 
 /// One holder's accumulator: which arena slot, since when it runs, and
 /// how much of that time is already charged (its critical sum so far).
-/// Everything between `origin + sum` and now is still to be charged, to
-/// whatever the holder was doing meanwhile.
+/// For a call or a publish, everything between `origin + sum` and now is
+/// still to be charged, to whatever it was doing meanwhile (a lookup, a
+/// backoff, the network). An invocation's entry holds only what its
+/// calls took; its own time is derived when it answers
+/// ([`World::attr_close_inv`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Acc {
     /// Arena slot, or [`NO_ACC`] (an empty accumulator).
     pub slot: u32,
-    /// For an invocation, its service (where its queueing and work go);
-    /// kept here, in what would be padding, to spare the look-up.
+    /// For an invocation: `CRASHED` once it was lost in a crash; else 0.
     pub service: u32,
     /// When the holder's time began (arrival at a service, a call's start).
     pub origin: SimTime,
@@ -207,6 +209,17 @@ impl AttributionState {
         charge(&mut self.arena, a, c, now)
     }
 
+    /// Adds `v` ns to component `c` of `a` (not to its running sum).
+    #[inline(always)]
+    fn add(&mut self, a: &mut Acc, c: usize, v: u64) {
+        if v > 0 {
+            if a.slot == NO_ACC {
+                a.slot = self.arena.alloc();
+            }
+            self.arena.add(a.slot, c, v);
+        }
+    }
+
     /// Adds `child` (every component) into `a`; `child` is used up.
     #[inline(always)]
     fn merge(&mut self, mut a: Acc, child: Acc) -> Acc {
@@ -245,6 +258,9 @@ impl AttributionState {
 /// `origin` of an accumulator whose holder's time has not started (an
 /// invocation not admitted yet): charging it does nothing.
 const NOT_STARTED: SimTime = SimTime::MAX;
+
+/// `Acc::service` of an invocation lost in a crash.
+const CRASHED: u32 = u32::MAX;
 
 /// See [`AttributionState::charge`].
 #[inline(always)]
@@ -287,53 +303,61 @@ fn take(t: &mut [Acc], id: u32) -> Acc {
 }
 
 impl World<'_> {
-    /// Invocation `id` arrived at its service (admission, or an in-process
-    /// call): its time starts now.
+    /// Invocation `id`, admitted on a replica that is crashing, is lost:
+    /// when it answers, its whole time is lost at its service, whatever
+    /// it was doing (queued, working, or waiting on calls that will never
+    /// answer it).
     #[inline]
-    pub(super) fn attr_start_inv(&mut self, id: InvId) {
-        let now = self.now;
-        let ep = self.invs.get(id).endpoint as usize;
-        let service = self.model.endpoints[ep].service;
-        let a = entry(&mut self.attribution.invs, id);
-        debug_assert_eq!(a.slot, NO_ACC, "invocation {id} kept an accumulator");
-        *a = Acc {
-            slot: NO_ACC,
-            service,
-            origin: now,
-            sum: 0,
+    pub(super) fn attr_crashed(&mut self, id: InvId) {
+        entry(&mut self.attribution.invs, id).service = CRASHED;
+    }
+
+    /// Invocation `id` answers now: its accumulator, which holds what its
+    /// calls took (merged as they ended), gains its own time. That time is
+    /// derived, not charged event by event (the event loop's hot path
+    /// pays nothing for it): from its arrival at its service
+    /// (`queued_at`) to now, minus its work steps (`work`) and its calls,
+    /// is the time it waited for a worker; the whole of it is lost if it
+    /// was lost in a crash.
+    #[inline]
+    pub(super) fn attr_close_inv(&mut self, id: InvId) -> Acc {
+        let inv = self.invs.get(id);
+        // An invocation that met no running replica never arrived.
+        let elapsed = if inv.replica == NOT_ADMITTED {
+            0
+        } else {
+            self.now - inv.queued_at
         };
-    }
-
-    /// Charges invocation `id`'s time up to now to `kind` (queue, work or
-    /// lost) of its own service.
-    #[inline]
-    pub(super) fn attr_charge_inv(&mut self, id: InvId, kind: Kind) {
+        let work = inv.work;
+        let sid = self.model.endpoints[inv.endpoint as usize].service as usize;
         let st = &mut self.attribution;
-        if let Some(a) = st.invs.get(id as usize).copied() {
-            let c = st.comps.service(kind, a.service as usize);
-            st.invs[id as usize] = st.charge(a, c, self.now);
+        let mut a = take(&mut st.invs, id);
+        if a.service == CRASHED {
+            st.arena.free(a.slot);
+            a.slot = NO_ACC;
+            let c = st.comps.service(Kind::Lost, sid);
+            st.add(&mut a, c, elapsed);
+        } else {
+            debug_assert!(
+                a.sum + work <= elapsed,
+                "calls ({}) and work ({work}) exceed the time since arrival ({elapsed})",
+                a.sum
+            );
+            let queue = elapsed.saturating_sub(a.sum + work);
+            let c = st.comps.service(Kind::Work, sid);
+            st.add(&mut a, c, work);
+            let c = st.comps.service(Kind::Queue, sid);
+            st.add(&mut a, c, queue);
         }
-    }
-
-    /// When invocation `id` arrived at its service (now if it has not).
-    #[inline]
-    pub(super) fn attr_arrived(&self, id: InvId) -> SimTime {
-        match self.attribution.invs.get(id as usize) {
-            Some(a) if a.origin != NOT_STARTED => a.origin,
-            _ => self.now,
-        }
-    }
-
-    /// Takes invocation `id`'s accumulator (it answers now).
-    #[inline]
-    pub(super) fn attr_take_inv(&mut self, id: InvId) -> Acc {
-        take(&mut self.attribution.invs, id)
+        a.service = 0;
+        a.sum = elapsed;
+        a
     }
 
     /// Frees invocation `id`'s accumulator (it ends without an answer).
     #[inline]
     pub(super) fn attr_drop_inv(&mut self, id: InvId) {
-        let a = self.attr_take_inv(id);
+        let a = take(&mut self.attribution.invs, id);
         self.attr_free(a);
     }
 

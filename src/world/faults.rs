@@ -366,7 +366,7 @@ impl World<'_> {
             // It no longer holds a worker: the replica's are gone.
             self.invs.get_mut(id).holds_worker = false;
             // Whatever it was waiting for is lost with it.
-            self.attr_charge_inv(id, crate::metrics::attribution::Kind::Lost);
+            self.attr_crashed(id);
             self.lose(id, drop);
         }
         lost.clear();

@@ -30,8 +30,9 @@ impl World<'_> {
             },
         );
         inv.replica = replica;
+        // Its time runs from the call (attribution, the saga's duration).
+        inv.queued_at = self.now;
         let callee = self.invs.alloc(inv);
-        self.attr_start_inv(callee);
         self.span_local(caller, callee, site.target);
         if self.sagas.on && self.model.endpoints[site.target as usize].saga.is_some() {
             self.saga_admitted(callee);

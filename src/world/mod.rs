@@ -492,7 +492,6 @@ impl<'m> World<'m> {
             Event::Deliver { inv } => self.admit(inv),
             Event::WorkDone { inv, gen } => {
                 if self.invs.is_current(inv, gen) {
-                    self.attr_charge_inv(inv, Kind::Work);
                     self.invs.get_mut(inv).step += 1;
                     self.ready.push_back(inv);
                 }
@@ -613,7 +612,6 @@ impl<'m> World<'m> {
     /// A call arrives at its service: pick a running replica, then take a
     /// worker, wait in the queue, or be rejected.
     fn admit(&mut self, id: InvId) {
-        self.attr_start_inv(id);
         let now = self.now;
         let measuring = self.measuring();
         let ep = self.invs.get(id).endpoint;
@@ -773,8 +771,6 @@ impl<'m> World<'m> {
                     {
                         return; // Queued to resume when a worker frees up.
                     }
-                    // Any wait before the step was for a worker.
-                    self.attr_charge_inv(id, Kind::Queue);
                     let mut dt = dist.sample(&mut self.services[sid].work_rng);
                     if self.any_slow {
                         let slow = self.replicas[inv.replica as usize].slow;
@@ -894,7 +890,7 @@ impl<'m> World<'m> {
             self.service_meters[sid].busy.add(self.now, 1);
             self.invs.get_mut(id).holds_worker = true;
             if self.tracer.is_some() {
-                let arrived = self.attr_arrived(id);
+                let arrived = self.invs.get(id).queued_at;
                 self.span_worker(id, arrived);
             }
             true
@@ -937,9 +933,8 @@ impl<'m> World<'m> {
                 meter.queued.add(now, -1);
                 self.invs.get_mut(n).holds_worker = true;
                 self.ready.push_back(n);
-                self.attr_charge_inv(n, Kind::Queue);
                 if self.tracer.is_some() {
-                    let arrived = self.attr_arrived(n);
+                    let arrived = self.invs.get(n).queued_at;
                     self.span_worker(n, arrived);
                 }
             }
@@ -1084,10 +1079,7 @@ impl<'m> World<'m> {
             let i = self.invs.get(id);
             (i.parent, i.replica, i.endpoint)
         };
-        // Time not charged yet was spent waiting for a worker (shed from
-        // the queue); a crash charged its loss before.
-        self.attr_charge_inv(id, Kind::Queue);
-        let acc = self.attr_take_inv(id);
+        let acc = self.attr_close_inv(id);
         let span = self.span_take_inv(id);
         self.invs.release(id);
         self.release_parent_op(parent);

@@ -123,8 +123,11 @@ impl World<'_> {
     /// Sends the current attempt of call `id` over the network: to the
     /// instance the caller chose (discovery), or to the callee's balancer.
     pub(super) fn send(&mut self, id: CallId, target: Option<Instance>) {
-        // Time since the attempt began went to finding an instance.
-        self.attr_charge_call(id, Kind::Lookup);
+        // Time since the attempt began went to finding an instance (none
+        // without discovery: the attempt is sent as it starts).
+        if self.discovery.on {
+            self.attr_charge_call(id, Kind::Lookup);
+        }
         let rec = self.calls.get(id);
         let (site, tag, attempt) = (rec.site, rec.tag, rec.attempt);
         let op = self.attempt_op(id);
