@@ -1,11 +1,15 @@
 //! Latency attribution in the engine: every invocation, call and acked
 //! publish in flight carries an accumulator of nanoseconds per component
-//! ([`crate::metrics::attribution::Components`]), charged as its time
-//! passes (queued, working, network, lookup, backoff, lost attempts) and
-//! merged into its caller's when it answers. A parallel group merges only
-//! the branch that answered last, the one on the critical path. When a
-//! workload's request ends, its accumulator adds up to its latency and
-//! goes to the workload's [`AttributionMeter`].
+//! ([`crate::metrics::attribution::Components`]), merged into its caller's
+//! when it answers. A call or publish is charged as its time passes
+//! (lookup, backoff, network, attempts lost to timeouts); an invocation's
+//! own time is derived when it answers, from its arrival (`queued_at`) and
+//! its work steps (`work`): the rest, beyond what its calls took, was spent
+//! waiting for a worker. A parallel group merges only the branch that
+//! answered last, the one on the critical path; the others' time goes to
+//! the off-path `parallel` component. When a workload's request ends, its
+//! accumulator adds up to its latency and goes to the workload's
+//! [`AttributionMeter`].
 //!
 //! Accumulators live in one flat arena with reused slots, so memory is
 //! bounded by what is in flight and the steady state allocates nothing.
