@@ -87,7 +87,10 @@ impl World<'_> {
             let now = self.now;
             let s = self.spans.invs.get(id as usize).copied();
             if let Some(span) = s.and_then(|s| t.span_mut(s)) {
-                if span.queue_wait.is_none() {
+                // Not once the attempt is over (timed out while the
+                // callee was still queued): it never started, as seen
+                // from the span.
+                if span.queue_wait.is_none() && span.outcome == SpanOutcome::Open {
                     span.queue_wait = Some(now.saturating_sub(arrived));
                 }
             }
@@ -399,6 +402,19 @@ mod tests {
                 continue;
             };
             assert!(span.start <= now);
+            if let Some(q) = span.queue_wait {
+                // A queue wait lies within its span: none is recorded once
+                // the attempt is over (its callee still queued).
+                let end = if span.outcome == SpanOutcome::Open {
+                    now
+                } else {
+                    span.end
+                };
+                assert!(
+                    span.start + q <= end,
+                    "queue wait {q} past the span {span:?}"
+                );
+            }
             if inv.replica != crate::world::request::NOT_ADMITTED
                 && span.kind != SpanKind::Lookup
                 && span.kind != SpanKind::Publish
@@ -447,6 +463,7 @@ mod tests {
             ("saga-checkout.toml", &["simulation.duration=70s"][..]),
             ("registry-outage.toml", &["simulation.duration=150s"][..]),
             ("event-driven.toml", &["simulation.duration=40s"][..]),
+            ("duplicate-charges.toml", &["simulation.duration=90s"][..]),
             (
                 "fault-isolation.toml",
                 &["simulation.duration=40s", "deployment.mode=monolith"][..],
