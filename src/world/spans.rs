@@ -475,6 +475,63 @@ mod tests {
         }
     }
 
+    /// Keeps every span written.
+    struct Collect(std::rc::Rc<std::cell::RefCell<Vec<Span>>>);
+
+    impl TraceSink for Collect {
+        fn write(&mut self, _: &Model, t: &Trace) -> std::io::Result<()> {
+            self.0.borrow_mut().extend_from_slice(&t.spans);
+            Ok(())
+        }
+        fn finish(&mut self, _: &Model) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A call refused by a full queue names the replica that refused it.
+    #[test]
+    fn rejected_attempts_name_their_replica() {
+        let m = crate::scenario::from_str(
+            r#"
+            [simulation]
+            duration = "5s"
+            [services.front]
+            io = "async"
+            concurrency = 64
+            [services.front.endpoints.e]
+            steps = [ { parallel = [ { call = "back.e" }, { call = "back.e", optional = true } ] } ]
+            [services.back]
+            replicas = 2
+            concurrency = 1
+            queue_capacity = 0
+            [services.back.endpoints.e]
+            work = "1ms"
+            [[workloads]]
+            name = "w"
+            target = "front.e"
+            arrival = { process = "poisson", rate = 200 }
+            "#,
+            "t.toml",
+            "t",
+            &[],
+        )
+        .unwrap();
+        let spans = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let config = TraceConfig {
+            sample: 1.0,
+            keep: 0,
+        };
+        let rec = Recorder::new(&m, config, Box::new(Collect(spans.clone())));
+        crate::simulation::run_traced(&m, &mut |_, _| {}, Some(rec)).unwrap();
+        let spans = spans.borrow();
+        let rejected: Vec<_> = spans
+            .iter()
+            .filter(|s| s.outcome == SpanOutcome::Failed(Cause::Rejected))
+            .collect();
+        assert!(rejected.len() > 50, "{} rejected", rejected.len());
+        assert!(rejected.iter().all(|s| s.replica < 3), "{rejected:?}");
+    }
+
     /// Tracing records and changes nothing: the traced run's result is
     /// identical to the untraced one's.
     #[test]
