@@ -684,6 +684,202 @@ mod tests {
         assert!(w.attribution.meters[0].summary(&m, None).is_some());
     }
 
+    /// Everything at once: per-request and cached discovery with a
+    /// crashing, partitioned registry, optional and retried calls in a
+    /// parallel group, shedding and rejections, an optional acked publish
+    /// to a crashing, partitioned broker, a saga compensating with
+    /// retries, crashes in both modes; traced at rate 1. No slot or span
+    /// buffer leaks, and both stay at the in-flight peak.
+    const NASTY: &str = r#"
+name = "nasty"
+[simulation]
+duration = "8m"
+warmup = "10s"
+seed = 11
+
+[network]
+latency = { dist = "exponential", mean = "2ms" }
+
+[registry]
+replicas = 1
+heartbeat = "5s"
+ttl = "15s"
+lookup = { dist = "exponential", mean = "3ms" }
+lookup_timeout = "1s"
+
+[discovery]
+mode = "cached"
+cache_ttl = "5s"
+max_stale = "3s"
+
+[policies.undo]
+timeout = "50ms"
+retries = { attempts = 4, backoff = "exponential", base = "2ms", max_delay = "20ms" }
+
+[policies.tight]
+timeout = "40ms"
+retries = { attempts = 3, backoff = "constant", base = "1ms" }
+
+[brokers.bus]
+replicas = 1
+publish_latency = { dist = "exponential", mean = "3ms" }
+publish_timeout = "60ms"
+topics = ["ev"]
+
+[services.front]
+io = "async"
+replicas = 2
+concurrency = 6
+discovery = { mode = "per_request" }
+[services.front.endpoints.e]
+steps = [
+  { work = { dist = "exponential", mean = "1ms" } },
+  { parallel = [
+      { call = "mid.e", policy = "tight" },
+      { call = "back.e", timeout = "25ms", optional = true },
+      { call = "back.f", timeout = "40ms", retries = { attempts = 2, backoff = "constant", base = "0ms" } },
+  ] },
+  { publish = "ev", optional = true },
+  { call = "sg.run", timeout = "400ms" },
+  { work = { dist = "exponential", mean = "1ms" } },
+]
+
+[services.mid]
+replicas = 2
+concurrency = 3
+queue_capacity = 6
+shed_after = "8ms"
+[services.mid.endpoints.e]
+steps = [ { work = { dist = "exponential", mean = "3ms" } }, { call = "back.e", timeout = "30ms" } ]
+
+[services.back]
+replicas = 3
+concurrency = 4
+[services.back.endpoints.e]
+work = { dist = "exponential", mean = "4ms" }
+[services.back.endpoints.f]
+work = "0ms"
+[services.back.endpoints.undo]
+work = { dist = "exponential", mean = "2ms" }
+
+[services.sg]
+replicas = 2
+concurrency = 8
+[services.sg.endpoints.run]
+steps = [
+  { call = "back.e", compensate = "back.undo", timeout = "15ms" },
+  { call = "back.f", compensate = "back.undo", timeout = "20ms" },
+  { call = "mid.e", timeout = "15ms" },
+]
+
+[services.cons]
+replicas = 1
+[services.cons.endpoints.h]
+work = "1ms"
+[services.cons.subscriptions.ev]
+handler = "h"
+
+[[workloads]]
+name = "w"
+target = "front.e"
+arrival = { process = "poisson", rate = 150 }
+
+[[faults]]
+kind = "random_crashes"
+service = "back"
+mtbf = "20s"
+mttr = "3s"
+mode = "drop"
+[[faults]]
+kind = "random_crashes"
+service = "mid"
+mtbf = "30s"
+mttr = "2s"
+[[faults]]
+kind = "random_crashes"
+service = "registry"
+mtbf = "40s"
+mttr = "5s"
+mode = "drop"
+[[faults]]
+kind = "random_crashes"
+service = "front"
+mtbf = "60s"
+mttr = "2s"
+[[faults]]
+kind = "random_crashes"
+service = "bus"
+mtbf = "30s"
+mttr = "3s"
+mode = "drop"
+[[faults]]
+kind = "partition"
+from = "front"
+to = "bus"
+mode = "drop"
+at = "40s"
+duration = "10s"
+[[faults]]
+kind = "partition"
+from = "front"
+to = "back"
+mode = "reject"
+at = "60s"
+duration = "10s"
+[[faults]]
+kind = "partition"
+from = "front"
+to = "registry"
+mode = "drop"
+at = "80s"
+duration = "10s"
+"#;
+
+    struct NullSink;
+
+    impl crate::trace::TraceSink for NullSink {
+        fn write(&mut self, _: &Model, _: &crate::trace::Trace) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn finish(&mut self, _: &Model) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn nothing_leaks_with_every_feature_and_tracing() {
+        let m = crate::scenario::from_str(NASTY, "t.toml", "t", &[]).unwrap();
+        let mut w = World::new(&m);
+        let config = crate::trace::TraceConfig {
+            sample: 1.0,
+            keep: 5,
+        };
+        w.tracer = Some(Box::new(crate::trace::recorder::Recorder::new(
+            &m,
+            config,
+            Box::new(NullSink),
+        )));
+        let mut peak = 0usize;
+        let mut check = |w: &World| {
+            let a = &w.attribution;
+            assert_eq!(a.held(), a.live(), "a slot leaked (or is shared)");
+            peak = peak.max(w.invs.live() + 2 * w.calls.live() + 2 * w.messaging.messages.live());
+        };
+        drive(&mut w, 60_000_000_000, &mut check);
+        let early = w.attribution.arena.capacity();
+        let early_buf = w.tracer.as_ref().unwrap().buffers();
+        drive(&mut w, m.duration - 1, &mut check);
+        let cap = w.attribution.arena.capacity();
+        assert!(cap <= peak, "arena {cap} slots > in-flight peak {peak}");
+        assert!(cap <= early + early / 2 + 8, "{early} -> {cap}");
+        let bufs = w.tracer.as_ref().unwrap().buffers();
+        assert!(
+            bufs <= early_buf + early_buf / 2 + 8,
+            "{early_buf} -> {bufs}"
+        );
+        assert!(w.workload_meters[0].ok > 100);
+    }
+
     #[test]
     fn arena_reuses_zeroed_slots() {
         let mut a = Arena::new(3);

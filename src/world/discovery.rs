@@ -438,6 +438,15 @@ impl World<'_> {
             .push(now.saturating_add(hop), Event::Deliver { inv });
     }
 
+    /// Whether attempt `tag` of call `call` is waiting on a lookup of its
+    /// own (per-request discovery, or a cache being filled for it).
+    pub(super) fn awaits_lookup(&self, call: CallId, tag: u32) -> bool {
+        self.discovery
+            .lookups
+            .iter()
+            .any(|l| l.live && l.call == call && l.call_tag == tag)
+    }
+
     /// Whether lookup `id` is still waiting on attempt `tag`.
     pub(super) fn lookup_current(&self, id: u32, tag: u32) -> bool {
         let l = &self.discovery.lookups[id as usize];

@@ -709,6 +709,10 @@ impl<'m> World<'m> {
             if measuring {
                 meter.rejected += 1;
             }
+            // The replica refused it: its span names it all the same.
+            if self.tracer.is_some() {
+                self.span_admitted(id, global);
+            }
             return self.respond(id, Outcome::Failed(Cause::Rejected));
         }
         if self.sagas.on && self.model.endpoints[ep as usize].saga.is_some() {

@@ -204,6 +204,14 @@ impl World<'_> {
         }
         // The callee keeps working, for nobody: its work is wasted.
         self.given_up = true;
+        if self.discovery.on
+            && self.calls.get(id).callee == NO_CALLEE
+            && self.awaits_lookup(id, tag)
+        {
+            // The attempt never left: its time went to a lookup the
+            // registry has not answered, not to the callee.
+            self.attr_charge_call(id, Kind::Lookup);
+        }
         self.attr_lose_call(id);
         self.end_attempt(id, Outcome::Failed(Cause::Timeout), false);
     }

@@ -87,7 +87,10 @@ impl World<'_> {
             let now = self.now;
             let s = self.spans.invs.get(id as usize).copied();
             if let Some(span) = s.and_then(|s| t.span_mut(s)) {
-                if span.queue_wait.is_none() {
+                // Not once the attempt is over (timed out while the
+                // callee was still queued): it never started, as seen
+                // from the span.
+                if span.queue_wait.is_none() && span.outcome == SpanOutcome::Open {
                     span.queue_wait = Some(now.saturating_sub(arrived));
                 }
             }
@@ -399,6 +402,19 @@ mod tests {
                 continue;
             };
             assert!(span.start <= now);
+            if let Some(q) = span.queue_wait {
+                // A queue wait lies within its span: none is recorded once
+                // the attempt is over (its callee still queued).
+                let end = if span.outcome == SpanOutcome::Open {
+                    now
+                } else {
+                    span.end
+                };
+                assert!(
+                    span.start + q <= end,
+                    "queue wait {q} past the span {span:?}"
+                );
+            }
             if inv.replica != crate::world::request::NOT_ADMITTED
                 && span.kind != SpanKind::Lookup
                 && span.kind != SpanKind::Publish
@@ -447,6 +463,7 @@ mod tests {
             ("saga-checkout.toml", &["simulation.duration=70s"][..]),
             ("registry-outage.toml", &["simulation.duration=150s"][..]),
             ("event-driven.toml", &["simulation.duration=40s"][..]),
+            ("duplicate-charges.toml", &["simulation.duration=90s"][..]),
             (
                 "fault-isolation.toml",
                 &["simulation.duration=40s", "deployment.mode=monolith"][..],
@@ -456,6 +473,63 @@ mod tests {
             let checked = run_checked(&m);
             assert!(checked > 20, "{name}: {checked} spans checked");
         }
+    }
+
+    /// Keeps every span written.
+    struct Collect(std::rc::Rc<std::cell::RefCell<Vec<Span>>>);
+
+    impl TraceSink for Collect {
+        fn write(&mut self, _: &Model, t: &Trace) -> std::io::Result<()> {
+            self.0.borrow_mut().extend_from_slice(&t.spans);
+            Ok(())
+        }
+        fn finish(&mut self, _: &Model) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A call refused by a full queue names the replica that refused it.
+    #[test]
+    fn rejected_attempts_name_their_replica() {
+        let m = crate::scenario::from_str(
+            r#"
+            [simulation]
+            duration = "5s"
+            [services.front]
+            io = "async"
+            concurrency = 64
+            [services.front.endpoints.e]
+            steps = [ { parallel = [ { call = "back.e" }, { call = "back.e", optional = true } ] } ]
+            [services.back]
+            replicas = 2
+            concurrency = 1
+            queue_capacity = 0
+            [services.back.endpoints.e]
+            work = "1ms"
+            [[workloads]]
+            name = "w"
+            target = "front.e"
+            arrival = { process = "poisson", rate = 200 }
+            "#,
+            "t.toml",
+            "t",
+            &[],
+        )
+        .unwrap();
+        let spans = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let config = TraceConfig {
+            sample: 1.0,
+            keep: 0,
+        };
+        let rec = Recorder::new(&m, config, Box::new(Collect(spans.clone())));
+        crate::simulation::run_traced(&m, &mut |_, _| {}, Some(rec)).unwrap();
+        let spans = spans.borrow();
+        let rejected: Vec<_> = spans
+            .iter()
+            .filter(|s| s.outcome == SpanOutcome::Failed(Cause::Rejected))
+            .collect();
+        assert!(rejected.len() > 50, "{} rejected", rejected.len());
+        assert!(rejected.iter().all(|s| s.replica < 3), "{rejected:?}");
     }
 
     /// Tracing records and changes nothing: the traced run's result is

@@ -310,6 +310,41 @@ fn per_request_lookups_are_attributed() {
     assert!(lookup > 0.0, "{:?}", r.summary.attribution);
 }
 
+/// An attempt that times out while its lookup still waits on the registry
+/// never reached its callee: its time is the lookup's, not time lost at
+/// the callee. Here every lookup takes 80 ms and the optional call gives
+/// up after 50 ms: each request is 1 ms of work and 50 ms of lookup.
+#[test]
+fn a_timeout_during_a_lookup_is_lookup_time() {
+    let toml = r#"
+        [simulation]
+        duration = "30s"
+        warmup = "1s"
+        [network]
+        latency = "1ms"
+        [registry]
+        lookup = "80ms"
+        [services.front]
+        concurrency = 64
+        discovery = { mode = "per_request" }
+        [services.front.endpoints.e]
+        steps = [ { work = "1ms" }, { call = "back.e", timeout = "50ms", optional = true } ]
+        [services.back.endpoints.e]
+        work = "5ms"
+        [[workloads]]
+        name = "w"
+        target = "front.e"
+        arrival = { process = "poisson", rate = 20 }
+    "#;
+    let r = run_with(toml, &[]);
+    check_sums("lookup timeout", &r.summary);
+    let a = &r.summary.attribution["w"].all;
+    assert!(a.requests > 100, "{a:?}");
+    assert!((a.mean_ms - 51.0).abs() < 1e-9, "{a:?}");
+    assert!((comp(a, "lookup", None) - 50.0).abs() < 1e-9, "{a:?}");
+    assert_eq!(comp(a, "lost", Some("back")), 0.0, "{a:?}");
+}
+
 /// A monolith's in-process calls have no network: none is attributed,
 /// and every component adds up.
 #[test]
