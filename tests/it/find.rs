@@ -510,6 +510,9 @@ fn find_table_shows_attribution_shares_as_percentages() {
             .filter(|v| !v.starts_with('<'))
             .collect();
         assert!(!shown.is_empty(), "{stdout}");
-        assert!(shown.iter().all(|v| v.ends_with('%')), "{shown:?}\n{stdout}");
+        assert!(
+            shown.iter().all(|v| v.ends_with('%')),
+            "{shown:?}\n{stdout}"
+        );
     }
 }

@@ -651,3 +651,57 @@ fn the_recorder_holds_only_the_requests_in_flight() {
     );
     assert!((long as u64) * 1000 < long_requests);
 }
+
+/// Ctrl-C in the middle of a traced run leaves neither the trace file nor
+/// its (streamed, possibly huge) temporary file, and exits 130.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_mid_run_leaves_no_trace_file() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("t.json");
+    let sc = scenario("checkout.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_microsim"))
+        .current_dir(tmp.path())
+        .args([
+            "run",
+            sc.to_str().unwrap(),
+            "-q",
+            "--set",
+            "simulation.duration=1000h",
+        ])
+        .args(["--traces", target.to_str().unwrap(), "--trace-sample", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until traces are streaming into the temporary file.
+    let started = Instant::now();
+    let streaming = || {
+        std::fs::read_dir(tmp.path()).unwrap().flatten().any(|e| {
+            e.file_name().to_string_lossy().ends_with(".tmp")
+                && e.metadata().map(|m| m.len() > 100_000).unwrap_or(false)
+        })
+    };
+    while !streaming() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no temporary trace file"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    let left: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
