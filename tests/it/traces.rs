@@ -705,3 +705,70 @@ fn ctrl_c_mid_run_leaves_no_trace_file() {
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
 }
+
+/// In the Chrome file a slice nests inside another on the same thread only
+/// if that one is its ancestor: a viewer shows nesting as a call, so the
+/// parallel calls of a fan-out (which start together) must not be drawn
+/// as calling each other; they get lanes of their own.
+#[test]
+fn chrome_lanes_never_nest_siblings() {
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(
+        dir.path(),
+        "fanout.toml",
+        "40s",
+        &["-q", "--trace-format", "chrome", "--traces", "c.json"],
+    );
+    let doc = read_json(&dir.path().join("c.json"));
+    // (pid, tid) -> [(start ns, end ns, span id, parent id)]
+    let mut by_thread: BTreeMap<(u64, u64), Vec<(u64, u64, String, String)>> = BTreeMap::new();
+    let mut parent_of: BTreeMap<(u64, String), String> = BTreeMap::new();
+    for e in doc["traceEvents"].as_array().unwrap() {
+        if e["ph"] != "X" {
+            continue;
+        }
+        let pid = e["pid"].as_u64().unwrap();
+        let start = us(&e["ts"]);
+        let end = start + us(&e["dur"]);
+        let id = e["args"]["span_id"].as_str().unwrap().to_string();
+        let parent = e["args"]["parent_id"].as_str().unwrap_or("").to_string();
+        parent_of.insert((pid, id.clone()), parent.clone());
+        by_thread
+            .entry((pid, e["tid"].as_u64().unwrap()))
+            .or_default()
+            .push((start, end, id, parent));
+    }
+    let mut lanes_used = BTreeSet::new();
+    let mut checked = 0;
+    for ((pid, tid), mut slices) in by_thread {
+        lanes_used.insert(tid);
+        slices.sort_by_key(|s| (s.0, std::cmp::Reverse(s.1)));
+        let mut open: Vec<(u64, String)> = Vec::new();
+        for (start, end, id, parent) in slices {
+            while open.last().is_some_and(|o| o.0 <= start) {
+                open.pop();
+            }
+            if let Some((_, outer)) = open.last() {
+                // `outer` must be an ancestor of this slice.
+                let mut p = parent.clone();
+                while !p.is_empty() && &p != outer {
+                    p = parent_of
+                        .get(&(pid, p.clone()))
+                        .cloned()
+                        .unwrap_or_default();
+                }
+                assert_eq!(
+                    &p, outer,
+                    "trace {pid}: {id} drawn inside non-ancestor {outer}"
+                );
+                checked += 1;
+            }
+            open.push((end, id));
+        }
+    }
+    assert!(checked > 0, "no nested slices checked");
+    assert!(
+        lanes_used.len() >= 5,
+        "a 5-way fan-out needs 5 lanes: {lanes_used:?}"
+    );
+}
