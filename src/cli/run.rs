@@ -95,6 +95,15 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
                 file.display()
             )));
         }
+        // Tracing over the scenario's own file would replace it.
+        if let (Ok(a), Ok(b)) = (std::fs::canonicalize(file), std::fs::canonicalize(&sc.file)) {
+            if a == b {
+                return Err(CliError::Input(format!(
+                    "--traces {}: is the scenario file; write the traces to another file",
+                    file.display()
+                )));
+            }
+        }
     }
     let model = &sc.model;
     // Thresholds are checked against the model's metrics before running.

@@ -772,3 +772,24 @@ fn chrome_lanes_never_nest_siblings() {
         "a 5-way fan-out needs 5 lanes: {lanes_used:?}"
     );
 }
+
+/// `--traces` naming the scenario's own file is refused (exit 2) and the
+/// scenario is left as it was, rather than replaced by the traces.
+#[test]
+fn traces_over_the_scenario_file_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(scenario("mm1.toml")).unwrap();
+    std::fs::write(dir.path().join("mine.toml"), &text).unwrap();
+    let o = microsim(
+        dir.path(),
+        &["run", "mine.toml", "-q", "--traces", "./mine.toml"],
+    );
+    let (_, err) = texts(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("scenario file"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("mine.toml")).unwrap(),
+        text
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
