@@ -721,7 +721,8 @@ fn chrome_lanes_never_nest_siblings() {
     );
     let doc = read_json(&dir.path().join("c.json"));
     // (pid, tid) -> [(start ns, end ns, span id, parent id)]
-    let mut by_thread: BTreeMap<(u64, u64), Vec<(u64, u64, String, String)>> = BTreeMap::new();
+    type Slice = (u64, u64, String, String);
+    let mut by_thread: BTreeMap<(u64, u64), Vec<Slice>> = BTreeMap::new();
     let mut parent_of: BTreeMap<(u64, String), String> = BTreeMap::new();
     for e in doc["traceEvents"].as_array().unwrap() {
         if e["ph"] != "X" {
