@@ -601,6 +601,8 @@ pub fn to_table(r: &FindResult) -> String {
                 .chain(crate::metrics::catalog::COPY_METRICS)
                 .chain(crate::metrics::catalog::SAGA_METRICS)
                 .chain(crate::metrics::catalog::EXECUTION_METRICS)
+                .chain(crate::metrics::catalog::ATTRIBUTION_SERVICE_METRICS)
+                .chain(crate::metrics::catalog::ATTRIBUTION_METRICS)
                 .find(|(s, _, _)| m.rsplit_once('.').is_some_and(|(_, x)| x == *s))
                 .map_or(crate::metrics::catalog::Unit::Number, |(_, u, _)| *u)
         })

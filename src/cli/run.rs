@@ -95,6 +95,15 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
                 file.display()
             )));
         }
+        // Tracing over the scenario's own file would replace it.
+        if let (Ok(a), Ok(b)) = (std::fs::canonicalize(file), std::fs::canonicalize(&sc.file)) {
+            if a == b {
+                return Err(CliError::Input(format!(
+                    "--traces {}: is the scenario file; write the traces to another file",
+                    file.display()
+                )));
+            }
+        }
     }
     let model = &sc.model;
     // Thresholds are checked against the model's metrics before running.
@@ -126,6 +135,19 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
                     file.display()
                 ))
             })?;
+            // Ctrl-C mid-run would otherwise leave the
+            // streamed, possibly huge, temporary file behind: remove it and
+            // stop with the shell's status for a SIGINT.
+            if let Some(tmp) = crate::trace::file::temp_path(file) {
+                let quiet = args.quiet;
+                let _ = ctrlc::set_handler(move || {
+                    let _ = std::fs::remove_file(&tmp);
+                    if !quiet {
+                        eprintln!("\ninterrupted");
+                    }
+                    std::process::exit(130);
+                });
+            }
             let config = TraceConfig {
                 sample: args.trace_sample.unwrap_or(DEFAULT_TRACE_SAMPLE),
                 keep: args.trace_keep.unwrap_or(DEFAULT_TRACE_KEEP),

@@ -11,8 +11,10 @@
 //! (parallel branches, an attempt still running after its caller timed
 //! out and retried) cannot share a thread: spans are given lanes (`tid`,
 //! named `lane N`) greedily, in order of start (longest first on ties),
-//! each on the first lane where it nests inside the innermost slice still
-//! open there or starts after it ended.
+//! each on the first lane where the innermost slice still open there is
+//! one of its ancestors and outlasts it, or where nothing is open. Nesting
+//! on a thread is what a viewer shows as a call, so siblings never nest:
+//! parallel calls that start together get lanes of their own.
 
 use super::labels::{cause_name, json_str, outcome_name, span_id, trace_label, write_us, Names};
 use super::{Trace, TraceSink, NO_PARENT};
@@ -29,9 +31,8 @@ pub struct ChromeWriter<W: Write> {
     order: Vec<u32>,
     /// Reused: per span, its lane.
     lane_of: Vec<u32>,
-    /// Reused: per lane, the end times of the slices open on it,
-    /// innermost last.
-    lanes: Vec<Vec<u64>>,
+    /// Reused: per lane, the spans (indices) open on it, innermost last.
+    lanes: Vec<Vec<u32>>,
 }
 
 impl<W: Write> ChromeWriter<W> {
@@ -75,10 +76,17 @@ impl<W: Write> ChromeWriter<W> {
             for (l, open) in self.lanes[..used].iter_mut().enumerate() {
                 // Spans come in order of start: what ended by now never
                 // matters again on this lane.
-                while open.last().is_some_and(|&end| end <= s.start) {
+                while open
+                    .last()
+                    .is_some_and(|&j| spans[j as usize].end <= s.start)
+                {
                     open.pop();
                 }
-                if open.last().is_none_or(|&end| end >= s.end) {
+                let fits = match open.last() {
+                    None => true,
+                    Some(&j) => spans[j as usize].end >= s.end && is_ancestor(spans, j, s.parent),
+                };
+                if fits {
                     lane = l;
                     break;
                 }
@@ -90,11 +98,22 @@ impl<W: Write> ChromeWriter<W> {
                 self.lanes[used].clear();
                 used += 1;
             }
-            self.lanes[lane].push(s.end);
+            self.lanes[lane].push(i);
             self.lane_of[i as usize] = lane as u32;
         }
         used
     }
+}
+
+/// Whether span `a` is `parent` or one of its ancestors.
+fn is_ancestor(spans: &[super::Span], a: u32, mut parent: u32) -> bool {
+    while parent != NO_PARENT {
+        if parent == a {
+            return true;
+        }
+        parent = spans[parent as usize].parent;
+    }
+    false
 }
 
 impl<W: Write> TraceSink for ChromeWriter<W> {

@@ -28,18 +28,22 @@ pub struct TraceFile {
     path: PathBuf,
 }
 
+/// The temporary file a trace file for `path` is written to until it is
+/// complete (`.NAME.PID.tmp` beside it), or `None` if `path` names no file.
+pub fn temp_path(path: &Path) -> Option<PathBuf> {
+    let name = path.file_name()?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(name);
+    tmp_name.push(format!(".{}.tmp", std::process::id()));
+    Some(path.with_file_name(tmp_name))
+}
+
 impl TraceFile {
     /// Creates the temporary file beside `path` and starts the document.
     /// Fails early (before any simulation) if the directory is not
     /// writable.
     pub fn create(path: &Path, format: Format, model: &Model) -> io::Result<Self> {
-        let name = path
-            .file_name()
-            .ok_or_else(|| io::Error::other("not a file name"))?;
-        let mut tmp_name = std::ffi::OsString::from(".");
-        tmp_name.push(name);
-        tmp_name.push(format!(".{}.tmp", std::process::id()));
-        let tmp = path.with_file_name(tmp_name);
+        let tmp = temp_path(path).ok_or_else(|| io::Error::other("not a file name"))?;
         let w = BufWriter::with_capacity(1 << 16, File::create(&tmp)?);
         let mut file = TraceFile {
             inner: None,

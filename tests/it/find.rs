@@ -470,3 +470,49 @@ fn find_table_shows_messaging_metrics_in_their_units() {
         "{windows:?}\n{stdout}"
     );
 }
+
+/// The answer table shows latency attribution shares as percentages,
+/// like the sweep table and `--assert` do, not as bare fractions.
+#[test]
+fn find_table_shows_attribution_shares_as_percentages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = tmp.path().join("mm1.toml");
+    std::fs::write(&sc, MM1).unwrap();
+    let out = microsim(
+        tmp.path(),
+        &[
+            "sweep",
+            sc.to_str().unwrap(),
+            "-q",
+            "-j",
+            "1",
+            "--param",
+            "workloads.requests.arrival.rate=10..90",
+            "--find",
+            "max workloads.requests.arrival.rate where requests.p99_share.server.queue < 50% and requests.mean_share.network < 10%",
+        ],
+    );
+    let (stdout, stderr) = texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for name in [
+        "requests.p99_share.server.queue",
+        "requests.mean_share.network",
+    ] {
+        let shown: Vec<&str> = stdout
+            .split(&format!("{name} "))
+            .skip(1)
+            .map(|rest| {
+                let end = rest
+                    .find([',', '\u{2502}', '\u{2506}', '\n'])
+                    .unwrap_or(rest.len());
+                rest[..end].trim()
+            })
+            .filter(|v| !v.starts_with('<'))
+            .collect();
+        assert!(!shown.is_empty(), "{stdout}");
+        assert!(
+            shown.iter().all(|v| v.ends_with('%')),
+            "{shown:?}\n{stdout}"
+        );
+    }
+}

@@ -651,3 +651,146 @@ fn the_recorder_holds_only_the_requests_in_flight() {
     );
     assert!((long as u64) * 1000 < long_requests);
 }
+
+/// Ctrl-C in the middle of a traced run leaves neither the trace file nor
+/// its (streamed, possibly huge) temporary file, and exits 130.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_mid_run_leaves_no_trace_file() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let tmp = tempfile::tempdir().unwrap();
+    let target = tmp.path().join("t.json");
+    let sc = scenario("checkout.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_microsim"))
+        .current_dir(tmp.path())
+        .args([
+            "run",
+            sc.to_str().unwrap(),
+            "-q",
+            "--set",
+            "simulation.duration=1000h",
+        ])
+        .args(["--traces", target.to_str().unwrap(), "--trace-sample", "1"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until traces are streaming into the temporary file.
+    let started = Instant::now();
+    let streaming = || {
+        std::fs::read_dir(tmp.path()).unwrap().flatten().any(|e| {
+            e.file_name().to_string_lossy().ends_with(".tmp")
+                && e.metadata().map(|m| m.len() > 100_000).unwrap_or(false)
+        })
+    };
+    while !streaming() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no temporary trace file"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    let left: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// In the Chrome file a slice nests inside another on the same thread only
+/// if that one is its ancestor: a viewer shows nesting as a call, so the
+/// parallel calls of a fan-out (which start together) must not be drawn
+/// as calling each other; they get lanes of their own.
+#[test]
+fn chrome_lanes_never_nest_siblings() {
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(
+        dir.path(),
+        "fanout.toml",
+        "40s",
+        &["-q", "--trace-format", "chrome", "--traces", "c.json"],
+    );
+    let doc = read_json(&dir.path().join("c.json"));
+    // (pid, tid) -> [(start ns, end ns, span id, parent id)]
+    type Slice = (u64, u64, String, String);
+    let mut by_thread: BTreeMap<(u64, u64), Vec<Slice>> = BTreeMap::new();
+    let mut parent_of: BTreeMap<(u64, String), String> = BTreeMap::new();
+    for e in doc["traceEvents"].as_array().unwrap() {
+        if e["ph"] != "X" {
+            continue;
+        }
+        let pid = e["pid"].as_u64().unwrap();
+        let start = us(&e["ts"]);
+        let end = start + us(&e["dur"]);
+        let id = e["args"]["span_id"].as_str().unwrap().to_string();
+        let parent = e["args"]["parent_id"].as_str().unwrap_or("").to_string();
+        parent_of.insert((pid, id.clone()), parent.clone());
+        by_thread
+            .entry((pid, e["tid"].as_u64().unwrap()))
+            .or_default()
+            .push((start, end, id, parent));
+    }
+    let mut lanes_used = BTreeSet::new();
+    let mut checked = 0;
+    for ((pid, tid), mut slices) in by_thread {
+        lanes_used.insert(tid);
+        slices.sort_by_key(|s| (s.0, std::cmp::Reverse(s.1)));
+        let mut open: Vec<(u64, String)> = Vec::new();
+        for (start, end, id, parent) in slices {
+            while open.last().is_some_and(|o| o.0 <= start) {
+                open.pop();
+            }
+            if let Some((_, outer)) = open.last() {
+                // `outer` must be an ancestor of this slice.
+                let mut p = parent.clone();
+                while !p.is_empty() && &p != outer {
+                    p = parent_of
+                        .get(&(pid, p.clone()))
+                        .cloned()
+                        .unwrap_or_default();
+                }
+                assert_eq!(
+                    &p, outer,
+                    "trace {pid}: {id} drawn inside non-ancestor {outer}"
+                );
+                checked += 1;
+            }
+            open.push((end, id));
+        }
+    }
+    assert!(checked > 0, "no nested slices checked");
+    assert!(
+        lanes_used.len() >= 5,
+        "a 5-way fan-out needs 5 lanes: {lanes_used:?}"
+    );
+}
+
+/// `--traces` naming the scenario's own file is refused (exit 2) and the
+/// scenario is left as it was, rather than replaced by the traces.
+#[test]
+fn traces_over_the_scenario_file_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(scenario("mm1.toml")).unwrap();
+    std::fs::write(dir.path().join("mine.toml"), &text).unwrap();
+    let o = microsim(
+        dir.path(),
+        &["run", "mine.toml", "-q", "--traces", "./mine.toml"],
+    );
+    let (_, err) = texts(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("scenario file"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("mine.toml")).unwrap(),
+        text
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
