@@ -129,6 +129,18 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
     let recorder = match &args.traces {
         Some(file) => {
             let format = args.trace_format.unwrap_or(Format::Otlp);
+            // Like --out, a missing directory is created (so that
+            // `--out results --traces results/traces.json` works on a
+            // fresh checkout).
+            if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    CliError::Input(format!(
+                        "--traces {}: cannot create the directory {}: {e}",
+                        file.display(),
+                        parent.display()
+                    ))
+                })?;
+            }
             let sink = TraceFile::create(file, format, model).map_err(|e| {
                 CliError::Input(format!(
                     "--traces {}: cannot create the file: {e}",

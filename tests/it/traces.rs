@@ -322,6 +322,7 @@ fn bad_trace_flags_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let checkout = scenario("checkout.toml");
     let checkout = checkout.to_str().unwrap();
+    let under_a_file = format!("{checkout}/t.json");
     for (args, says) in [
         (
             vec!["--traces", "t.json", "--trace-sample", "1.5"],
@@ -343,7 +344,7 @@ fn bad_trace_flags_exit_2() {
         (vec!["--trace-keep", "3"], "--traces"),
         (vec!["--trace-format", "chrome"], "--traces"),
         (vec!["--traces", "."], "directory"),
-        (vec!["--traces", "missing/t.json"], "cannot create"),
+        (vec!["--traces", &under_a_file], "not a directory"),
     ] {
         let mut all = vec!["run", checkout, "-q"];
         all.extend(&args);
@@ -398,6 +399,25 @@ fn rate_zero_with_keep_zero_writes_a_valid_empty_file() {
 
 /// Runs `microsim run SCENARIO --set simulation.duration=DURATION ARGS`
 /// in `dir`, expecting success; returns stderr.
+/// `--out results --traces results/traces.json` on a fresh directory:
+/// the traces' directory is created, and the outputs join it.
+#[test]
+fn traces_can_go_into_a_new_out_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(
+        dir.path(),
+        "checkout.toml",
+        "45s",
+        &["--out", "res", "--traces", "res/traces.json", "--no-charts"],
+    );
+    let res = dir.path().join("res");
+    assert!(res.join("summary.json").is_file());
+    let doc = read_json(&res.join("traces.json"));
+    assert!(doc["resourceSpans"]
+        .as_array()
+        .is_some_and(|a| !a.is_empty()));
+}
+
 fn run_ok(dir: &Path, name: &str, duration: &str, args: &[&str]) -> String {
     let path = scenario(name);
     let set = format!("simulation.duration={duration}");

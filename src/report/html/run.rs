@@ -329,7 +329,8 @@ fn attribution(s: &Summary) -> String {
          path (a parallel group counts only its slowest branch): queueing for a worker and \
          working per service, attempts lost to timeouts or crashes, network hops, registry \
          lookups and retry backoff. The components of a request add up to its latency. \
-         Slowest 1%: the requests at or above the workload's p99.</p>\n",
+         Slowest 1%: the requests at or above the workload's p99, to 0.8% (latencies are \
+         summed in buckets of 1/128 of an octave).</p>\n",
     );
     for (name, a) in &s.attribution {
         let _ = writeln!(out, "<p><b>{}</b></p>", esc(&headline(name, a)));
