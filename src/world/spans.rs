@@ -39,6 +39,12 @@ fn entry(t: &mut Vec<SpanRef>, id: u32) -> &mut SpanRef {
     &mut t[i]
 }
 
+/// Entry `id` of `t` (none past its end).
+#[inline]
+fn get(t: &[SpanRef], id: u32) -> SpanRef {
+    t.get(id as usize).copied().unwrap_or(SpanRef::NONE)
+}
+
 /// Entry `id` of `t`, taken out (left none).
 #[inline]
 fn take(t: &mut [SpanRef], id: u32) -> SpanRef {
@@ -139,12 +145,7 @@ impl World<'_> {
         } else {
             SpanKind::Call
         };
-        let parent = self
-            .spans
-            .invs
-            .get(caller as usize)
-            .copied()
-            .unwrap_or(SpanRef::NONE);
+        let parent = get(&self.spans.invs, caller);
         let now = self.now;
         let t = self.tracer.as_mut().expect("checked");
         let s = t.open(parent, kind, endpoint, attempt, now);
@@ -158,12 +159,7 @@ impl World<'_> {
         if self.tracer.is_none() {
             return;
         }
-        let s = self
-            .spans
-            .calls
-            .get(call as usize)
-            .copied()
-            .unwrap_or(SpanRef::NONE);
+        let s = get(&self.spans.calls, call);
         *entry(&mut self.spans.invs, callee) = s;
     }
 
@@ -191,12 +187,7 @@ impl World<'_> {
         if self.tracer.is_none() {
             return;
         }
-        let parent = self
-            .spans
-            .invs
-            .get(caller as usize)
-            .copied()
-            .unwrap_or(SpanRef::NONE);
+        let parent = get(&self.spans.invs, caller);
         let replica = self.invs.get(caller).replica;
         let now = self.now;
         let t = self.tracer.as_mut().expect("checked");
@@ -220,12 +211,7 @@ impl World<'_> {
         if self.tracer.is_none() {
             return;
         }
-        let parent = self
-            .spans
-            .calls
-            .get(call as usize)
-            .copied()
-            .unwrap_or(SpanRef::NONE);
+        let parent = get(&self.spans.calls, call);
         let now = self.now;
         let t = self.tracer.as_mut().expect("checked");
         let s = t.open(parent, SpanKind::Lookup, endpoint, 1, now);
@@ -258,12 +244,7 @@ impl World<'_> {
         if self.tracer.is_none() {
             return;
         }
-        let parent = self
-            .spans
-            .invs
-            .get(id as usize)
-            .copied()
-            .unwrap_or(SpanRef::NONE);
+        let parent = get(&self.spans.invs, id);
         let now = self.now;
         let t = self.tracer.as_mut().expect("checked");
         let s = t.open(parent, SpanKind::Publish, endpoint, 1, now);
@@ -276,12 +257,7 @@ impl World<'_> {
         if self.tracer.is_none() {
             return;
         }
-        let s = self
-            .spans
-            .msgs
-            .get(msg as usize)
-            .copied()
-            .unwrap_or(SpanRef::NONE);
+        let s = get(&self.spans.msgs, msg);
         *entry(&mut self.spans.invs, inv) = s;
     }
 
