@@ -501,6 +501,11 @@ mod tests {
         }
     }
 
+    /// A recorder sampling `sample` and keeping `keep`, writing to `cap`.
+    fn recorder(m: &Model, sample: f64, keep: usize, cap: &Capture) -> Recorder {
+        Recorder::new(m, TraceConfig { sample, keep }, Box::new(cap.clone()))
+    }
+
     fn latency(t: &Trace) -> u64 {
         t.spans[0].end - t.spans[0].start
     }
@@ -510,11 +515,7 @@ mod tests {
         let m = model();
         let cap = Capture::default();
         let keep = 5;
-        let mut rec = Recorder::new(
-            &m,
-            TraceConfig { sample: 0.01, keep },
-            Box::new(cap.clone()),
-        );
+        let mut rec = recorder(&m, 0.01, keep, &cap);
         let n = 2000;
         // Latencies are a hash of i: distinct, in no order.
         let lat = |i: u64| 1000 + splitmix(i) % 1_000_000;
@@ -589,27 +590,13 @@ mod tests {
     fn keep_zero_keeps_only_the_sample_and_rate_one_keeps_everything() {
         let m = model();
         let cap = Capture::default();
-        let mut rec = Recorder::new(
-            &m,
-            TraceConfig {
-                sample: 0.0,
-                keep: 0,
-            },
-            Box::new(cap.clone()),
-        );
+        let mut rec = recorder(&m, 0.0, 0, &cap);
         drive(&mut rec, 100, |_| 10, |i| i % 2 == 0);
         assert_eq!(rec.finish(&m).unwrap(), Written::default());
         assert!(cap.traces.borrow().is_empty() && *cap.finished.borrow());
 
         let cap = Capture::default();
-        let mut rec = Recorder::new(
-            &m,
-            TraceConfig {
-                sample: 1.0,
-                keep: 10,
-            },
-            Box::new(cap.clone()),
-        );
+        let mut rec = recorder(&m, 1.0, 10, &cap);
         drive(&mut rec, 100, |_| 10, |i| i % 2 == 0);
         let w = rec.finish(&m).unwrap();
         assert_eq!((w.sampled, w.failed, w.slowest), (200, 0, 0));
@@ -619,14 +606,7 @@ mod tests {
     fn open_spans_end_unfinished_with_their_request_and_stale_refs_do_nothing() {
         let m = model();
         let cap = Capture::default();
-        let mut rec = Recorder::new(
-            &m,
-            TraceConfig {
-                sample: 1.0,
-                keep: 0,
-            },
-            Box::new(cap.clone()),
-        );
+        let mut rec = recorder(&m, 1.0, 0, &cap);
         let root = rec.open_root(0, 0, 5, true);
         let child = rec.open(root, SpanKind::Call, 0, 2, 6);
         rec.finish_root(root, 9, SpanOutcome::Failed(Cause::Timeout));
@@ -656,14 +636,7 @@ mod tests {
             fail_after: Some(3),
             ..Capture::default()
         };
-        let mut rec = Recorder::new(
-            &m,
-            TraceConfig {
-                sample: 1.0,
-                keep: 0,
-            },
-            Box::new(cap.clone()),
-        );
+        let mut rec = recorder(&m, 1.0, 0, &cap);
         drive(&mut rec, 10, |_| 10, |_| false);
         let err = rec.finish(&m).unwrap_err();
         assert_eq!(err.to_string(), "full after 3");
