@@ -7,6 +7,7 @@
 
 use crate::metrics::attribution::{Breakdown, ComponentShare, Kind, WorkloadAttribution};
 use crate::metrics::Summary;
+use crate::report::charts::kit::count;
 
 /// A component of a workload's latency: its kind and, for queue, work and
 /// lost, its service.
@@ -206,13 +207,13 @@ pub fn headline(workload: &str, a: &WorkloadAttribution) -> String {
         format!(
             "p99 {workload} (>= {} ms, {} requests)",
             super::table::ms(set.from_ms),
-            thousands(set.requests)
+            count(set.requests)
         )
     } else {
         format!(
             "all {workload} (mean {} ms, {} requests)",
             super::table::ms(set.mean_ms),
-            thousands(set.requests)
+            count(set.requests)
         )
     };
     if words.is_empty() {
@@ -220,19 +221,6 @@ pub fn headline(workload: &str, a: &WorkloadAttribution) -> String {
     } else {
         format!("{what}: {}", words.join(", "))
     }
-}
-
-/// An integer with thousands separators: `1,034`.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The services of a summary in scenario order (the order of the
@@ -351,6 +339,5 @@ pub(crate) mod tests {
         assert_eq!(whole_percents(&[0.333, 0.333, 0.334]), vec![33, 33, 34]);
         assert_eq!(whole_percents(&[0.755, 0.165, 0.08]), vec![76, 16, 8]);
         assert_eq!(whole_percents(&[]), Vec::<u32>::new());
-        assert_eq!(thousands(1034), "1,034");
     }
 }

@@ -15,7 +15,7 @@ pub mod attribution;
 pub mod compare;
 pub mod distribution;
 pub mod failures;
-mod kit;
+pub(crate) mod kit;
 pub mod messaging;
 pub mod services;
 pub mod sweep;
