@@ -632,18 +632,12 @@ mod tests {
     /// Runs `w` until `until`, calling `check` every 997 events.
     fn drive(w: &mut World, until: SimTime, mut check: impl FnMut(&World)) {
         let mut n = 0u64;
-        while let Some(t) = w.queue.peek_time() {
-            if t > until {
-                break;
-            }
-            let (t, ev) = w.queue.pop().unwrap();
-            w.now = t;
-            w.handle(ev);
+        w.run_to(until, |w| {
             n += 1;
             if n.is_multiple_of(997) {
                 check(w);
             }
-        }
+        });
     }
 
     /// Every slot in use belongs to something in flight, none leaks, and

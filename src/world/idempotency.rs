@@ -238,15 +238,7 @@ mod tests {
     fn run(m: &Model) -> (usize, usize, ExecutionSummary) {
         let mut w = World::new(m);
         let mut most = 0;
-        while let Some(t) = w.queue.peek_time() {
-            if t > m.duration {
-                break;
-            }
-            let (t, e) = w.queue.pop().expect("peeked");
-            w.now = t;
-            w.handle(e);
-            most = most.max(w.ops.live());
-        }
+        w.run_to(m.duration, |w| most = most.max(w.ops.live()));
         let s = w.execution_summaries();
         assert_eq!(s.len(), 1, "only the charge is tracked");
         (w.ops.live(), most, s["payment.charge"].clone())

@@ -1500,14 +1500,7 @@ mod tests {
 
     /// Runs `world` until `until`, as the simulation loop does.
     fn drive(world: &mut World, until: SimTime) {
-        while let Some(t) = world.queue.peek_time() {
-            if t > until {
-                break;
-            }
-            let (t, ev) = world.queue.pop().unwrap();
-            world.now = t;
-            world.handle(ev);
-        }
+        world.run_to(until, |_| {});
     }
 
     #[test]

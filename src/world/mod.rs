@@ -1291,6 +1291,24 @@ fn hop(network: &Dist, rng: &mut Stream) -> u64 {
 }
 
 #[cfg(test)]
+impl World<'_> {
+    /// Unit tests' event loop: handles every event up to and including
+    /// time `until`, as the simulation loop does (without its limits),
+    /// calling `after` after each.
+    pub(crate) fn run_to(&mut self, until: SimTime, mut after: impl FnMut(&mut Self)) {
+        while let Some(t) = self.queue.peek_time() {
+            if t > until {
+                break;
+            }
+            let (t, ev) = self.queue.pop().expect("peeked");
+            self.now = t;
+            self.handle(ev);
+            after(self);
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

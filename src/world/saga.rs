@@ -327,15 +327,8 @@ mod tests {
 
     /// Runs `w` to its duration, calling `after` after each event.
     fn run_on(w: &mut World<'_>, mut after: impl FnMut(&World<'_>)) {
-        while let Some(t) = w.queue.peek_time() {
-            if t > w.model.duration {
-                break;
-            }
-            let (t, e) = w.queue.pop().expect("peeked");
-            w.now = t;
-            w.handle(e);
-            after(w);
-        }
+        let until = w.model.duration;
+        w.run_to(until, |w| after(w));
     }
 
     fn saga(layout: &[bool]) -> Saga {
