@@ -290,7 +290,6 @@ impl Recorder {
     /// [`SpanOutcome::Unfinished`]), decides whether the trace is kept,
     /// and frees the buffer for reuse.
     pub fn finish_root(&mut self, root: SpanRef, end: SimTime, outcome: SpanOutcome) {
-        let (keys, rate) = (&self.keys, self.config.sample);
         if root.is_none() {
             return;
         }
@@ -298,19 +297,10 @@ impl Recorder {
         if !(b.live && b.gen == root.gen) {
             return;
         }
-        for s in &mut b.spans[1..] {
-            if s.outcome == SpanOutcome::Open {
-                s.end = end;
-                s.outcome = SpanOutcome::Unfinished;
-            }
-        }
-        let r = &mut b.spans[0];
-        r.end = end;
-        r.outcome = outcome;
-        let id = trace_id(keys[b.workload as usize], b.seq);
         let w = b.workload as usize;
+        let id = trace_id(self.keys[w], b.seq);
         let keep = self.config.keep;
-        let (reason, rank) = if sampled(id, rate) {
+        let (reason, rank) = if sampled(id, self.config.sample) {
             (Reason::Sampled, (0, id))
         } else if matches!(outcome, SpanOutcome::Failed(_)) {
             (Reason::Failed, (0, id))
@@ -318,12 +308,23 @@ impl Recorder {
             let latency = end.saturating_sub(b.spans[0].start);
             (Reason::Slowest, (u64::MAX - latency, id))
         };
-        let set = match reason {
-            Reason::Sampled => None,
-            Reason::Failed => Some(&self.failed[w]),
-            Reason::Slowest => Some(&self.slowest[w]),
+        // Decided before the spans are touched: most requests are neither
+        // sampled nor among the kept, and cost no more than this.
+        let kept = match reason {
+            Reason::Sampled => true,
+            Reason::Failed => self.failed[w].admits(rank, keep),
+            Reason::Slowest => self.slowest[w].admits(rank, keep),
         };
-        if set.is_none_or(|set| set.admits(rank, keep)) {
+        if kept {
+            for s in &mut b.spans[1..] {
+                if s.outcome == SpanOutcome::Open {
+                    s.end = end;
+                    s.outcome = SpanOutcome::Unfinished;
+                }
+            }
+            let r = &mut b.spans[0];
+            r.end = end;
+            r.outcome = outcome;
             let trace = Trace {
                 id,
                 workload: b.workload,

@@ -709,20 +709,15 @@ impl<'m> World<'m> {
             if measuring {
                 meter.rejected += 1;
             }
-            // The replica refused it: its span names it all the same.
-            if self.tracer.is_some() {
-                self.span_admitted(id, global);
-            }
+            self.span_admitted(id, global, false);
             return self.respond(id, Outcome::Failed(Cause::Rejected));
         }
         if self.sagas.on && self.model.endpoints[ep as usize].saga.is_some() {
             self.saga_admitted(id);
         }
         if self.tracer.is_some() {
-            self.span_admitted(id, global);
-            if self.invs.get(id).holds_worker {
-                self.span_worker(id, now);
-            }
+            let worker = self.invs.get(id).holds_worker;
+            self.span_admitted(id, global, worker);
         }
     }
 

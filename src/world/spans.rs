@@ -74,13 +74,18 @@ impl World<'_> {
         }
     }
 
-    /// Invocation `id` was admitted to global replica `replica`.
+    /// Invocation `id` was admitted to global replica `replica` (refused
+    /// by it, too: the span names the replica all the same), and, with
+    /// `worker`, got a worker at once (a queue wait of zero). One look-up
+    /// for both: admission is the hottest of the hooks.
     #[inline]
-    pub(super) fn span_admitted(&mut self, id: InvId, replica: u32) {
+    pub(super) fn span_admitted(&mut self, id: InvId, replica: u32, worker: bool) {
         if let Some(t) = self.tracer.as_mut() {
-            let s = self.spans.invs.get(id as usize).copied();
-            if let Some(span) = s.and_then(|s| t.span_mut(s)) {
+            if let Some(span) = t.span_mut(get(&self.spans.invs, id)) {
                 span.replica = replica;
+                if worker && span.queue_wait.is_none() && span.outcome == SpanOutcome::Open {
+                    span.queue_wait = Some(0);
+                }
             }
         }
     }
@@ -140,7 +145,7 @@ impl World<'_> {
         }
         let rec = self.calls.get(call);
         let (caller, endpoint, attempt) = (rec.caller, rec.site.target, rec.attempt);
-        let kind = if self.invs.get(caller).saga != 0 {
+        let kind = if self.sagas.on && self.invs.get(caller).saga != 0 {
             SpanKind::Compensation
         } else {
             SpanKind::Call
