@@ -10,6 +10,7 @@ pub mod report;
 pub mod run;
 pub mod sweep;
 pub mod thresholds;
+pub mod trace_path;
 
 use crate::model::capacity::{capacity, CapacityRow};
 use crate::report::charts::Formats;

@@ -87,24 +87,20 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
         // Refuse an unusable output path before spending time simulating.
         super::check_writable_dir("--out", dir)?;
     }
-    if let Some(file) = &args.traces {
-        super::check_parents("--traces", file)?;
-        if file.is_dir() {
-            return Err(CliError::Input(format!(
-                "--traces {}: is a directory, not a file",
-                file.display()
-            )));
-        }
-        // Tracing over the scenario's own file would replace it.
-        if let (Ok(a), Ok(b)) = (std::fs::canonicalize(file), std::fs::canonicalize(&sc.file)) {
-            if a == b {
-                return Err(CliError::Input(format!(
-                    "--traces {}: is the scenario file; write the traces to another file",
-                    file.display()
-                )));
-            }
-        }
-    }
+    // Where the traces go: FILE, or the file its links name; refused
+    // before simulating if no regular file can be written there or another
+    // output of this run writes it.
+    let trace_target = match &args.traces {
+        Some(file) => Some(super::trace_path::target(
+            file,
+            &super::trace_path::Others {
+                scenario: std::path::Path::new(&sc.file),
+                out: args.out.as_deref(),
+                junit: args.asserts.junit.as_deref(),
+            },
+        )?),
+        None => None,
+    };
     let model = &sc.model;
     // Thresholds are checked against the model's metrics before running.
     let checks = args.asserts.checks(
@@ -126,13 +122,13 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
 
     // The trace file is created before running: an unwritable place is
     // refused before spending time simulating.
-    let recorder = match &args.traces {
-        Some(file) => {
+    let recorder = match (&args.traces, &trace_target) {
+        (Some(file), Some(target)) => {
             let format = args.trace_format.unwrap_or(Format::Otlp);
             // Like --out, a missing directory is created (so that
             // `--out results --traces results/traces.json` works on a
             // fresh checkout).
-            if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
                 std::fs::create_dir_all(parent).map_err(|e| {
                     CliError::Input(format!(
                         "--traces {}: cannot create the directory {}: {e}",
@@ -141,16 +137,17 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
                     ))
                 })?;
             }
-            let sink = TraceFile::create(file, format, model).map_err(|e| {
+            let sink = TraceFile::create(target, format, model).map_err(|e| {
                 CliError::Input(format!(
                     "--traces {}: cannot create the file: {e}",
                     file.display()
                 ))
             })?;
-            // Ctrl-C mid-run would otherwise leave the
-            // streamed, possibly huge, temporary file behind: remove it and
-            // stop with the shell's status for a SIGINT.
-            if let Some(tmp) = crate::trace::file::temp_path(file) {
+            // Ctrl-C (or a SIGTERM or SIGHUP: a CI job's timeout, a
+            // closed terminal) mid-run would otherwise leave the streamed,
+            // possibly huge, temporary file behind: remove it and stop with
+            // the shell's status for a SIGINT.
+            if let Some(tmp) = crate::trace::file::temp_path(target) {
                 let quiet = args.quiet;
                 let _ = ctrlc::set_handler(move || {
                     let _ = std::fs::remove_file(&tmp);
@@ -166,7 +163,7 @@ pub fn run(args: &RunArgs) -> Result<(), CliError> {
             };
             Some(Recorder::new(model, config, Box::new(sink)))
         }
-        None => None,
+        _ => None,
     };
 
     let started = Instant::now();

@@ -202,6 +202,34 @@ const OPTIONAL_DATA: [&str; 11] = [
     "compare.csv",
 ];
 
+/// Data files every run writes (see [`saved::data_files`]), beside the
+/// optional ones of `OPTIONAL_DATA`.
+const RUN_DATA: [&str; 10] = [
+    "summary.json",
+    "workloads.csv",
+    "services.csv",
+    "dependencies.csv",
+    "faults.csv",
+    "discovery.csv",
+    "timeseries.csv",
+    "percentiles.csv",
+    "scenario.toml",
+    "run.json",
+];
+
+/// Whether `run --out DIR` may write (or remove, as stale) the file at
+/// `rel` (a `/`-separated path inside DIR): its data files, `report.html`
+/// and anything under `charts/`. Known before the run, so that another
+/// output aimed there (`--traces DIR/summary.json`) is refused instead of
+/// overwritten.
+pub fn is_run_output(rel: &str) -> bool {
+    rel == "report.html"
+        || rel == "charts"
+        || rel.starts_with("charts/")
+        || RUN_DATA.contains(&rel)
+        || OPTIONAL_DATA.contains(&rel)
+}
+
 /// Removes what an earlier write into `dir` left that this one (`files`,
 /// just written by [`write_tree`]) did not rewrite: chart images
 /// (`charts/*.png|svg`) of formats or charts not drawn this time and, when

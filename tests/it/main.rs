@@ -29,4 +29,5 @@ mod sagas;
 mod scaling;
 mod scenarios;
 mod sweep;
+mod trace_path;
 mod traces;

@@ -675,8 +675,16 @@ fn the_recorder_holds_only_the_requests_in_flight() {
 /// Ctrl-C in the middle of a traced run leaves neither the trace file nor
 /// its (streamed, possibly huge) temporary file, and exits 130.
 #[cfg(unix)]
+/// Ctrl-C, and a SIGTERM or SIGHUP (a CI job's timeout, a closed
+/// terminal), mid-run remove the streamed temporary file.
 #[test]
-fn ctrl_c_mid_run_leaves_no_trace_file() {
+fn ctrl_c_or_a_kill_mid_run_leaves_no_trace_file() {
+    for signal in ["-INT", "-TERM", "-HUP"] {
+        signal_mid_run_leaves_no_trace_file(signal);
+    }
+}
+
+fn signal_mid_run_leaves_no_trace_file(signal: &str) {
     use std::process::{Command, Stdio};
     use std::time::{Duration, Instant};
     let tmp = tempfile::tempdir().unwrap();
@@ -712,18 +720,18 @@ fn ctrl_c_mid_run_leaves_no_trace_file() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
     let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert_eq!(status.code(), Some(130), "{signal}: {status:?}");
     let left: Vec<String> = std::fs::read_dir(tmp.path())
         .unwrap()
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(left.is_empty(), "left behind: {left:?}");
+    assert!(left.is_empty(), "{signal}: left behind: {left:?}");
 }
 
 /// In the Chrome file a slice nests inside another on the same thread only
