@@ -215,14 +215,30 @@ pub fn attribution_tables(s: &Summary) -> String {
              f: &dyn Fn(&crate::metrics::attribution::ComponentShare) -> String| {
                 c.map_or_else(|| "-".to_string(), f)
             };
+        // A component too small to show at the table's precision says so,
+        // rather than a listed 0.00 that reads as nothing.
+        let mean = |c: &crate::metrics::attribution::ComponentShare| {
+            if c.mean_ms < 0.005 {
+                "<0.01".to_string()
+            } else {
+                ms(c.mean_ms)
+            }
+        };
+        let part = |c: &crate::metrics::attribution::ComponentShare| {
+            if c.share < 0.0005 {
+                "<0.1%".to_string()
+            } else {
+                share(c.share)
+            }
+        };
         let slowest = a.slowest.as_ref();
         for r in rows(a) {
             t.add_row(vec![
                 r.key.label(),
-                cell(r.all, &|c| ms(c.mean_ms)),
-                cell(r.all, &|c| share(c.share)),
-                cell(r.slowest, &|c| ms(c.mean_ms)),
-                cell(r.slowest, &|c| share(c.share)),
+                cell(r.all, &mean),
+                cell(r.all, &part),
+                cell(r.slowest, &mean),
+                cell(r.slowest, &part),
             ]);
         }
         t.add_row(vec![
@@ -237,7 +253,7 @@ pub fn attribution_tables(s: &Summary) -> String {
         let off = [Some(&a.all), slowest].map(|b| b.map_or(0.0, |b| b.off_critical_path_ms));
         if off.iter().any(|v| *v > 0.0) {
             out.push_str(&format!(
-                "  parallel branches off the critical path (hidden by parallelism, not in the sum): mean {} ms all, {} ms slowest 1%\n",
+                "  {name}: parallel branches off the critical path (hidden by parallelism, not in the sum): mean {} ms all, {} ms slowest 1%\n",
                 ms(off[0]),
                 slowest.map_or_else(|| "-".into(), |_| ms(off[1]))
             ));

@@ -146,7 +146,10 @@ fn a_run_shows_attribution_in_every_output_and_report_redraws_it_identically() {
             "{label}"
         );
     }
-    assert!(stdout.contains("parallel branches off the critical path"));
+    // The line names the workload whose branches they are.
+    assert!(stdout.contains("  checkout: parallel branches off the critical path"));
+    // A component too small for two decimals says so instead of 0.00.
+    assert!(!stdout[section..].contains("┆ 0.00 "), "{stdout}");
 
     // attribution.csv: shares add up to 1 and means to the set's mean per
     // set (to float rounding), and they are summary.json's numbers.
