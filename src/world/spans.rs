@@ -1,7 +1,8 @@
 //! Span recording hooks: when the run writes traces (`World::tracer` is
 //! set), every request's call attempts, registry lookups on the call
-//! path, in-process calls and acked publishes become spans of its trace
-//! (see [`crate::trace`]). The engine keeps, per invocation, call, lookup
+//! path (children of the calling invocation's span, beside the attempt
+//! they serve), in-process calls and acked publishes become spans of its
+//! trace (see [`crate::trace`]). The engine keeps, per invocation, call, lookup
 //! and message slot, the [`SpanRef`] of the span it belongs to, in side
 //! tables touched only when tracing; without a tracer every hook is one
 //! `Option` check. Recording schedules nothing and draws nothing: a
@@ -204,7 +205,10 @@ impl World<'_> {
     }
 
     /// Lookup record `lookup` starts for call `call`'s attempt, served by
-    /// registry invocation `inv` (none when a partition stops it).
+    /// registry invocation `inv` (none when a partition stops it). The
+    /// lookup is the caller's work before it sends the attempt: a child of
+    /// the caller's span (beside the attempt's), naming the service looked
+    /// up.
     #[inline]
     pub(super) fn span_lookup(
         &mut self,
@@ -216,10 +220,15 @@ impl World<'_> {
         if self.tracer.is_none() {
             return;
         }
-        let parent = get(&self.spans.calls, call);
+        let rec = self.calls.get(call);
+        let parent = get(&self.spans.invs, rec.caller);
+        let target = self.model.endpoints[rec.site.target as usize].service;
         let now = self.now;
         let t = self.tracer.as_mut().expect("checked");
         let s = t.open(parent, SpanKind::Lookup, endpoint, 1, now);
+        if let Some(span) = t.span_mut(s) {
+            span.lookup_for = target;
+        }
         *entry(&mut self.spans.lookups, lookup) = s;
         if let Some(inv) = inv {
             *entry(&mut self.spans.invs, inv) = s;
@@ -331,8 +340,9 @@ mod tests {
 
     /// Checks the spans of everything in flight: attempts are open
     /// children of their caller's span with the call's attempt number,
-    /// started no earlier than it; invocations serve spans that started
-    /// by now, on the replica they were admitted to.
+    /// started no earlier than it; lookups for a call are children of the
+    /// same span, started with the attempt; invocations serve spans that
+    /// started by now, on the replica they were admitted to.
     /// Returns how many spans it checked.
     fn check(w: &mut World) -> usize {
         let now = w.now;
@@ -359,6 +369,42 @@ mod tests {
                 (caller.trace, caller.gen, caller.span),
                 (s.trace, s.gen, span.parent)
             );
+            checked += 1;
+        }
+        for l in 0..w.spans.lookups.len() as u32 {
+            let s = w.spans.lookups[l as usize];
+            if s.is_none() {
+                continue;
+            }
+            let (call, tag) = w
+                .discovery
+                .lookup_call(l)
+                .expect("a lookup with a span serves a call");
+            if !w.calls.is_current(call, tag) {
+                // Its attempt timed out: the lookup goes on, for nobody.
+                continue;
+            }
+            let Some((span, _)) = with_parent(w, s) else {
+                continue;
+            };
+            // A child of the caller's span, beside its attempt's, naming
+            // the service looked up.
+            let rec = *w.calls.get(call);
+            assert_eq!(span.kind, SpanKind::Lookup);
+            assert_eq!(span.outcome, SpanOutcome::Open);
+            assert_eq!(
+                span.lookup_for,
+                w.model.endpoints[rec.site.target as usize].service
+            );
+            let caller = w.spans.invs[rec.caller as usize];
+            assert_eq!(
+                (caller.trace, caller.gen, caller.span),
+                (s.trace, s.gen, span.parent)
+            );
+            let attempt = w.spans.calls[call as usize];
+            if let Some((a, _)) = with_parent(w, attempt) {
+                assert_eq!((a.parent, a.start), (span.parent, span.start));
+            }
             checked += 1;
         }
         for m in 0..w.spans.msgs.len() {
