@@ -112,7 +112,11 @@ pub struct Span {
     /// When it ended: answer received, timed out or failed fast.
     pub end: SimTime,
     /// Time the callee waited for a worker before its first step, if it
-    /// got one (`None`: never started, e.g. still queued at a timeout).
+    /// got one; for an attempt that ended while its callee was still
+    /// queued (timed out), the time it had waited so far. `None`: the
+    /// callee got no worker while the span was open and was not queued
+    /// when it closed (e.g. still on the network at a timeout, refused or
+    /// shed).
     pub queue_wait: Option<u64>,
     /// For a lookup made for a call, the service looked up (the called
     /// endpoint's); [`NO_SERVICE`] otherwise. (It sits in what would be

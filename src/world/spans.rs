@@ -8,9 +8,9 @@
 //! `Option` check. Recording schedules nothing and draws nothing: a
 //! traced run's results are identical to an untraced one's.
 
-use super::call::CallId;
+use super::call::{CallId, NO_CALLEE};
 use super::outcome::{Cause, Outcome};
-use super::request::InvId;
+use super::request::{InvId, NOT_ADMITTED};
 use super::World;
 use crate::model::{EndpointId, WorkloadId};
 use crate::trace::recorder::SpanRef;
@@ -100,8 +100,9 @@ impl World<'_> {
             let s = self.spans.invs.get(id as usize).copied();
             if let Some(span) = s.and_then(|s| t.span_mut(s)) {
                 // Not once the attempt is over (timed out while the
-                // callee was still queued): it never started, as seen
-                // from the span.
+                // callee was still queued): its wait until then was
+                // recorded as the span closed, and a queue wait lies
+                // within its span.
                 if span.queue_wait.is_none() && span.outcome == SpanOutcome::Open {
                     span.queue_wait = Some(now.saturating_sub(arrived));
                 }
@@ -169,13 +170,30 @@ impl World<'_> {
         *entry(&mut self.spans.invs, callee) = s;
     }
 
-    /// Call `call`'s current attempt ended with `outcome`.
+    /// Call `call`'s current attempt ended with `outcome`. If its callee
+    /// is still queued at a replica (admitted, no worker yet: the attempt
+    /// timed out while it waited), the span's queue wait is the time it
+    /// waited so far, which lies within the span (the callee arrived after
+    /// the attempt started).
     #[inline]
     pub(super) fn span_end_attempt(&mut self, call: CallId, outcome: Outcome) {
         let now = self.now;
         if let Some(t) = self.tracer.as_mut() {
             let s = take(&mut self.spans.calls, call);
-            t.close(s, now, span_outcome(outcome));
+            if let Some(span) = t.span_mut(s) {
+                span.end = now;
+                span.outcome = span_outcome(outcome);
+                let rec = self.calls.get(call);
+                if span.queue_wait.is_none()
+                    && rec.callee != NO_CALLEE
+                    && self.invs.is_current(rec.callee, rec.callee_gen)
+                {
+                    let inv = self.invs.get(rec.callee);
+                    if inv.replica != NOT_ADMITTED && !inv.holds_worker {
+                        span.queue_wait = Some(now.saturating_sub(inv.queued_at));
+                    }
+                }
+            }
         }
     }
 
@@ -430,8 +448,9 @@ mod tests {
             };
             assert!(span.start <= now);
             if let Some(q) = span.queue_wait {
-                // A queue wait lies within its span: none is recorded once
-                // the attempt is over (its callee still queued).
+                // A queue wait lies within its span: an attempt that ended
+                // with its callee still queued has the wait until then,
+                // and a worker got later changes nothing.
                 let end = if span.outcome == SpanOutcome::Open {
                     now
                 } else {
@@ -495,6 +514,66 @@ mod tests {
             let checked = run_checked(&m);
             assert!(checked > 20, "{name}: {checked} spans checked");
         }
+    }
+
+    /// An attempt span whose callee was seen queued (admitted, no worker
+    /// yet) has, once closed, a queue wait at least as long as the wait
+    /// seen, within the span: if the attempt timed out first, the wait
+    /// until then. On the retry storm, attempts time out in db's queue.
+    #[test]
+    fn timed_out_attempts_keep_their_callees_queue_wait() {
+        let m = bundled("retry-storm.toml", &["simulation.duration=90s"]);
+        let mut w = World::new(&m);
+        w.tracer = Some(Box::new(recorder(&m)));
+        // Per span seen with its callee queued: its ref and the longest
+        // wait seen.
+        let mut seen: std::collections::BTreeMap<(u32, u32, u32), (SpanRef, u64)> =
+            std::collections::BTreeMap::new();
+        let (mut n, mut closed, mut timed_out) = (0usize, 0usize, 0usize);
+        w.run_to(m.duration - 1, |w| {
+            n += 1;
+            if !n.is_multiple_of(7) {
+                return;
+            }
+            for c in 0..w.spans.calls.len() as u32 {
+                let s = w.spans.calls[c as usize];
+                let rec = *w.calls.get(c);
+                if s.is_none()
+                    || rec.callee == NO_CALLEE
+                    || !w.invs.is_current(rec.callee, rec.callee_gen)
+                {
+                    continue;
+                }
+                let inv = *w.invs.get(rec.callee);
+                if inv.replica != NOT_ADMITTED && !inv.holds_worker {
+                    let waited = w.now - inv.queued_at;
+                    let e = seen.entry((s.trace, s.gen, s.span)).or_insert((s, 0));
+                    e.1 = e.1.max(waited);
+                }
+            }
+            let t = w.tracer.as_mut().unwrap();
+            seen.retain(|_, &mut (s, waited)| {
+                let Some(span) = t.span_mut(s) else {
+                    // Its request ended.
+                    return false;
+                };
+                if span.outcome == SpanOutcome::Open {
+                    return true;
+                }
+                let q = span
+                    .queue_wait
+                    .expect("a queued callee's span has a queue wait");
+                assert!(q >= waited, "{q} < {waited} seen: {span:?}");
+                assert!(span.start + q <= span.end, "{span:?}");
+                closed += 1;
+                if span.outcome == SpanOutcome::Failed(Cause::Timeout) {
+                    timed_out += 1;
+                }
+                false
+            });
+        });
+        assert!(closed > 1000, "{closed} spans checked");
+        assert!(timed_out > 100, "{timed_out} timed out");
     }
 
     /// Keeps every span written.

@@ -942,3 +942,45 @@ fn lookups_are_the_callers_children_beside_their_attempt() {
         assert_eq!(e["name"], format!("lookup {target} (registry)"));
     }
 }
+
+/// On the retry storm, attempts time out while their call waits in db's
+/// queue: such a span's queue wait is the time the callee had waited so
+/// far, which lies within the span.
+#[test]
+fn timed_out_attempts_show_the_queue_wait_so_far() {
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(
+        dir.path(),
+        "retry-storm.toml",
+        "90s",
+        &[
+            "-q",
+            "--traces",
+            "t.json",
+            "--trace-sample",
+            "0.01",
+            "--trace-keep",
+            "10",
+        ],
+    );
+    let spans = otlp_spans(&read_json(&dir.path().join("t.json")));
+    let timed_out: Vec<&Flat> = spans
+        .iter()
+        .filter(|s| {
+            s.name == "db.query"
+                && s.attrs
+                    .get("microsim.cause")
+                    .is_some_and(|c| c == "timeout")
+        })
+        .collect();
+    assert!(timed_out.len() >= 20, "{} timed out", timed_out.len());
+    for s in timed_out {
+        let q: u64 = s
+            .attrs
+            .get("microsim.queue_wait_ns")
+            .unwrap_or_else(|| panic!("no queue wait on {} {}", s.trace, s.id))
+            .parse()
+            .unwrap();
+        assert!(q > 0 && s.start + q <= s.end, "{} {}", s.trace, s.id);
+    }
+}
