@@ -166,6 +166,10 @@ impl<W: Write> TraceSink for ChromeWriter<W> {
                 w.write_all(b",\"replica\":")?;
                 json_str(w, r)?;
             }
+            if let Some(f) = self.names.lookup_for(s) {
+                w.write_all(b",\"lookup_for\":")?;
+                json_str(w, f)?;
+            }
             write!(w, ",\"attempt\":{}", s.attempt)?;
             if let Some(q) = s.queue_wait {
                 write!(w, ",\"queue_wait_ns\":{q}")?;

@@ -2,7 +2,7 @@
 //! deterministic span ids, and the small pieces of JSON both formats write
 //! by hand (they stream, so they do not build a document in memory).
 
-use super::{Span, SpanKind, SpanOutcome, Trace, NO_REPLICA};
+use super::{Span, SpanKind, SpanOutcome, Trace, NO_REPLICA, NO_SERVICE};
 use crate::model::Model;
 use std::io::{self, Write};
 
@@ -10,8 +10,8 @@ use std::io::{self, Write};
 /// once per writer so that writing a trace formats no name.
 #[derive(Debug, Clone)]
 pub struct Names {
-    /// Per endpoint: the span name (`service.endpoint`, `lookup REGISTRY`,
-    /// `publish TOPIC`), for spans other than lookups and publishes.
+    /// Per endpoint: its name (`service.endpoint`), the span name of spans
+    /// other than lookups and publishes.
     pub endpoint: Vec<String>,
     /// Per endpoint: its service's name.
     pub service_of: Vec<String>,
@@ -20,8 +20,12 @@ pub struct Names {
     /// Per endpoint: `publish TOPIC` when it is a topic's endpoint at its
     /// broker, else `publish ENDPOINT`.
     pub publish: Vec<String>,
-    /// Per endpoint: `lookup SERVICE` (the registry's name).
+    /// Per endpoint: `lookup SERVICE` (the registry's name), for a lookup
+    /// made for no particular service.
     pub lookup: Vec<String>,
+    /// Per service: `lookup SERVICE (REGISTRY)`, the name of a lookup of
+    /// that service (empty without a registry).
+    pub lookup_for: Vec<String>,
     /// Per global replica index: `service-N` (N counted from 0 within the
     /// service, as in fault outages).
     pub replica: Vec<String>,
@@ -52,10 +56,22 @@ impl Names {
                 }
             })
             .collect();
+        let lookup_for = match &model.registry {
+            Some(r) => {
+                let registry = &service_of[r.lookup as usize];
+                model
+                    .services
+                    .iter()
+                    .map(|s| format!("lookup {} ({registry})", s.name))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
         Names {
             endpoint: model.endpoints.iter().map(|e| e.name.clone()).collect(),
             service_index: model.endpoints.iter().map(|e| e.service).collect(),
             lookup: service_of.iter().map(|s| format!("lookup {s}")).collect(),
+            lookup_for,
             service_of,
             publish,
             // Replica slots are numbered globally, service after service
@@ -74,10 +90,20 @@ impl Names {
     pub fn span_name(&self, s: &Span) -> &str {
         let e = s.endpoint as usize;
         match s.kind {
-            SpanKind::Lookup => &self.lookup[e],
+            SpanKind::Lookup => self
+                .lookup_for
+                .get(s.lookup_for as usize)
+                .unwrap_or(&self.lookup[e]),
             SpanKind::Publish => &self.publish[e],
             _ => &self.endpoint[e],
         }
+    }
+
+    /// For a lookup made for a call, the name of the service looked up.
+    pub fn lookup_for(&self, s: &Span) -> Option<&str> {
+        (s.lookup_for != NO_SERVICE)
+            .then(|| self.service.get(s.lookup_for as usize).map(String::as_str))
+            .flatten()
     }
 
     /// The replica's name, or `None` when the span reached none.

@@ -20,13 +20,16 @@ pub mod otlp;
 pub mod recorder;
 
 use crate::engine::SimTime;
-use crate::model::{Cause, EndpointId, Model, WorkloadId};
+use crate::model::{Cause, EndpointId, Model, ServiceId, WorkloadId};
 
 /// `Span::parent` of a trace's root span.
 pub const NO_PARENT: u32 = u32::MAX;
 
 /// `Span::replica` when the span reached no replica.
 pub const NO_REPLICA: u32 = u32::MAX;
+
+/// `Span::lookup_for` of a span that is not a lookup made for a call.
+pub const NO_SERVICE: ServiceId = u32::MAX;
 
 /// What to trace.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,7 +53,9 @@ pub enum SpanKind {
     Compensation,
     /// An in-process call (monolith mode): no network, no attempt.
     Local,
-    /// A registry lookup made on the call path (service discovery).
+    /// A registry lookup made on the call path (service discovery): the
+    /// caller's own work before it sends the attempt, so a child of the
+    /// caller's span beside the attempt's.
     Lookup,
     /// A publish to a broker, waited for by the publisher.
     Publish,
@@ -107,8 +112,16 @@ pub struct Span {
     /// When it ended: answer received, timed out or failed fast.
     pub end: SimTime,
     /// Time the callee waited for a worker before its first step, if it
-    /// got one (`None`: never started, e.g. still queued at a timeout).
+    /// got one; for an attempt that ended while its callee was still
+    /// queued (timed out), the time it had waited so far. `None`: the
+    /// callee got no worker while the span was open and was not queued
+    /// when it closed (e.g. still on the network at a timeout, refused or
+    /// shed).
     pub queue_wait: Option<u64>,
+    /// For a lookup made for a call, the service looked up (the called
+    /// endpoint's); [`NO_SERVICE`] otherwise. (It sits in what would be
+    /// padding: a span stays 56 bytes.)
+    pub lookup_for: ServiceId,
     /// How it ended.
     pub outcome: SpanOutcome,
 }

@@ -21,6 +21,11 @@
 //! the call, so it has the callee's kind: SERVER (2) for the root request,
 //! calls, compensating calls and registry lookups; INTERNAL (1) for
 //! in-process calls (monolith); PRODUCER (4) for a publish to a broker.
+//! A registry lookup is the caller's work before it sends its attempt: a
+//! child of the caller's span (a sibling of the attempt's, which starts
+//! with it), attributed to the registry, named `lookup SERVICE
+//! (REGISTRY)` after the service looked up, which the attribute
+//! `microsim.lookup_for` also names.
 //! Times are simulated nanoseconds since the run's start (the "Unix" epoch
 //! of a trace file is the start of the run). Status: OK (1) for a span that
 //! succeeded (degraded included), ERROR (2) with the cause as message for
@@ -89,6 +94,9 @@ impl<W: Write> OtlpWriter<W> {
         )?;
         if let Some(r) = self.names.replica(s) {
             str_attr(w, "microsim.replica", r, false)?;
+        }
+        if let Some(f) = self.names.lookup_for(s) {
+            str_attr(w, "microsim.lookup_for", f, false)?;
         }
         int_attr(w, "microsim.attempt", u64::from(s.attempt))?;
         if let Some(q) = s.queue_wait {

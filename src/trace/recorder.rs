@@ -4,6 +4,7 @@
 
 use super::{
     Reason, Span, SpanKind, SpanOutcome, Trace, TraceConfig, TraceSink, NO_PARENT, NO_REPLICA,
+    NO_SERVICE,
 };
 use crate::engine::SimTime;
 use crate::model::{EndpointId, Model, WorkloadId};
@@ -219,6 +220,7 @@ impl Recorder {
             start,
             end: start,
             queue_wait: None,
+            lookup_for: NO_SERVICE,
             outcome: SpanOutcome::Open,
         });
         SpanRef {
@@ -254,6 +256,7 @@ impl Recorder {
             start,
             end: start,
             queue_wait: None,
+            lookup_for: NO_SERVICE,
             outcome: SpanOutcome::Open,
         });
         SpanRef {
@@ -628,6 +631,17 @@ mod tests {
         assert_eq!((t[0].spans[1].end, t[0].spans[1].attempt), (9, 2));
         assert_eq!(t[1].spans.len(), 1);
         assert_eq!((t[0].seq, t[1].seq), (0, 1));
+    }
+
+    /// A span is recorded for every call of every request in flight: keep
+    /// it small (`lookup_for` sits in what was padding).
+    #[test]
+    fn spans_stay_small() {
+        assert!(
+            std::mem::size_of::<Span>() <= 56,
+            "{}",
+            std::mem::size_of::<Span>()
+        );
     }
 
     #[test]

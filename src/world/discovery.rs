@@ -115,6 +115,16 @@ pub struct DiscoveryState {
     rngs: Vec<Stream>,
 }
 
+#[cfg(test)]
+impl DiscoveryState {
+    /// The call attempt (call, tag) that lookup `id` serves, while it is
+    /// in flight and serves one.
+    pub(super) fn lookup_call(&self, id: u32) -> Option<(CallId, u32)> {
+        let l = self.lookups.get(id as usize)?;
+        (l.live && l.call != NONE).then_some((l.call, l.call_tag))
+    }
+}
+
 impl DiscoveryState {
     /// The pairs of `model`'s clients whose caller has discovery settings.
     pub fn new(model: &Model) -> Self {

@@ -1,15 +1,16 @@
 //! Span recording hooks: when the run writes traces (`World::tracer` is
 //! set), every request's call attempts, registry lookups on the call
-//! path, in-process calls and acked publishes become spans of its trace
-//! (see [`crate::trace`]). The engine keeps, per invocation, call, lookup
+//! path (children of the calling invocation's span, beside the attempt
+//! they serve), in-process calls and acked publishes become spans of its
+//! trace (see [`crate::trace`]). The engine keeps, per invocation, call, lookup
 //! and message slot, the [`SpanRef`] of the span it belongs to, in side
 //! tables touched only when tracing; without a tracer every hook is one
 //! `Option` check. Recording schedules nothing and draws nothing: a
 //! traced run's results are identical to an untraced one's.
 
-use super::call::CallId;
+use super::call::{CallId, NO_CALLEE};
 use super::outcome::{Cause, Outcome};
-use super::request::InvId;
+use super::request::{InvId, NOT_ADMITTED};
 use super::World;
 use crate::model::{EndpointId, WorkloadId};
 use crate::trace::recorder::SpanRef;
@@ -99,8 +100,9 @@ impl World<'_> {
             let s = self.spans.invs.get(id as usize).copied();
             if let Some(span) = s.and_then(|s| t.span_mut(s)) {
                 // Not once the attempt is over (timed out while the
-                // callee was still queued): it never started, as seen
-                // from the span.
+                // callee was still queued): its wait until then was
+                // recorded as the span closed, and a queue wait lies
+                // within its span.
                 if span.queue_wait.is_none() && span.outcome == SpanOutcome::Open {
                     span.queue_wait = Some(now.saturating_sub(arrived));
                 }
@@ -168,13 +170,30 @@ impl World<'_> {
         *entry(&mut self.spans.invs, callee) = s;
     }
 
-    /// Call `call`'s current attempt ended with `outcome`.
+    /// Call `call`'s current attempt ended with `outcome`. If its callee
+    /// is still queued at a replica (admitted, no worker yet: the attempt
+    /// timed out while it waited), the span's queue wait is the time it
+    /// waited so far, which lies within the span (the callee arrived after
+    /// the attempt started).
     #[inline]
     pub(super) fn span_end_attempt(&mut self, call: CallId, outcome: Outcome) {
         let now = self.now;
         if let Some(t) = self.tracer.as_mut() {
             let s = take(&mut self.spans.calls, call);
-            t.close(s, now, span_outcome(outcome));
+            if let Some(span) = t.span_mut(s) {
+                span.end = now;
+                span.outcome = span_outcome(outcome);
+                let rec = self.calls.get(call);
+                if span.queue_wait.is_none()
+                    && rec.callee != NO_CALLEE
+                    && self.invs.is_current(rec.callee, rec.callee_gen)
+                {
+                    let inv = self.invs.get(rec.callee);
+                    if inv.replica != NOT_ADMITTED && !inv.holds_worker {
+                        span.queue_wait = Some(now.saturating_sub(inv.queued_at));
+                    }
+                }
+            }
         }
     }
 
@@ -204,7 +223,10 @@ impl World<'_> {
     }
 
     /// Lookup record `lookup` starts for call `call`'s attempt, served by
-    /// registry invocation `inv` (none when a partition stops it).
+    /// registry invocation `inv` (none when a partition stops it). The
+    /// lookup is the caller's work before it sends the attempt: a child of
+    /// the caller's span (beside the attempt's), naming the service looked
+    /// up.
     #[inline]
     pub(super) fn span_lookup(
         &mut self,
@@ -216,10 +238,15 @@ impl World<'_> {
         if self.tracer.is_none() {
             return;
         }
-        let parent = get(&self.spans.calls, call);
+        let rec = self.calls.get(call);
+        let parent = get(&self.spans.invs, rec.caller);
+        let target = self.model.endpoints[rec.site.target as usize].service;
         let now = self.now;
         let t = self.tracer.as_mut().expect("checked");
         let s = t.open(parent, SpanKind::Lookup, endpoint, 1, now);
+        if let Some(span) = t.span_mut(s) {
+            span.lookup_for = target;
+        }
         *entry(&mut self.spans.lookups, lookup) = s;
         if let Some(inv) = inv {
             *entry(&mut self.spans.invs, inv) = s;
@@ -331,8 +358,9 @@ mod tests {
 
     /// Checks the spans of everything in flight: attempts are open
     /// children of their caller's span with the call's attempt number,
-    /// started no earlier than it; invocations serve spans that started
-    /// by now, on the replica they were admitted to.
+    /// started no earlier than it; lookups for a call are children of the
+    /// same span, started with the attempt; invocations serve spans that
+    /// started by now, on the replica they were admitted to.
     /// Returns how many spans it checked.
     fn check(w: &mut World) -> usize {
         let now = w.now;
@@ -361,6 +389,42 @@ mod tests {
             );
             checked += 1;
         }
+        for l in 0..w.spans.lookups.len() as u32 {
+            let s = w.spans.lookups[l as usize];
+            if s.is_none() {
+                continue;
+            }
+            let (call, tag) = w
+                .discovery
+                .lookup_call(l)
+                .expect("a lookup with a span serves a call");
+            if !w.calls.is_current(call, tag) {
+                // Its attempt timed out: the lookup goes on, for nobody.
+                continue;
+            }
+            let Some((span, _)) = with_parent(w, s) else {
+                continue;
+            };
+            // A child of the caller's span, beside its attempt's, naming
+            // the service looked up.
+            let rec = *w.calls.get(call);
+            assert_eq!(span.kind, SpanKind::Lookup);
+            assert_eq!(span.outcome, SpanOutcome::Open);
+            assert_eq!(
+                span.lookup_for,
+                w.model.endpoints[rec.site.target as usize].service
+            );
+            let caller = w.spans.invs[rec.caller as usize];
+            assert_eq!(
+                (caller.trace, caller.gen, caller.span),
+                (s.trace, s.gen, span.parent)
+            );
+            let attempt = w.spans.calls[call as usize];
+            if let Some((a, _)) = with_parent(w, attempt) {
+                assert_eq!((a.parent, a.start), (span.parent, span.start));
+            }
+            checked += 1;
+        }
         for m in 0..w.spans.msgs.len() {
             let s = w.spans.msgs[m];
             let Some((span, parent)) = with_parent(w, s) else {
@@ -384,8 +448,9 @@ mod tests {
             };
             assert!(span.start <= now);
             if let Some(q) = span.queue_wait {
-                // A queue wait lies within its span: none is recorded once
-                // the attempt is over (its callee still queued).
+                // A queue wait lies within its span: an attempt that ended
+                // with its callee still queued has the wait until then,
+                // and a worker got later changes nothing.
                 let end = if span.outcome == SpanOutcome::Open {
                     now
                 } else {
@@ -449,6 +514,66 @@ mod tests {
             let checked = run_checked(&m);
             assert!(checked > 20, "{name}: {checked} spans checked");
         }
+    }
+
+    /// An attempt span whose callee was seen queued (admitted, no worker
+    /// yet) has, once closed, a queue wait at least as long as the wait
+    /// seen, within the span: if the attempt timed out first, the wait
+    /// until then. On the retry storm, attempts time out in db's queue.
+    #[test]
+    fn timed_out_attempts_keep_their_callees_queue_wait() {
+        let m = bundled("retry-storm.toml", &["simulation.duration=90s"]);
+        let mut w = World::new(&m);
+        w.tracer = Some(Box::new(recorder(&m)));
+        // Per span seen with its callee queued: its ref and the longest
+        // wait seen.
+        let mut seen: std::collections::BTreeMap<(u32, u32, u32), (SpanRef, u64)> =
+            std::collections::BTreeMap::new();
+        let (mut n, mut closed, mut timed_out) = (0usize, 0usize, 0usize);
+        w.run_to(m.duration - 1, |w| {
+            n += 1;
+            if !n.is_multiple_of(7) {
+                return;
+            }
+            for c in 0..w.spans.calls.len() as u32 {
+                let s = w.spans.calls[c as usize];
+                let rec = *w.calls.get(c);
+                if s.is_none()
+                    || rec.callee == NO_CALLEE
+                    || !w.invs.is_current(rec.callee, rec.callee_gen)
+                {
+                    continue;
+                }
+                let inv = *w.invs.get(rec.callee);
+                if inv.replica != NOT_ADMITTED && !inv.holds_worker {
+                    let waited = w.now - inv.queued_at;
+                    let e = seen.entry((s.trace, s.gen, s.span)).or_insert((s, 0));
+                    e.1 = e.1.max(waited);
+                }
+            }
+            let t = w.tracer.as_mut().unwrap();
+            seen.retain(|_, &mut (s, waited)| {
+                let Some(span) = t.span_mut(s) else {
+                    // Its request ended.
+                    return false;
+                };
+                if span.outcome == SpanOutcome::Open {
+                    return true;
+                }
+                let q = span
+                    .queue_wait
+                    .expect("a queued callee's span has a queue wait");
+                assert!(q >= waited, "{q} < {waited} seen: {span:?}");
+                assert!(span.start + q <= span.end, "{span:?}");
+                closed += 1;
+                if span.outcome == SpanOutcome::Failed(Cause::Timeout) {
+                    timed_out += 1;
+                }
+                false
+            });
+        });
+        assert!(closed > 1000, "{closed} spans checked");
+        assert!(timed_out > 100, "{timed_out} timed out");
     }
 
     /// Keeps every span written.

@@ -822,3 +822,173 @@ fn traces_over_the_scenario_file_are_refused() {
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
+
+/// One OTLP span, flattened: its service (resource), name, ids, times and
+/// attributes (string values, and integers as their decimal strings).
+struct Flat {
+    service: String,
+    name: String,
+    trace: String,
+    id: String,
+    parent: String,
+    start: u64,
+    end: u64,
+    attrs: BTreeMap<String, String>,
+}
+
+/// Every span of an OTLP document, flattened.
+fn otlp_spans(doc: &Value) -> Vec<Flat> {
+    let mut out = Vec::new();
+    for rs in doc["resourceSpans"].as_array().unwrap() {
+        let service = rs["resource"]["attributes"][0]["value"]["stringValue"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        for s in rs["scopeSpans"][0]["spans"].as_array().unwrap() {
+            let attrs = s["attributes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| {
+                    let v = &a["value"];
+                    let v = v
+                        .get("stringValue")
+                        .or_else(|| v.get("intValue"))
+                        .and_then(Value::as_str)
+                        .unwrap();
+                    (a["key"].as_str().unwrap().to_string(), v.to_string())
+                })
+                .collect();
+            out.push(Flat {
+                service: service.clone(),
+                name: s["name"].as_str().unwrap().to_string(),
+                trace: s["traceId"].as_str().unwrap().to_string(),
+                id: s["spanId"].as_str().unwrap().to_string(),
+                parent: s["parentSpanId"].as_str().unwrap_or("").to_string(),
+                start: ns_of(&s["startTimeUnixNano"]),
+                end: ns_of(&s["endTimeUnixNano"]),
+                attrs,
+            });
+        }
+    }
+    out
+}
+
+/// A registry lookup is the caller's work before it sends its attempt: in
+/// the trace it is a child of the caller's span (a span of the calling
+/// service, never of the service looked up), beside the attempt it serves,
+/// which starts with it; it names the service looked up, in its name and
+/// in `microsim.lookup_for` (Chrome: `lookup_for`).
+#[test]
+fn lookups_are_the_callers_children_beside_their_attempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = ["-q", "--trace-sample", "0.02", "--trace-keep", "5"];
+    run_ok(
+        dir.path(),
+        "registry-outage.toml",
+        "150s",
+        &[&args[..], &["--traces", "o.json"]].concat(),
+    );
+    let doc = read_json(&dir.path().join("o.json"));
+    check_otlp(&doc, 150_000_000_000);
+    let spans = otlp_spans(&doc);
+    let by_id: BTreeMap<(&str, &str), &Flat> = spans
+        .iter()
+        .map(|s| ((s.trace.as_str(), s.id.as_str()), s))
+        .collect();
+    let mut checked = 0;
+    for l in spans
+        .iter()
+        .filter(|s| s.attrs["microsim.kind"] == "lookup")
+    {
+        assert_eq!(l.service, "registry", "{}", l.name);
+        let target = l
+            .attrs
+            .get("microsim.lookup_for")
+            .unwrap_or_else(|| panic!("no microsim.lookup_for on {}", l.name));
+        assert_eq!(l.name, format!("lookup {target} (registry)"));
+        let parent = by_id[&(l.trace.as_str(), l.parent.as_str())];
+        assert_ne!(&parent.service, target, "a lookup under the callee's span");
+        assert_ne!(parent.service, "registry");
+        // Its attempt: a sibling call to the service looked up, sent as
+        // the lookup started, lasting at least as long.
+        let attempt = spans.iter().any(|s| {
+            s.trace == l.trace
+                && s.parent == l.parent
+                && &s.service == target
+                && s.attrs["microsim.kind"] == "call"
+                && s.start == l.start
+                && s.end >= l.end
+        });
+        assert!(attempt, "no attempt beside {} in {}", l.name, l.trace);
+        checked += 1;
+    }
+    assert!(checked >= 20, "{checked} lookups checked");
+    // Chrome: the same attribute; lookups and their attempts never nest
+    // (check_chrome checks lanes).
+    run_ok(
+        dir.path(),
+        "registry-outage.toml",
+        "150s",
+        &[
+            &args[..],
+            &["--traces", "c.json", "--trace-format", "chrome"],
+        ]
+        .concat(),
+    );
+    let doc = read_json(&dir.path().join("c.json"));
+    check_chrome(&doc, 150_000_000_000);
+    let lookups: Vec<&Value> = doc["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["cat"] == "lookup")
+        .collect();
+    assert_eq!(lookups.len(), checked);
+    for e in lookups {
+        let target = e["args"]["lookup_for"].as_str().expect("lookup_for");
+        assert_eq!(e["name"], format!("lookup {target} (registry)"));
+    }
+}
+
+/// On the retry storm, attempts time out while their call waits in db's
+/// queue: such a span's queue wait is the time the callee had waited so
+/// far, which lies within the span.
+#[test]
+fn timed_out_attempts_show_the_queue_wait_so_far() {
+    let dir = tempfile::tempdir().unwrap();
+    run_ok(
+        dir.path(),
+        "retry-storm.toml",
+        "90s",
+        &[
+            "-q",
+            "--traces",
+            "t.json",
+            "--trace-sample",
+            "0.01",
+            "--trace-keep",
+            "10",
+        ],
+    );
+    let spans = otlp_spans(&read_json(&dir.path().join("t.json")));
+    let timed_out: Vec<&Flat> = spans
+        .iter()
+        .filter(|s| {
+            s.name == "db.query"
+                && s.attrs
+                    .get("microsim.cause")
+                    .is_some_and(|c| c == "timeout")
+        })
+        .collect();
+    assert!(timed_out.len() >= 20, "{} timed out", timed_out.len());
+    for s in timed_out {
+        let q: u64 = s
+            .attrs
+            .get("microsim.queue_wait_ns")
+            .unwrap_or_else(|| panic!("no queue wait on {} {}", s.trace, s.id))
+            .parse()
+            .unwrap();
+        assert!(q > 0 && s.start + q <= s.end, "{} {}", s.trace, s.id);
+    }
+}
