@@ -596,8 +596,12 @@ pub const ATTRIBUTION_TOP: usize = 5;
 pub const ATTRIBUTION_MIN_SHARE: f64 = 0.05;
 
 /// Where a workload's tail went between variants: the mean latency of
-/// its slowest 1% (`slowest 1%: mean`) and the part of it from each of the
-/// top components (`slowest 1%: payment queue`), in ms, lower better.
+/// its slowest 1% (`slowest 1%: mean`, lower better) and the part of it
+/// from each of the top components (`slowest 1%: payment queue`), in ms,
+/// without a verdict: each variant's slowest 1% is a different set of
+/// requests, so a component growing there is often the bottleneck moving
+/// (a third Payment replica empties its queue, and the tail becomes
+/// Payment's long work), not that component getting worse.
 /// Milliseconds rather than shares: the components' differences add up
 /// to the difference of the mean, while a share also moves when another
 /// component grows. The components are those with at least
@@ -632,24 +636,25 @@ fn attribution_rows(variants: &[VariantResult], workload: &str) -> Vec<Row> {
     top.retain(|(_, s)| *s >= ATTRIBUTION_MIN_SHARE);
     top.sort_by(|a, b| b.1.total_cmp(&a.1));
     top.truncate(ATTRIBUTION_TOP);
-    let row = |metric: String, values: Vec<Option<f64>>| {
+    let row = |metric: String, better: Better, values: Vec<Option<f64>>| {
         let base = values.first().copied().flatten();
         Row {
             scope: Scope::Workload,
             subject: workload.to_string(),
             metric,
             unit: Unit::Ms,
-            better: Better::Lower,
+            better,
             cells: variants
                 .iter()
                 .zip(&values)
                 .enumerate()
-                .map(|(i, (v, value))| cell(&v.name, *value, base, Better::Lower, i == 0))
+                .map(|(i, (v, value))| cell(&v.name, *value, base, better, i == 0))
                 .collect(),
         }
     };
     let mut rows = vec![row(
         "slowest 1%: mean".to_string(),
+        Better::Lower,
         tails.iter().map(|t| t.map(|b| b.mean_ms)).collect(),
     )];
     for (key, _) in top {
@@ -664,7 +669,11 @@ fn attribution_rows(variants: &[VariantResult], workload: &str) -> Vec<Row> {
                 })
             })
             .collect();
-        rows.push(row(format!("slowest 1%: {}", key.label()), values));
+        rows.push(row(
+            format!("slowest 1%: {}", key.label()),
+            Better::Neutral,
+            values,
+        ));
     }
     rows
 }
@@ -1081,11 +1090,13 @@ mod tests {
         assert_eq!(q.unit, Unit::Ms);
         assert_eq!(q.cells[0].value, Some(90.0));
         assert_eq!(q.cells[1].diff, Some(-80.0));
-        assert_eq!(q.cells[1].verdict.as_deref(), Some("better"));
+        // Components of a different set of requests: no verdict.
+        assert_eq!(q.cells[1].verdict, None);
         // A variant without attribution has no value, not 0.
         assert_eq!(q.cells[2].value, None);
         let mean = row(&c, Scope::Workload, "slowest 1%: mean");
         assert_eq!(mean.cells[1].diff, Some(-80.0));
+        assert_eq!(mean.cells[1].verdict.as_deref(), Some("better"));
         // They follow the workload's own rows.
         let at = |m: &str| c.rows.iter().position(|r| r.metric == m).unwrap();
         assert_eq!(at("slowest 1%: mean"), at("p99.9") + 1);
