@@ -87,6 +87,9 @@ pub fn escape(text: &str) -> String {
 /// Writes the report to `path` atomically: to a temporary file beside it,
 /// then renamed into place, so CI never reads a half-written report.
 pub fn write(path: &Path, suite: &str, class: &str, outcomes: &[Outcome]) -> std::io::Result<()> {
+    // A link is followed (the link stays); a device is refused, not
+    // renamed over.
+    let path = &crate::report::output::regular_target(path).map_err(std::io::Error::other)?;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::path::PathBuf::from("."),

@@ -56,9 +56,11 @@ impl AssertArgs {
                     path.display()
                 )));
             }
-            // `--junit results.json/junit.xml`: refuse now, not with an
-            // I/O error after every run is done.
+            // `--junit results.json/junit.xml`, or `/dev/stdout`: refuse
+            // now, not with an I/O error after every run is done.
             super::check_parents("--junit", path)?;
+            crate::report::output::regular_target(path)
+                .map_err(|why| CliError::Input(format!("--junit {}: {why}", path.display())))?;
         }
         Ok(())
     }

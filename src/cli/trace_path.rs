@@ -1,11 +1,9 @@
 //! Where `run --traces FILE` may write, decided before simulating.
 //!
 //! The trace file streams into a temporary file beside its target, which
-//! is renamed over the target at the end (see [`crate::trace::file`]).
-//! Renaming over a symbolic link would replace the link, and over a
-//! device (`/dev/null`, `/dev/stdout`, which as root is a file like any
-//! other) would replace the device, so a link is followed to the file it
-//! names and anything that is not a regular file is refused. A trace file
+//! is renamed over the target at the end (see [`crate::trace::file`]), so
+//! a link is followed to the file it names and anything that is not a
+//! regular file is refused ([`output::regular_target`]). A trace file
 //! that another output of the same run would write over (`--out`'s own
 //! files, `--junit`, the scenario) is refused too, before any time is
 //! spent simulating, rather than silently lost afterwards.
@@ -13,9 +11,6 @@
 use super::CliError;
 use crate::report::output;
 use std::path::{Component, Path, PathBuf};
-
-/// Symbolic links followed at most (as the kernel's `ELOOP` limit).
-const MAX_LINKS: usize = 40;
 
 /// The other outputs of the run, which the trace file must not be.
 pub struct Others<'a> {
@@ -43,40 +38,8 @@ pub fn target(file: &Path, others: &Others) -> Result<PathBuf, CliError> {
         );
     }
     super::check_parents("--traces", file)?;
-    let mut path = file.to_path_buf();
-    for _ in 0..=MAX_LINKS {
-        if path.starts_with("/dev") || path.starts_with("/proc") {
-            return refuse(format!(
-                "{} is a device or a process's file, not a regular file (traces are written whole to a temporary file and renamed into place); give a file name",
-                path.display()
-            ));
-        }
-        match std::fs::symlink_metadata(&path) {
-            Ok(m) if m.file_type().is_symlink() => {
-                let to = std::fs::read_link(&path).map_err(|e| {
-                    CliError::Input(format!(
-                        "--traces {}: cannot read the link {}: {e}",
-                        file.display(),
-                        path.display()
-                    ))
-                })?;
-                path = match path.parent() {
-                    Some(dir) => dir.join(to),
-                    None => to,
-                };
-            }
-            Ok(m) if m.is_dir() => return refuse("is a directory, not a file".into()),
-            Ok(m) if !m.is_file() => {
-                return refuse(format!(
-                    "{} is not a regular file (a device, pipe or socket); traces are written whole to a temporary file and renamed into place, so give a file name",
-                    path.display()
-                ))
-            }
-            // A regular file, or none yet.
-            _ => return check_clashes(file, resolve(&path), others),
-        }
-    }
-    refuse(format!("more than {MAX_LINKS} symbolic links"))
+    let target = output::regular_target(file).or_else(refuse)?;
+    check_clashes(file, resolve(&target), others)
 }
 
 /// Refuses a trace file `target` (resolved) that another output writes.

@@ -202,6 +202,48 @@ const OPTIONAL_DATA: [&str; 11] = [
     "compare.csv",
 ];
 
+/// Symbolic links followed at most (as the kernel's `ELOOP` limit).
+const MAX_LINKS: usize = 40;
+
+/// Where a file written whole at `path` (to a temporary file beside it,
+/// then renamed into place) goes: `path`, or the file its chain of links
+/// names, since renaming over a link would replace the link, and over a
+/// device (`/dev/null`, `/dev/stdout`, which as root is a file like any
+/// other) the device. `Err` says why no regular file can be written
+/// there: a directory, a device, pipe or socket, anything under `/dev` or
+/// `/proc`, or a loop of links.
+pub fn regular_target(path: &Path) -> Result<PathBuf, String> {
+    let mut at = path.to_path_buf();
+    for _ in 0..=MAX_LINKS {
+        if at.starts_with("/dev") || at.starts_with("/proc") {
+            return Err(format!(
+                "{} is a device or a process's file, not a regular file (the file is written whole to a temporary file and renamed into place); give a file name",
+                at.display()
+            ));
+        }
+        match fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                let to = fs::read_link(&at)
+                    .map_err(|e| format!("cannot read the link {}: {e}", at.display()))?;
+                at = match at.parent() {
+                    Some(dir) => dir.join(to),
+                    None => to,
+                };
+            }
+            Ok(m) if m.is_dir() => return Err(format!("{} is a directory, not a file", at.display())),
+            Ok(m) if !m.is_file() => {
+                return Err(format!(
+                    "{} is not a regular file (a device, pipe or socket; the file is written whole to a temporary file and renamed into place); give a file name",
+                    at.display()
+                ))
+            }
+            // A regular file, or none yet.
+            _ => return Ok(at),
+        }
+    }
+    Err(format!("more than {MAX_LINKS} symbolic links"))
+}
+
 /// Data files every run writes (see [`saved::data_files`]), beside the
 /// optional ones of `OPTIONAL_DATA`.
 const RUN_DATA: [&str; 10] = [

@@ -224,6 +224,50 @@ fn bad_expressions_exit_2_before_running() {
     );
     assert!(!stderr.contains("capacity"), "{stderr}");
     assert!(stdout.is_empty() && !dir.exists());
+    // A device is refused before running (renamed over, as root it would
+    // be replaced by the report).
+    let (out, _, stderr) = run(
+        tmp.path(),
+        &[
+            "run",
+            &sc,
+            "--assert",
+            "requests.p99 < 1s",
+            "--junit",
+            "/dev/null",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--junit /dev/null: "), "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+}
+
+/// `--junit` through a symbolic link writes the file the link names; the
+/// link stays.
+#[cfg(unix)]
+#[test]
+fn junit_follows_a_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sc = write_scenario(tmp.path(), "mm1.toml", MM1);
+    std::fs::create_dir(tmp.path().join("reports")).unwrap();
+    std::os::unix::fs::symlink("reports/junit.xml", tmp.path().join("j.xml")).unwrap();
+    let (out, _, stderr) = run(
+        tmp.path(),
+        &[
+            "run",
+            &sc,
+            "-q",
+            "--assert",
+            "requests.p99 < 1s",
+            "--junit",
+            "j.xml",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let link = std::fs::symlink_metadata(tmp.path().join("j.xml")).unwrap();
+    assert!(link.file_type().is_symlink());
+    let xml = std::fs::read_to_string(tmp.path().join("reports/junit.xml")).unwrap();
+    assert!(xml.contains("<testsuite "), "{xml}");
 }
 
 #[test]
