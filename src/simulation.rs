@@ -275,6 +275,10 @@ impl<'m> Simulation<'m> {
                 messaging: self.world.messaging_summary(end),
                 sagas: self.world.saga_summaries(end),
                 executions: self.world.execution_summaries(),
+                modules: crate::metrics::attribution::modules(model)
+                    .into_iter()
+                    .map(String::from)
+                    .collect(),
                 attribution: self.world.attribution_summary(),
             },
             percentiles: model

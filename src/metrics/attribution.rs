@@ -14,7 +14,7 @@
 //! bucket is at most 0.8% wide) from which the slowest 1% is taken once the
 //! run's p99 is known.
 
-use crate::model::Model;
+use crate::model::{Deployment, Model};
 use serde::{Deserialize, Serialize};
 
 /// What a component of latency is.
@@ -67,13 +67,39 @@ impl Kind {
     }
 }
 
-/// The dense layout of a model's components: three per service (queue,
-/// work, lost, in service order; the registry and brokers are services
-/// too), then network, lookup, backoff and parallel. An accumulator is a
-/// `[u64]` of [`Components::len`] nanosecond counts in this order.
+/// The dense layout of a model's components: in monolith mode first one
+/// work component per module (see [`modules`]), then three per service
+/// (queue, work, lost, in service order; the registry and brokers are
+/// services too), then network, lookup, backoff and parallel. An
+/// accumulator is a `[u64]` of [`Components::len`] nanosecond counts in
+/// this order. A component's owner (the module or service it belongs to)
+/// is an index into [`owners`]: the modules, then the services.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Components {
     services: usize,
+    modules: usize,
+}
+
+/// The modules of a monolith that have their own work component: the
+/// services the unit was built from, in scenario order, except one named
+/// like the unit (its work is the unit's work, as when a one-service
+/// scenario runs as a monolith of its name). Empty in microservices mode.
+pub fn modules(model: &Model) -> Vec<&str> {
+    match &model.deployment {
+        Deployment::Microservices => Vec::new(),
+        Deployment::Monolith { components, .. } => components
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !model.services.iter().any(|s| s.name == *c))
+            .collect(),
+    }
+}
+
+/// The names of the components' owners: [`modules`], then the services.
+pub fn owners(model: &Model) -> Vec<&str> {
+    let mut o = modules(model);
+    o.extend(model.services.iter().map(|s| s.name.as_str()));
+    o
 }
 
 impl Components {
@@ -81,17 +107,21 @@ impl Components {
     pub fn new(model: &Model) -> Self {
         Components {
             services: model.services.len(),
+            modules: modules(model).len(),
         }
     }
 
-    /// The layout for a model of `services` services.
+    /// The layout for a model of `services` services (and no modules).
     pub fn with_services(services: usize) -> Self {
-        Components { services }
+        Components {
+            services,
+            modules: 0,
+        }
     }
 
     /// Number of components (accumulator length).
     pub fn len(&self) -> usize {
-        3 * self.services + Kind::GLOBAL.len()
+        self.modules + 3 * self.services + Kind::GLOBAL.len()
     }
 
     /// Never empty: the global components are always there.
@@ -108,7 +138,15 @@ impl Components {
             Kind::Lost => 2,
             _ => panic!("{kind:?} is not a per-service component"),
         };
-        3 * service + k
+        self.modules + 3 * service + k
+    }
+
+    /// Index of module `module`'s work component (an index into
+    /// [`modules`]).
+    #[inline]
+    pub fn module(&self, module: usize) -> usize {
+        debug_assert!(module < self.modules);
+        module
     }
 
     /// Index of a global component (`kind` in [`Kind::GLOBAL`]).
@@ -121,22 +159,54 @@ impl Components {
             Kind::Parallel => 3,
             _ => panic!("{kind:?} is not a global component"),
         };
-        3 * self.services + k
+        self.modules + 3 * self.services + k
     }
 
     /// Index of [`Kind::Parallel`], the one component outside the sum.
     #[inline]
     pub fn parallel(&self) -> usize {
-        3 * self.services + 3
+        self.modules + 3 * self.services + 3
     }
 
-    /// What component `i` is: its kind and, per service, the service index.
+    /// What component `i` is: its kind and, for a module's or a service's
+    /// component, its owner (an index into [`owners`]).
     pub fn describe(&self, i: usize) -> (Kind, Option<usize>) {
-        if i < 3 * self.services {
-            (Kind::PER_SERVICE[i % 3], Some(i / 3))
+        let per_service = self.modules + 3 * self.services;
+        if i < self.modules {
+            (Kind::Work, Some(i))
+        } else if i < per_service {
+            let j = i - self.modules;
+            (Kind::PER_SERVICE[j % 3], Some(self.modules + j / 3))
         } else {
-            (Kind::GLOBAL[i - 3 * self.services], None)
+            (Kind::GLOBAL[i - per_service], None)
         }
+    }
+
+    /// Per endpoint of `model`, the component its work is charged to: its
+    /// module's in a monolith (see [`modules`]), else its service's.
+    /// Computed once, so the engine charges work by one lookup.
+    pub fn endpoint_work(&self, model: &Model) -> Vec<u32> {
+        let module_of: Vec<Option<usize>> = match &model.deployment {
+            Deployment::Microservices => Vec::new(),
+            Deployment::Monolith {
+                components,
+                modules: of,
+            } => {
+                let own = modules(model);
+                of.iter()
+                    .map(|&m| own.iter().position(|o| *o == components[m as usize]))
+                    .collect()
+            }
+        };
+        model
+            .endpoints
+            .iter()
+            .enumerate()
+            .map(|(e, ep)| match module_of.get(e).copied().flatten() {
+                Some(m) => self.module(m),
+                None => self.service(Kind::Work, ep.service as usize),
+            } as u32)
+            .collect()
     }
 
     /// The sum of an accumulator's components on the critical path (all
@@ -296,20 +366,22 @@ impl AttributionMeter {
             return None;
         }
         let comps = Components::new(model);
+        let owners = owners(model);
         let (count, latency, totals) = self.totals(0);
-        let all = breakdown(model, comps, count, latency, &totals, 0);
+        let all = breakdown(&owners, comps, count, latency, &totals, 0);
         let slowest = p99.map(|p| {
             let from = bucket(p);
             let (count, latency, totals) = self.totals(from);
-            breakdown(model, comps, count, latency, &totals, bucket_floor(from))
+            breakdown(&owners, comps, count, latency, &totals, bucket_floor(from))
         });
         Some(WorkloadAttribution { all, slowest })
     }
 }
 
-/// Mean components of `count` requests whose sums are `totals`.
+/// Mean components of `count` requests whose sums are `totals`; `owners`
+/// names the modules and services (see [`owners`]).
 fn breakdown(
-    model: &Model,
+    owners: &[&str],
     comps: Components,
     count: u64,
     latency: u128,
@@ -326,7 +398,7 @@ fn breakdown(
             let (kind, service) = comps.describe(i);
             ComponentShare {
                 kind: kind.name().to_string(),
-                service: service.map(|s| model.services[s].name.clone()),
+                service: service.map(|s| owners[s].to_string()),
                 mean_ms: v as f64 / n / 1e6,
                 share: if latency > 0 {
                     v as f64 / latency as f64
@@ -365,7 +437,8 @@ pub struct Breakdown {
     /// Their mean end-to-end latency, in ms.
     pub mean_ms: f64,
     /// The non-zero components on the critical path, in component order
-    /// (per service in service order, then network, lookup, backoff).
+    /// (in a monolith, its modules' work first, in scenario order; per
+    /// service in service order; then network, lookup, backoff).
     /// Their `mean_ms` add up to `mean_ms` and their shares to 1.
     pub components: Vec<ComponentShare>,
     /// Mean time parallel siblings spent off the critical path, in ms: work
@@ -378,7 +451,8 @@ pub struct Breakdown {
 pub struct ComponentShare {
     /// [`Kind::name`]: queue, work, lost, network, lookup or backoff.
     pub kind: String,
-    /// The service, for queue, work and lost.
+    /// The service, for queue, work and lost; in a monolith, the module
+    /// (the service it was built from) for its modules' work.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
     /// Mean per request, in ms.
@@ -445,5 +519,19 @@ mod tests {
         let mut acc = vec![1u64; c.len()];
         acc[c.parallel()] = 100;
         assert_eq!(c.critical_sum(&acc), 12);
+        // A monolith of three modules: their work first, owners 0..3; the
+        // unit is owner 3.
+        let c = Components {
+            services: 1,
+            modules: 3,
+        };
+        assert_eq!(c.len(), 10);
+        assert_eq!(c.describe(c.module(2)), (Kind::Work, Some(2)));
+        assert_eq!(
+            c.describe(c.service(Kind::Queue, 0)),
+            (Kind::Queue, Some(3))
+        );
+        assert_eq!(c.describe(c.global(Kind::Network)), (Kind::Network, None));
+        assert_eq!(c.parallel(), 9);
     }
 }

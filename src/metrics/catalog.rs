@@ -19,7 +19,10 @@
 //! (`checkout.mean_share.network`), SET `mean_share` (all requests) or
 //! `p99_share` (the slowest 1%): their last words (queue, work, lost;
 //! network, lookup, backoff) are no other kind's metrics, so they too
-//! share no name with anything. Names of
+//! share no name with anything. In monolith mode, where the unit's work
+//! is split by module (the services it was built from), the modules have
+//! `WORKLOAD.SET.MODULE.work` (`checkout.p99_share.payment.work`); a
+//! module named like the unit is the unit's own work. Names of
 //! scenario things have no `.` or `@`, and a result's `TOPIC->SERVICE`
 //! is not used because the threshold parser reads `>` as an operator; so
 //! each kind's prefix has its own shape (dots, `@`, first word) and no two
@@ -363,6 +366,16 @@ pub const ATTRIBUTION_SERVICE_METRICS: &[(&str, Unit, &str)] = &[
     ),
 ];
 
+/// Per-module attribution metrics of a monolith (`WORKLOAD.SET.MODULE.METRIC`,
+/// MODULE a service the unit was built from): (suffix, unit, description).
+/// Only work: the unit's queue and lost attempts are the unit's, shared
+/// by its modules.
+pub const ATTRIBUTION_MODULE_METRICS: &[(&str, Unit, &str)] = &[(
+    "work",
+    Unit::Fraction,
+    "share of the latency spent in the module's work (monolith mode)",
+)];
+
 /// Whole-request attribution metrics (`WORKLOAD.SET.METRIC`): (suffix,
 /// unit, description).
 pub const ATTRIBUTION_METRICS: &[(&str, Unit, &str)] = &[
@@ -401,6 +414,8 @@ struct Extra {
     sagas: Vec<String>,
     /// `SERVICE.ENDPOINT`.
     executions: Vec<String>,
+    /// A monolith's modules, in attribution: `WORKLOAD.SET.MODULE`.
+    modules: Vec<String>,
 }
 
 impl Extra {
@@ -433,6 +448,10 @@ impl Extra {
                 .filter(|e| e.tracked)
                 .map(|e| e.name.clone())
                 .collect(),
+            modules: crate::metrics::attribution::modules(model)
+                .into_iter()
+                .map(String::from)
+                .collect(),
         }
     }
 
@@ -452,6 +471,7 @@ impl Extra {
                 .unwrap_or_default(),
             sagas: s.sagas.keys().cloned().collect(),
             executions: s.executions.keys().cloned().collect(),
+            modules: s.modules.clone(),
         }
     }
 }
@@ -501,6 +521,9 @@ fn layout<'a>(
     // where it was.
     for w in &workloads {
         for set in ATTRIBUTION_SETS {
+            for m in &extra.modules {
+                add(&format!("{w}.{set}.{m}"), ATTRIBUTION_MODULE_METRICS);
+            }
             for s in &services {
                 add(&format!("{w}.{set}.{s}"), ATTRIBUTION_SERVICE_METRICS);
             }
@@ -672,6 +695,13 @@ pub fn values(summary: &Summary) -> Vec<(MetricDef, Option<f64>)> {
                         .map_or(0.0, |c| c.share)
                 })
             };
+            for m in &summary.modules {
+                let vals: Vec<Option<f64>> = ATTRIBUTION_MODULE_METRICS
+                    .iter()
+                    .map(|(k, _, _)| share(k, Some(m)))
+                    .collect();
+                push(&vals);
+            }
             for s in summary.services.keys() {
                 let vals: Vec<Option<f64>> = ATTRIBUTION_SERVICE_METRICS
                     .iter()
@@ -753,6 +783,7 @@ pub fn find<'a>(defs: &'a [MetricDef], name: &str) -> Result<(usize, &'a MetricD
         SAGA_METRICS,
         EXECUTION_METRICS,
         ATTRIBUTION_SERVICE_METRICS,
+        ATTRIBUTION_MODULE_METRICS,
         ATTRIBUTION_METRICS,
     ]
     .into_iter()

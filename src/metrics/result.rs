@@ -71,6 +71,11 @@ pub struct Summary {
     /// call.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub executions: IndexMap<String, super::saga::ExecutionSummary>,
+    /// In monolith mode, the modules latency attribution charges work to
+    /// (`payment work`): the services the unit was built from, in scenario
+    /// order ([`super::attribution::modules`]); absent with microservices.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub modules: Vec<String>,
     /// Per workload with measured successful requests, in scenario order:
     /// where its latency goes, along each request's critical path, for
     /// all requests and the slowest 1%.

@@ -23,6 +23,10 @@ pub enum Deployment {
         /// The services the unit was built from, in scenario order (the
         /// registry, which a monolith does not need, excluded).
         components: Vec<String>,
+        /// Per endpoint (by [`EndpointId`]), the index in `components` of
+        /// the service it came from: its module, which latency
+        /// attribution charges its work to.
+        modules: Vec<u32>,
     },
 }
 
@@ -208,6 +212,16 @@ pub fn to_monolith(model: Model, sizing: &Sizing) -> Monolith {
         .as_ref()
         .map_or(model.endpoints.len(), |r| r.lookup as usize);
     debug_assert!(kept == model.endpoints.len() || kept + 1 == model.endpoints.len());
+    // Each kept endpoint's module: its service's index among the parts.
+    let modules: Vec<u32> = model.endpoints[..kept]
+        .iter()
+        .map(|e| {
+            parts
+                .iter()
+                .position(|p| std::ptr::eq(*p, &model.services[e.service as usize]))
+                .expect("a kept endpoint's service is a part") as u32
+        })
+        .collect();
     let endpoints: Vec<Endpoint> = model.endpoints[..kept]
         .iter()
         .map(|e| Endpoint {
@@ -346,7 +360,10 @@ pub fn to_monolith(model: Model, sizing: &Sizing) -> Monolith {
         faults,
         registry: None,
         discovery: vec![None],
-        deployment: Deployment::Monolith { components },
+        deployment: Deployment::Monolith {
+            components,
+            modules,
+        },
         scales,
         deploys,
         cost: model.cost.unit(sizing.price_per_hour, &members),
@@ -556,7 +573,8 @@ mod tests {
         assert_eq!(
             mono.model.deployment,
             Deployment::Monolith {
-                components: vec!["user".into(), "payment".into(), "order".into()]
+                components: vec!["user".into(), "payment".into(), "order".into()],
+                modules: vec![0, 1, 2, 2],
             }
         );
 

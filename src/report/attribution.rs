@@ -223,10 +223,17 @@ pub fn headline(workload: &str, a: &WorkloadAttribution) -> String {
     }
 }
 
-/// The services of a summary in scenario order (the order of the
-/// components' per-service blocks).
+/// The owners of a summary's components in component order: in a
+/// monolith its modules (scenario order), then the services (scenario
+/// order). A component's position here fixes its place in legends and
+/// its colour, so a module has the colour its service has in the
+/// microservices run (unless the unit is named like one of them).
 pub fn services(s: &Summary) -> Vec<&str> {
-    s.services.keys().map(String::as_str).collect()
+    s.modules
+        .iter()
+        .chain(s.services.keys())
+        .map(String::as_str)
+        .collect()
 }
 
 /// A share as the tables print it: `61.2%`.

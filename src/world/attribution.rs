@@ -146,6 +146,9 @@ impl Arena {
 pub struct AttributionState {
     /// The component layout.
     pub comps: Components,
+    /// Per endpoint, the component its work is charged to (its service's,
+    /// or in a monolith its module's).
+    work: Vec<u32>,
     /// Per workload, its meter.
     pub meters: Vec<AttributionMeter>,
     /// The accumulators of everything in flight.
@@ -174,6 +177,7 @@ impl AttributionState {
         let comps = Components::new(model);
         AttributionState {
             comps,
+            work: comps.endpoint_work(model),
             meters: vec![AttributionMeter::new(comps); model.workloads.len()],
             arena: Arena::new(comps.len()),
             invs: Vec::new(),
@@ -322,7 +326,8 @@ impl World<'_> {
     /// pays nothing for it): from its arrival at its service
     /// (`queued_at`) to now, minus its work steps (`work`) and its calls,
     /// is the time it waited for a worker; the whole of it is lost if it
-    /// was lost in a crash.
+    /// was lost in a crash. Its work goes to its endpoint's work component
+    /// (in a monolith, its module's), its queue and losses to its service.
     #[inline]
     pub(super) fn attr_close_inv(&mut self, id: InvId) -> Acc {
         let inv = self.invs.get(id);
@@ -333,7 +338,8 @@ impl World<'_> {
             self.now - inv.queued_at
         };
         let work = inv.work;
-        let sid = self.model.endpoints[inv.endpoint as usize].service as usize;
+        let endpoint = inv.endpoint as usize;
+        let sid = self.model.endpoints[endpoint].service as usize;
         let st = &mut self.attribution;
         let mut a = take(&mut st.invs, id);
         if a.service == CRASHED {
@@ -348,7 +354,7 @@ impl World<'_> {
                 a.sum
             );
             let queue = elapsed.saturating_sub(a.sum + work);
-            let c = st.comps.service(Kind::Work, sid);
+            let c = st.work[endpoint] as usize;
             st.add(&mut a, c, work);
             let c = st.comps.service(Kind::Queue, sid);
             st.add(&mut a, c, queue);

@@ -374,6 +374,152 @@ fn monolith_has_no_network_time() {
     assert!(net > 0.0, "microservices do use the network");
 }
 
+/// `front` works 1 ms, then calls `a` (10 ms of work) and `b` (30 ms):
+/// constant times, Poisson arrivals at 10/s and 16 workers everywhere, so
+/// nothing queues and every request takes the same time.
+const MODULES: &str = r#"
+[simulation]
+duration = "20s"
+warmup = "2s"
+seed = 5
+[network]
+latency = "1ms"
+[services.front]
+concurrency = 16
+[services.front.endpoints.e]
+steps = [ { work = "1ms" }, { call = "a.e" }, { call = "b.e" } ]
+[services.a]
+concurrency = 16
+[services.a.endpoints.e]
+work = "10ms"
+[services.b]
+concurrency = 16
+[services.b.endpoints.e]
+work = "30ms"
+[[workloads]]
+name = "w"
+target = "front.e"
+arrival = { process = "poisson", rate = 10 }
+"#;
+
+/// (kind, service) of each component of `b`, in order.
+fn keys(b: &Breakdown) -> Vec<(&str, Option<&str>)> {
+    b.components
+        .iter()
+        .map(|c| (c.kind.as_str(), c.service.as_deref()))
+        .collect()
+}
+
+/// In a monolith, work is charged to the module (the service it came
+/// from) of each endpoint: the per-module work means equal the
+/// microservices' per-service ones exactly; the unit has no work of its
+/// own, and its queue stays the unit's (shared by the modules).
+#[test]
+fn a_monolith_splits_work_by_module() {
+    let micro = run_with(MODULES, &[]).summary;
+    let mono = run_with(MODULES, &["deployment.mode=monolith"]).summary;
+    check_sums("modules: microservices", &micro);
+    check_sums("modules: monolith", &mono);
+    assert!(micro.modules.is_empty());
+    assert_eq!(mono.modules, ["front", "a", "b"]);
+    let (m, u) = (&micro.attribution["w"].all, &mono.attribution["w"].all);
+    assert!(u.requests > 100, "{u:?}");
+    for (s, ms) in [("front", 1.0), ("a", 10.0), ("b", 30.0)] {
+        let (x, y) = (comp(m, "work", Some(s)), comp(u, "work", Some(s)));
+        assert!(
+            (x - ms).abs() <= 1e-9 * ms,
+            "{s} work {x} ms (microservices)"
+        );
+        assert!((y - x).abs() <= 1e-9 * ms, "{s} work {y} ms != {x} ms");
+    }
+    assert_eq!(
+        keys(u),
+        [
+            ("work", Some("front")),
+            ("work", Some("a")),
+            ("work", Some("b"))
+        ]
+    );
+    assert!((u.mean_ms - 41.0).abs() <= 1e-9 * 41.0, "{u:?}");
+    // Microservices: the same work plus two hops per call.
+    assert!((m.mean_ms - 45.0).abs() <= 1e-9 * 45.0, "{m:?}");
+
+    // One worker: requests queue for the unit, the work stays exact.
+    let one = run_with(
+        MODULES,
+        &[
+            "deployment.mode=monolith",
+            "deployment.monolith.concurrency=1",
+        ],
+    )
+    .summary;
+    check_sums("modules: one worker", &one);
+    let q = &one.attribution["w"].all;
+    assert!(comp(q, "queue", Some("monolith")) > 1.0, "{q:?}");
+    assert_eq!(comp(q, "work", Some("monolith")), 0.0, "{q:?}");
+    for (s, ms) in [("front", 1.0), ("a", 10.0), ("b", 30.0)] {
+        let y = comp(q, "work", Some(s));
+        assert!((y - ms).abs() <= 1e-9 * ms, "{s} work {y} ms");
+    }
+    assert!(keys(q)
+        .iter()
+        .all(|(k, s)| *k == "work" || *s == Some("monolith")));
+
+    // The metric catalogue, built from the model before the run, names
+    // the modules' work; the run's values follow it name for name.
+    let model = model_with(MODULES, &["deployment.mode=monolith"]);
+    let defs = microsim::metrics::catalog::catalog(&model);
+    let vals = microsim::metrics::catalog::values(&mono);
+    let names = |d: &[microsim::metrics::catalog::MetricDef]| {
+        d.iter().map(|d| d.name.clone()).collect::<Vec<_>>()
+    };
+    let got: Vec<_> = vals.iter().map(|(d, _)| d.clone()).collect();
+    assert_eq!(names(&defs), names(&got));
+    let get = |n: &str| vals.iter().find(|(d, _)| d.name == n).and_then(|v| v.1);
+    let a = get("w.mean_share.a.work").expect("w.mean_share.a.work");
+    assert!((a - 10.0 / 41.0).abs() < 1e-9, "{a}");
+    assert!(get("w.p99_share.b.work").is_some());
+    assert!(get("w.p99_share.monolith.queue").is_some());
+    assert!(!defs.iter().any(|d| d.name == "w.p99_share.b.queue"));
+}
+
+/// Through the binary, a threshold on a module's work share resolves in
+/// monolith mode (the catalogue is checked before the run), and one on a
+/// module's queue is refused before running: the queue is the unit's.
+#[test]
+fn module_work_thresholds_resolve_in_monolith_mode() {
+    let dir = super::common::root();
+    let sc = super::common::scenario("checkout.toml");
+    let sc = sc.to_str().unwrap();
+    let args = |expr: &'static str| {
+        [
+            "run",
+            sc,
+            "-q",
+            "--set",
+            "deployment.mode=monolith",
+            "--set",
+            "simulation.duration=40s",
+            "--assert",
+            expr,
+        ]
+    };
+    let out = super::common::microsim(&dir, &args("checkout.p99_share.payment.work > 0.5"));
+    let (_, stderr) = super::common::texts(&out);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("PASS  checkout.p99_share.payment.work > 0.5"),
+        "{stderr}"
+    );
+    let out = super::common::microsim(&dir, &args("checkout.p99_share.payment.queue < 0.5"));
+    let (_, stderr) = super::common::texts(&out);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("checkout.p99_share.payment.queue"),
+        "{stderr}"
+    );
+}
+
 /// Saga compensations and acked publishes are merged like calls: the
 /// runs add up (with the engine checking each request), and the broker's
 /// own queueing and work show in the publishers' attribution.
