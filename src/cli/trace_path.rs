@@ -26,12 +26,7 @@ pub struct Others<'a> {
 /// names. Refuses (exit 2) a path no regular file can be written at, and
 /// one that another output of the run writes.
 pub fn target(file: &Path, others: &Others) -> Result<PathBuf, CliError> {
-    let refuse = |why: String| {
-        Err(CliError::Input(format!(
-            "--traces {}: {why}",
-            file.display()
-        )))
-    };
+    let refuse = |why: String| Err(refusal(file, why));
     if file.as_os_str() == "-" {
         return refuse(
             "traces cannot go to stdout (the tables or --json do); give a file name".into(),
@@ -44,12 +39,7 @@ pub fn target(file: &Path, others: &Others) -> Result<PathBuf, CliError> {
 
 /// Refuses a trace file `target` (resolved) that another output writes.
 fn check_clashes(file: &Path, target: PathBuf, o: &Others) -> Result<PathBuf, CliError> {
-    let refuse = |why: String| {
-        Err(CliError::Input(format!(
-            "--traces {}: {why}",
-            file.display()
-        )))
-    };
+    let refuse = |why: String| Err(refusal(file, why));
     if resolve(o.scenario) == target {
         return refuse("is the scenario file; write the traces to another file".into());
     }
@@ -84,6 +74,11 @@ fn check_clashes(file: &Path, target: PathBuf, o: &Others) -> Result<PathBuf, Cl
         }
     }
     Ok(target)
+}
+
+/// Why `--traces FILE` is refused (exit 2).
+fn refusal(file: &Path, why: String) -> CliError {
+    CliError::Input(format!("--traces {}: {why}", file.display()))
 }
 
 /// `path` made absolute, with its deepest existing ancestor's links
